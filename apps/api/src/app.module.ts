@@ -1,0 +1,26 @@
+import { Module, type DynamicModule, type Type } from '@nestjs/common';
+import type { DestinationStream } from 'pino';
+import { CoreModule, type AppConfig, type DatabaseSchema } from '#chorus/core';
+import { MIGRATIONS } from '../../../migrations/index.js';
+
+/** The whole schema: each feature module's entities, and the migrations that create them. */
+export const SCHEMA: DatabaseSchema = {
+  entities: [],
+  migrations: MIGRATIONS,
+};
+
+export interface AppModuleOptions {
+  readonly logDestination?: DestinationStream;
+  /** Extra modules mounted beside the features (tests use this for probe endpoints). */
+  readonly extraModules?: ReadonlyArray<Type | DynamicModule>;
+}
+
+@Module({})
+export class AppModule {
+  static forRoot(config: AppConfig, options: AppModuleOptions = {}): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [CoreModule.forRoot({ config, schema: SCHEMA, logDestination: options.logDestination }), ...(options.extraModules ?? [])],
+    };
+  }
+}

@@ -1,0 +1,176 @@
+import 'reflect-metadata';
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import {
+  ConfigValidationError,
+  loadConfig,
+  openDatabase,
+  pendingSchemaChanges,
+  readEnvironment,
+  revertLastMigration,
+  runPendingMigrations,
+  type AppConfig,
+} from '#chorus/core';
+import { SCHEMA } from './app.module.js';
+import { renderOpenApiDocument } from './openapi-document.js';
+
+/** Paths are relative to the directory npm scripts run in: the repository root. */
+const MIGRATIONS_DIR = resolve('migrations');
+const OPENAPI_FILE = resolve('openapi/openapi.json');
+
+const USAGE = `Usage: npm run cli -- <command>
+
+  migration:run              apply pending migrations
+  migration:revert           revert the last applied migration
+  migration:generate <Name>  write a migration for the difference between the entities and the database
+  migration:check            fail if the migrated database differs from the entities (CI gate)
+  openapi [--check]          write openapi/openapi.json, or fail if it is out of date
+
+The database is the one the app would use: DATABASE_URL, or the embedded one in EMBEDDED_DB_DIR.`;
+
+type Command = (config: AppConfig, args: string[]) => Promise<void>;
+
+const COMMANDS: Record<string, Command> = {
+  'migration:run': async (config) => {
+    await withDatabase(config, async (dataSource) => {
+      const applied = await runPendingMigrations(dataSource);
+      say(applied.length > 0 ? `Applied: ${applied.join(', ')}` : 'No pending migrations.');
+    });
+  },
+
+  'migration:revert': async (config) => {
+    await withDatabase(config, async (dataSource) => {
+      await revertLastMigration(dataSource);
+      say('Reverted the last migration.');
+    });
+  },
+
+  'migration:generate': async (config, [name]) => {
+    if (!name || !/^[A-Z][A-Za-z0-9]*$/.test(name)) {
+      throw new CliError('Give the migration a PascalCase name: npm run migration:generate -- AddUsers');
+    }
+    await withDatabase(config, async (dataSource) => {
+      await runPendingMigrations(dataSource);
+      const changes = await pendingSchemaChanges(dataSource);
+      if (changes.up.length === 0) {
+        say('The entities and the migrated database agree: nothing to generate.');
+        return;
+      }
+      const file = writeMigration(name, changes);
+      say(`Wrote ${file} and registered it in migrations/index.ts. Review it before committing.`);
+    });
+  },
+
+  'migration:check': async (config) => {
+    await withDatabase(config, async (dataSource) => {
+      await runPendingMigrations(dataSource);
+      const changes = await pendingSchemaChanges(dataSource);
+      if (changes.up.length > 0) {
+        throw new CliError(
+          `The entities differ from the migrated schema; run npm run migration:generate -- <Name>.\n` +
+            changes.up.map((query) => `  ${query}`).join('\n'),
+        );
+      }
+      say('Migrations and entities agree.');
+    });
+  },
+
+  openapi: async (config, args) => {
+    const generated = await renderOpenApiDocument(config);
+    if (args.includes('--check')) {
+      const committed = readFileSync(OPENAPI_FILE, 'utf8');
+      if (committed !== generated) throw new CliError('openapi/openapi.json is out of date: run npm run openapi and commit it.');
+      say('openapi/openapi.json is up to date.');
+      return;
+    }
+    mkdirSync(resolve('openapi'), { recursive: true });
+    writeFileSync(OPENAPI_FILE, generated);
+    say(`Wrote ${OPENAPI_FILE}`);
+  },
+};
+
+class CliError extends Error {}
+
+async function withDatabase(
+  config: AppConfig,
+  work: (dataSource: Awaited<ReturnType<typeof openDatabase>>['dataSource']) => Promise<void>,
+): Promise<void> {
+  const database = await openDatabase(config, SCHEMA);
+  try {
+    await work(database.dataSource);
+  } finally {
+    await database.close();
+  }
+}
+
+function writeMigration(name: string, changes: { up: string[]; down: string[] }): string {
+  const timestamp = Date.now();
+  const className = `${name}${timestamp}`;
+  const fileName = `${timestamp}-${name}`;
+  const statements = (queries: string[]) =>
+    queries.map((query) => `    await queryRunner.query(${JSON.stringify(query)});`).join('\n');
+  writeFileSync(
+    join(MIGRATIONS_DIR, `${fileName}.ts`),
+    `import type { MigrationInterface, QueryRunner } from 'typeorm';
+
+export class ${className} implements MigrationInterface {
+  name = '${className}';
+
+  async up(queryRunner: QueryRunner): Promise<void> {
+${statements(changes.up)}
+  }
+
+  async down(queryRunner: QueryRunner): Promise<void> {
+${statements([...changes.down].reverse())}
+  }
+}
+`,
+  );
+  registerMigrations();
+  return `migrations/${fileName}.ts`;
+}
+
+/** Rewrites migrations/index.ts to list every migration file, oldest first. */
+function registerMigrations(): void {
+  const files = readdirSync(MIGRATIONS_DIR)
+    .filter((file) => /^\d+-[A-Za-z0-9]+\.ts$/.test(file))
+    .sort();
+  const entries = files.map((file) => {
+    const [timestamp, name] = file.replace(/\.ts$/, '').split('-') as [string, string];
+    return { file: file.replace(/\.ts$/, '.js'), className: `${name}${timestamp}` };
+  });
+  writeFileSync(
+    join(MIGRATIONS_DIR, 'index.ts'),
+    `import type { MigrationInterface } from 'typeorm';
+${entries.map((entry) => `import { ${entry.className} } from './${entry.file}';`).join('\n')}
+
+/**
+ * Every migration, oldest first. \`npm run migration:generate -- <Name>\` writes a new file
+ * and adds it here; TypeORM runs the ones not yet recorded in the \`migrations\` table.
+ */
+export const MIGRATIONS: ReadonlyArray<new () => MigrationInterface> = [
+${entries.map((entry) => `  ${entry.className},`).join('\n')}
+];
+`,
+  );
+}
+
+function say(message: string): void {
+  process.stdout.write(`${message}\n`);
+}
+
+async function main(): Promise<void> {
+  const [name, ...args] = process.argv.slice(2);
+  const command = name ? COMMANDS[name] : undefined;
+  if (!command) {
+    process.stderr.write(`${USAGE}\n`);
+    process.exit(name ? 2 : 0);
+  }
+  await command(loadConfig(readEnvironment({ LOG_LEVEL: 'warn' })), args);
+}
+
+main().catch((error: unknown) => {
+  const known = error instanceof CliError || error instanceof ConfigValidationError;
+  process.stderr.write(`${known ? (error as Error).message : `Failed: ${(error as Error).message ?? String(error)}`}\n`);
+  process.exit(1);
+});

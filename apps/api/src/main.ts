@@ -1,0 +1,26 @@
+import 'reflect-metadata';
+import { Logger } from '@nestjs/common';
+import { ConfigValidationError, loadConfig, readEnvironment, type AppConfig } from '#chorus/core';
+import { createApp } from './create-app.js';
+
+async function main(): Promise<void> {
+  let config: AppConfig;
+  try {
+    config = loadConfig(readEnvironment());
+  } catch (error) {
+    if (!(error instanceof ConfigValidationError)) throw error;
+    process.stderr.write(`${error.message}\nSee .env.example for every variable and its default.\n`);
+    process.exit(1);
+  }
+  const app = await createApp({ config });
+  // SIGTERM/SIGINT close the app: the server stops accepting, in-flight requests finish, then the database closes.
+  app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
+  await app.listen(config.http.port, config.http.host);
+  const url = (await app.getUrl()).replace('[::1]', 'localhost').replace('127.0.0.1', 'localhost');
+  new Logger('Chorus').log(`Listening on ${url}: API at ${url}/api/v1, docs at ${url}/docs`);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`Chorus failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,3 @@
+export { LOG_LEVELS, loadConfig, readEnvironment, type AppConfig, type LogLevel } from './app-config.js';
+export { APP_CONFIG, ConfigModule, InjectConfig } from './config.module.js';
+export { ConfigValidationError, type Env } from './env-schema.js';

@@ -1,0 +1,37 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import type { DestinationStream } from 'pino';
+import type { AppConfig } from './config/app-config.js';
+import { ConfigModule } from './config/config.module.js';
+import { DatabaseModule } from './database/database.module.js';
+import type { DatabaseSchema } from './database/database.js';
+import { HealthModule } from './health/health.module.js';
+import { GracefulShutdown } from './http/graceful-shutdown.js';
+import { LoggingModule } from './logging/logging.module.js';
+import { RateLimitModule } from './rate-limit/rate-limit.module.js';
+import { RedisModule } from './redis/redis.module.js';
+
+export interface CoreModuleOptions {
+  readonly config: AppConfig;
+  /** Entities and migrations of every feature module. */
+  readonly schema: DatabaseSchema;
+  readonly logDestination?: DestinationStream;
+}
+
+/** The platform every feature stands on: configuration, logging, database, Redis, rate limits and health. */
+@Module({})
+export class CoreModule {
+  static forRoot({ config, schema, logDestination }: CoreModuleOptions): DynamicModule {
+    return {
+      module: CoreModule,
+      imports: [
+        ConfigModule.forRoot(config),
+        LoggingModule.forRoot(config, { destination: logDestination }),
+        DatabaseModule.forRoot(schema),
+        RedisModule.forRoot(),
+        RateLimitModule.forRoot(),
+        HealthModule,
+      ],
+      providers: [GracefulShutdown],
+    };
+  }
+}

@@ -1,0 +1,10 @@
+export { DatabaseModule } from './database.module.js';
+export {
+  OpenDatabase,
+  openDatabase,
+  pendingSchemaChanges,
+  revertLastMigration,
+  runPendingMigrations,
+  type DatabaseSchema,
+} from './database.js';
+export { EmbeddedPostgres, type EmbeddedPostgresOptions } from './embedded-postgres.js';

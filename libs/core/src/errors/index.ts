@@ -1,0 +1,13 @@
+export {
+  CoreProblems,
+  PROBLEM_TYPE_BASE,
+  ProblemException,
+  problemForStatus,
+  type FieldError,
+  type ProblemDocument,
+  type ProblemOptions,
+  type ProblemType,
+} from './problem.js';
+export { PROBLEM_CONTENT_TYPE, ProblemFilter, toProblemDocument } from './problem.filter.js';
+export { createValidationPipe, toFieldErrors } from './validation.js';
+export { ApiProblems, FieldErrorDto, ProblemDocumentDto } from './problem.openapi.js';

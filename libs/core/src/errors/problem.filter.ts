@@ -1,0 +1,135 @@
+import { Catch, HttpException, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { requestIdOf } from '../request-context/request-context.js';
+import {
+  CoreProblems,
+  PROBLEM_TYPE_BASE,
+  ProblemException,
+  problemForStatus,
+  type ProblemDocument,
+  type ProblemOptions,
+  type ProblemType,
+} from './problem.js';
+
+export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
+
+/** Errors raised by Express' body parsers before a request reaches Nest. */
+const BODY_PARSER_PROBLEMS: Record<string, ProblemType> = {
+  'entity.parse.failed': CoreProblems.malformedRequest,
+  'entity.verify.failed': CoreProblems.malformedRequest,
+  'request.aborted': CoreProblems.malformedRequest,
+  'request.size.invalid': CoreProblems.malformedRequest,
+  'entity.too.large': CoreProblems.payloadTooLarge,
+  'encoding.unsupported': CoreProblems.unsupportedMediaType,
+  'charset.unsupported': CoreProblems.unsupportedMediaType,
+};
+
+interface RenderedError {
+  readonly problem: ProblemType;
+  readonly detail: string;
+  readonly options?: ProblemOptions;
+}
+
+/**
+ * Renders every error as an RFC 9457 problem document. Anything not raised on purpose becomes
+ * a logged 500 whose body says nothing about the internals (no stack, SQL or configuration).
+ */
+@Catch()
+export class ProblemFilter implements ExceptionFilter {
+  private readonly logger = new Logger('Errors');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const http = host.switchToHttp();
+    const request = http.getRequest<Request>();
+    const response = http.getResponse<Response>();
+    const requestId = requestIdOf(request);
+    const rendered = this.render(exception, request);
+    if (response.headersSent) {
+      // A streamed response already started: all that is left is to end it.
+      response.end();
+      return;
+    }
+    response
+      .status(rendered.problem.status)
+      .type(PROBLEM_CONTENT_TYPE)
+      .json(toProblemDocument(rendered.problem, rendered.detail, requestId, rendered.options));
+  }
+
+  private render(exception: unknown, request: Request): RenderedError {
+    if (exception instanceof ProblemException) {
+      return { problem: exception.problem, detail: exception.detail, options: exception.extras };
+    }
+    const bodyParserProblem = bodyParserProblemOf(exception);
+    if (bodyParserProblem) {
+      return { problem: bodyParserProblem, detail: bodyParserDetail(bodyParserProblem) };
+    }
+    if (exception instanceof HttpException) {
+      const status = exception.getStatus();
+      const problem = problemForStatus(status);
+      if (status >= 500) this.logUnexpected(exception, request);
+      return { problem, detail: status >= 500 ? problem.title : messageOf(exception) };
+    }
+    this.logUnexpected(exception, request);
+    return { problem: CoreProblems.internal, detail: 'An unexpected error occurred. Quote the request id when reporting it.' };
+  }
+
+  private logUnexpected(exception: unknown, request: Request): void {
+    const error = exception instanceof Error ? exception : new Error(String(exception));
+    // The message and the frame that threw are enough to find the fault; the stack, and the
+    // SQL and parameters a database error carries, stay out of the logs.
+    this.logger.error(
+      { requestId: requestIdOf(request), error: { type: error.name, message: error.message, origin: thrownAt(error) } },
+      `Unhandled error on ${request.method} ${request.path}`,
+    );
+  }
+}
+
+export function toProblemDocument(
+  problem: ProblemType,
+  detail: string,
+  requestId: string,
+  options: ProblemOptions = {},
+): ProblemDocument {
+  return {
+    ...options.extensions,
+    type: `${PROBLEM_TYPE_BASE}${problem.code}`,
+    title: problem.title,
+    status: problem.status,
+    detail,
+    code: problem.code,
+    requestId,
+    ...(options.errors ? { errors: options.errors } : {}),
+  };
+}
+
+function messageOf(exception: HttpException): string {
+  const body = exception.getResponse();
+  if (typeof body === 'string') return body;
+  const message = (body as { message?: unknown }).message;
+  if (Array.isArray(message)) return message.join('; ');
+  return typeof message === 'string' ? message : exception.message;
+}
+
+/** Express' body parsers mark their errors with a `type`; Nest wraps them in an HttpException's cause. */
+function bodyParserProblemOf(exception: unknown): ProblemType | undefined {
+  const error = exception instanceof HttpException ? exception.cause : exception;
+  const type = (error as { type?: unknown } | null | undefined)?.type;
+  return typeof type === 'string' ? BODY_PARSER_PROBLEMS[type] : undefined;
+}
+
+function bodyParserDetail(problem: ProblemType): string {
+  switch (problem) {
+    case CoreProblems.payloadTooLarge:
+      return 'The request body exceeds the size this endpoint accepts.';
+    case CoreProblems.unsupportedMediaType:
+      return 'The request body uses an encoding or charset this server does not accept.';
+    default:
+      return 'The request body is not valid JSON.';
+  }
+}
+
+/** `file:line` of the frame that threw, without the rest of the stack. */
+function thrownAt(error: Error): string | undefined {
+  const frame = error.stack?.split('\n').find((line) => line.trimStart().startsWith('at '));
+  return frame?.trim().replace(/^at\s+/, '');
+}

@@ -1,0 +1,59 @@
+import { applyDecorators } from '@nestjs/common';
+import { ApiExtraModels, ApiProperty, ApiPropertyOptional, ApiResponse, getSchemaPath } from '@nestjs/swagger';
+import { PROBLEM_CONTENT_TYPE } from './problem.filter.js';
+import { CoreProblems, type ProblemType } from './problem.js';
+
+export class FieldErrorDto {
+  @ApiProperty({ description: 'Dotted path of the rejected field.', example: 'email' })
+  field!: string;
+
+  @ApiProperty({ description: 'Why it was rejected.', example: 'email must be an email' })
+  message!: string;
+}
+
+/** The OpenAPI shape of every error response (RFC 9457 problem details). */
+export class ProblemDocumentDto {
+  @ApiProperty({ description: 'A URI naming the kind of problem.', example: 'urn:chorus:problem:validation_failed' })
+  type!: string;
+
+  @ApiProperty({ description: 'Short, human-readable summary of the kind of problem.', example: 'The request is not valid' })
+  title!: string;
+
+  @ApiProperty({ description: 'HTTP status code.', example: 400 })
+  status!: number;
+
+  @ApiProperty({ description: 'What went wrong with this request.', example: 'Invalid value for: email.' })
+  detail!: string;
+
+  @ApiProperty({ description: 'Stable machine-readable code; branch on this, not on the text.', example: 'validation_failed' })
+  code!: string;
+
+  @ApiProperty({ description: 'The request id, also in the X-Request-Id response header.', example: '0b6c1f1e-2d0e-4d7a-9a53-1f6f1d1f2b7c' })
+  requestId!: string;
+
+  @ApiPropertyOptional({ type: [FieldErrorDto], description: 'The rejected fields, for validation problems.' })
+  errors?: FieldErrorDto[];
+}
+
+/**
+ * Documents the problem responses an endpoint can return, grouped by status, with their codes.
+ * Every endpoint also gets the rate-limit and internal-error responses that any request can meet.
+ */
+export function ApiProblems(...problems: ProblemType[]): MethodDecorator & ClassDecorator {
+  const byStatus = new Map<number, ProblemType[]>();
+  for (const problem of [...problems, CoreProblems.rateLimited, CoreProblems.internal]) {
+    const list = byStatus.get(problem.status) ?? [];
+    if (!list.some((known) => known.code === problem.code)) list.push(problem);
+    byStatus.set(problem.status, list);
+  }
+  return applyDecorators(
+    ApiExtraModels(ProblemDocumentDto),
+    ...[...byStatus.entries()].map(([status, types]) =>
+      ApiResponse({
+        status,
+        description: types.map((type) => `\`${type.code}\`: ${type.title}`).join('; '),
+        content: { [PROBLEM_CONTENT_TYPE]: { schema: { $ref: getSchemaPath(ProblemDocumentDto) } } },
+      }),
+    ),
+  );
+}

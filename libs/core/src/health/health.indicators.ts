@@ -1,0 +1,49 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { HealthIndicatorService, type HealthIndicatorResult } from '@nestjs/terminus';
+import type { Redis } from 'ioredis';
+import { DataSource } from 'typeorm';
+import { REDIS_CLIENT } from '../redis/redis.module.js';
+
+/** A dependency that does not answer within this time counts as down. */
+const CHECK_TIMEOUT_MS = 2_000;
+
+@Injectable()
+export class DependencyHealthIndicators {
+  constructor(
+    private readonly indicators: HealthIndicatorService,
+    private readonly dataSource: DataSource,
+    @Inject(REDIS_CLIENT) private readonly redis: Redis | null,
+  ) {}
+
+  /** The readiness checks that apply to this configuration: the database, and Redis when configured. */
+  readinessChecks(): Array<() => Promise<HealthIndicatorResult>> {
+    const checks = [() => this.probe('database', () => this.dataSource.query('SELECT 1'))];
+    const redis = this.redis;
+    if (redis) checks.push(() => this.probe('redis', () => redis.ping()));
+    return checks;
+  }
+
+  private async probe(key: string, ping: () => Promise<unknown>): Promise<HealthIndicatorResult> {
+    const session = this.indicators.check(key);
+    const started = performance.now();
+    try {
+      await withTimeout(ping(), CHECK_TIMEOUT_MS);
+      return session.up({ latencyMs: Math.round(performance.now() - started) });
+    } catch (error) {
+      // The driver's message names the failure (refused, timed out...), which is what an operator needs.
+      return session.down({ message: (error as Error).message });
+    }
+  }
+}
+
+async function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([work, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

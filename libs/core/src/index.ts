@@ -1,0 +1,11 @@
+export * from './config/index.js';
+export * from './database/index.js';
+export * from './errors/index.js';
+export * from './health/index.js';
+export * from './http/index.js';
+export * from './logging/index.js';
+export * from './pagination/index.js';
+export * from './rate-limit/index.js';
+export * from './redis/index.js';
+export * from './request-context/index.js';
+export { CoreModule, type CoreModuleOptions } from './core.module.js';

@@ -1,0 +1,1 @@
+export { HTTP_LOGGER, LoggingModule, REDACTED_PATHS, type LoggingOptions } from './logging.module.js';

@@ -1,0 +1,173 @@
+import { readFileSync } from 'node:fs';
+import { renderOpenApiDocument } from '../apps/api/src/openapi-document.js';
+import { ProbeModule } from './support/probe.module.js';
+import { TestApp } from './support/test-app.js';
+
+const PROBLEM_JSON = /^application\/problem\+json/;
+
+describe('HTTP surface', () => {
+  let sut: TestApp;
+
+  beforeAll(async () => {
+    sut = await TestApp.start({ extraModules: [ProbeModule], env: { BODY_LIMIT: '2kb', CORS_ORIGINS: 'https://app.example' } });
+  });
+
+  afterAll(async () => {
+    await sut.close();
+  });
+
+  describe('request ids', () => {
+    it('generates a request id and echoes it on the response', async () => {
+      const response = await sut.http().get('/health/live').expect(200);
+      expect(response.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+    });
+
+    it("keeps the client's request id", async () => {
+      const response = await sut.http().get('/api/v1/nowhere').set('X-Request-Id', 'client-req-42').expect(404);
+      expect(response.headers['x-request-id']).toBe('client-req-42');
+      expect(response.body.requestId).toBe('client-req-42');
+    });
+
+    it('replaces a request id that could forge log lines', async () => {
+      const response = await sut.http().get('/health/live').set('X-Request-Id', 'evil id\twith spaces').expect(200);
+      expect(response.headers['x-request-id']).not.toContain('evil');
+    });
+  });
+
+  describe('problem+json errors', () => {
+    it('answers an unknown route with a 404 problem', async () => {
+      const response = await sut.http().get('/api/v1/does-not-exist').expect(404);
+      expect(response.headers['content-type']).toMatch(PROBLEM_JSON);
+      expect(response.body).toEqual({
+        type: 'urn:chorus:problem:not_found',
+        title: 'Not found',
+        status: 404,
+        detail: expect.any(String),
+        code: 'not_found',
+        requestId: response.headers['x-request-id'],
+      });
+    });
+
+    it('lists every invalid field, nested ones by their path', async () => {
+      const response = await sut
+        .http()
+        .post('/api/v1/probe/echo')
+        .send({ email: 'not-an-email', count: 11, address: { country: 'France' } })
+        .expect(400);
+      expect(response.headers['content-type']).toMatch(PROBLEM_JSON);
+      expect(response.body.code).toBe('validation_failed');
+      expect(response.body.requestId).toBe(response.headers['x-request-id']);
+      const fields = response.body.errors.map((error: { field: string }) => error.field);
+      expect(new Set(fields)).toEqual(new Set(['email', 'count', 'address.country']));
+      for (const error of response.body.errors) expect(error.message).toEqual(expect.any(String));
+    });
+
+    it('rejects unknown properties', async () => {
+      const response = await sut.http().post('/api/v1/probe/echo').send({ email: 'a@b.co', count: 1, isAdmin: true }).expect(400);
+      expect(response.body.errors).toEqual([{ field: 'isAdmin', message: 'property isAdmin should not exist' }]);
+    });
+
+    it('accepts a valid body and converts it to the DTO types', async () => {
+      const response = await sut.http().post('/api/v1/probe/echo').send({ email: 'a@b.co', count: 3, tags: ['x'] }).expect(201);
+      expect(response.body).toEqual({ email: 'a@b.co', count: 3, tags: ['x'] });
+    });
+
+    it('answers malformed JSON with a 400 problem', async () => {
+      const response = await sut
+        .http()
+        .post('/api/v1/probe/echo')
+        .set('Content-Type', 'application/json')
+        .send('{"email": ')
+        .expect(400);
+      expect(response.headers['content-type']).toMatch(PROBLEM_JSON);
+      expect(response.body.code).toBe('malformed_request');
+      expect(response.body.requestId).toBe(response.headers['x-request-id']);
+    });
+
+    it('answers a body over the size limit with a 413 problem', async () => {
+      const response = await sut
+        .http()
+        .post('/api/v1/probe/echo')
+        .send({ email: 'a@b.co', count: 1, tags: ['x'.repeat(4096)] })
+        .expect(413);
+      expect(response.body.code).toBe('payload_too_large');
+    });
+
+    it('turns an unexpected exception into a 500 that reveals nothing, and logs it', async () => {
+      const response = await sut.http().get('/api/v1/probe/crash').expect(500);
+      expect(response.headers['content-type']).toMatch(PROBLEM_JSON);
+      expect(response.body).toEqual({
+        type: 'urn:chorus:problem:internal_error',
+        title: 'Internal server error',
+        status: 500,
+        detail: expect.any(String),
+        code: 'internal_error',
+        requestId: response.headers['x-request-id'],
+      });
+      expect(response.text).not.toMatch(/hunter2|SELECT|postgres:|\bat\s+\S+\s+\(/);
+
+      const logged = sut.logs.lines.find((line) => line['context'] === 'Errors' && line['requestId'] === response.body.requestId);
+      expect(logged).toBeDefined();
+      expect(JSON.stringify(logged)).not.toContain('    at ');
+    });
+  });
+
+  describe('logs', () => {
+    it('writes one line per request with method, route, status, duration and request id', async () => {
+      const response = await sut.http().post('/api/v1/probe/echo').send({ email: 'a@b.co', count: 2 }).expect(201);
+      const requestId = response.headers['x-request-id'];
+      const lines = sut.logs.lines.filter((line) => line['requestId'] === requestId && line['req']);
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatchObject({
+        req: { method: 'POST', path: '/api/v1/probe/echo' },
+        route: '/api/v1/probe/echo',
+        res: { status: 201 },
+        durationMs: expect.any(Number),
+      });
+    });
+
+    it('keeps credentials and query strings out of the log', async () => {
+      await sut
+        .http()
+        .get('/api/v1/somewhere?token=query-secret-123')
+        .set('Authorization', 'Bearer header-secret-456')
+        .set('Cookie', 'session=cookie-secret-789')
+        .expect(404);
+      const everything = sut.logs.raw.join('\n');
+      expect(everything).not.toMatch(/query-secret-123|header-secret-456|cookie-secret-789/);
+    });
+  });
+
+  describe('security headers and CORS', () => {
+    it('sets helmet headers and hides the framework', async () => {
+      const response = await sut.http().get('/health/live').expect(200);
+      expect(response.headers['x-content-type-options']).toBe('nosniff');
+      expect(response.headers['content-security-policy']).toBeDefined();
+      expect(response.headers['x-powered-by']).toBeUndefined();
+    });
+
+    it('allows only the configured origins', async () => {
+      const allowed = await sut.http().get('/health/live').set('Origin', 'https://app.example');
+      expect(allowed.headers['access-control-allow-origin']).toBe('https://app.example');
+      expect(allowed.headers['access-control-expose-headers']).toContain('X-Request-Id');
+      const other = await sut.http().get('/health/live').set('Origin', 'https://evil.example');
+      expect(other.headers['access-control-allow-origin']).toBeUndefined();
+    });
+  });
+
+  describe('OpenAPI', () => {
+    it('serves Swagger UI at /docs and the document at /docs/openapi.json', async () => {
+      const page = await sut.http().get('/docs').redirects(1).expect(200);
+      expect(page.text).toContain('swagger-ui');
+      const document = await sut.http().get('/docs/openapi.json').expect(200);
+      expect(document.body.info.title).toBe('Chorus API');
+      expect(document.body.components.securitySchemes.bearer).toMatchObject({ type: 'http', scheme: 'bearer' });
+      expect(document.body.paths['/health/ready'].get.operationId).toBe('getReadiness');
+    });
+
+    it('matches the committed openapi/openapi.json (run `npm run openapi` after changing the API)', async () => {
+      const committed = readFileSync(new URL('../openapi/openapi.json', import.meta.url), 'utf8');
+      expect(await renderOpenApiDocument(sut.config)).toBe(committed);
+    });
+  });
+});

@@ -1,0 +1,61 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Body, Controller, Get, Module, Post, Query } from '@nestjs/common';
+import { Type } from 'class-transformer';
+import { ArrayMaxSize, IsEmail, IsInt, IsOptional, IsString, Length, Max, Min, ValidateNested } from 'class-validator';
+
+class ProbeAddressDto {
+  @IsString()
+  @Length(2, 2)
+  country!: string;
+}
+
+class ProbeEchoDto {
+  @IsEmail()
+  email!: string;
+
+  @IsInt()
+  @Min(1)
+  @Max(10)
+  count!: number;
+
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => ProbeAddressDto)
+  address?: ProbeAddressDto;
+
+  @IsOptional()
+  @IsString({ each: true })
+  @ArrayMaxSize(3)
+  tags?: string[];
+}
+
+class ProbeSlowQuery {
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(5_000)
+  ms!: number;
+}
+
+/** Endpoints the platform tests need and the product does not have: an echo, a crash, a slow call. */
+@Controller('probe')
+class ProbeController {
+  @Post('echo')
+  echo(@Body() body: ProbeEchoDto): ProbeEchoDto {
+    return body;
+  }
+
+  @Get('crash')
+  crash(): never {
+    throw new Error('connect to postgres://admin:hunter2@db.internal failed while running SELECT * FROM secrets');
+  }
+
+  @Get('slow')
+  async slow(@Query() query: ProbeSlowQuery): Promise<{ sleptMs: number }> {
+    await sleep(query.ms);
+    return { sleptMs: query.ms };
+  }
+}
+
+@Module({ controllers: [ProbeController] })
+export class ProbeModule {}
