@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Body, Controller, Get, Module, Post, Query } from '@nestjs/common';
+import { Body, Controller, Get, Module, Post, Query, Req } from '@nestjs/common';
+import type { Request } from 'express';
 import { Type } from 'class-transformer';
 import { ArrayMaxSize, IsEmail, IsInt, IsOptional, IsString, Length, Max, Min, ValidateNested } from 'class-validator';
 
@@ -51,8 +52,11 @@ class ProbeController {
   }
 
   @Get('slow')
-  async slow(@Query() query: ProbeSlowQuery): Promise<{ sleptMs: number }> {
-    await sleep(query.ms);
+  async slow(@Query() query: ProbeSlowQuery, @Req() request: Request): Promise<{ sleptMs: number }> {
+    // Stop sleeping when the client is gone, so no timer outlives the test's app.
+    const clientGone = new AbortController();
+    request.socket.once('close', () => clientGone.abort());
+    await sleep(query.ms, undefined, { signal: clientGone.signal }).catch(() => undefined);
     return { sleptMs: query.ms };
   }
 }

@@ -1,7 +1,6 @@
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { Logger } from 'nestjs-pino';
-import { configureApp, loadConfig, readEnvironment, type AppConfig, type Env } from '#chorus/core';
+import { NEST_LOGGER, configureApp, loadConfig, readEnvironment, type AppConfig, type Env } from '#chorus/core';
 import { AppModule, type AppModuleOptions } from './app.module.js';
 
 export interface CreateAppOptions extends AppModuleOptions {
@@ -23,7 +22,7 @@ export async function createApp(options: CreateAppOptions = {}): Promise<NestExp
     bodyParser: false,
     abortOnError: false,
   });
-  app.useLogger(app.get(Logger));
+  app.useLogger(app.get(NEST_LOGGER));
   app.flushLogs();
   configureApp(app, config);
   await app.init();

@@ -1,10 +1,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Module, type DynamicModule } from '@nestjs/common';
-import { LoggerModule } from 'nestjs-pino';
 import { pino, type DestinationStream, type Logger, type LoggerOptions } from 'pino';
 import { pinoHttp, type Options } from 'pino-http';
 import type { AppConfig } from '../config/app-config.js';
 import { currentRequestContext, requestIdOf } from '../request-context/request-context.js';
+import { PinoNestLogger } from './pino-nest-logger.js';
 
 /**
  * Paths pino blanks in every log line. Requests are logged without headers or bodies, so these
@@ -30,6 +30,9 @@ type ExpressRequest = IncomingMessage & { route?: { path?: string }; originalUrl
 /** The pino-http middleware that writes one line per request; configureApp mounts it first in the chain. */
 export const HTTP_LOGGER = Symbol('HTTP_LOGGER');
 
+/** Nest's LoggerService over the same pino logger; createApp installs it as the app logger. */
+export const NEST_LOGGER = Symbol('NEST_LOGGER');
+
 export interface LoggingOptions {
   /** Where log lines go instead of stdout (tests read them from here). */
   readonly destination?: DestinationStream;
@@ -45,9 +48,11 @@ export class LoggingModule {
     const logger = createRootLogger(config, options);
     return {
       module: LoggingModule,
-      imports: [LoggerModule.forRoot({ pinoHttp: { logger }, useExisting: true, renameContext: 'context' })],
-      providers: [{ provide: HTTP_LOGGER, useValue: pinoHttp(httpLogOptions(logger)) }],
-      exports: [LoggerModule, HTTP_LOGGER],
+      providers: [
+        { provide: HTTP_LOGGER, useValue: pinoHttp(httpLogOptions(logger)) },
+        { provide: NEST_LOGGER, useValue: new PinoNestLogger(logger) },
+      ],
+      exports: [HTTP_LOGGER, NEST_LOGGER],
     };
   }
 }

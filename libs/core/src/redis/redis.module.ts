@@ -22,7 +22,7 @@ export async function connectRedis(url: string, keyPrefix: string): Promise<Redi
     await client.connect();
   } catch (error) {
     client.disconnect();
-    throw new Error(`Redis at REDIS_URL is unreachable: ${(error as Error).message}`);
+    throw new Error(`Redis at REDIS_URL is unreachable: ${(error as Error).message}`, { cause: error });
   }
   return client;
 }

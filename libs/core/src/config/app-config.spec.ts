@@ -1,0 +1,67 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigValidationError } from './env-schema.js';
+import { loadConfig, readEnvironment } from './app-config.js';
+
+describe('loadConfig', () => {
+  it('gives the documented defaults for an empty environment', () => {
+    const sut = loadConfig({});
+    expect(sut.http).toMatchObject({ host: '127.0.0.1', port: 3000, bodyLimitBytes: 1024 ** 2, corsOrigins: [] });
+    expect(sut.database.url).toBeUndefined();
+    expect(sut.database.embedded.dataDir).toBe('./.data/pg');
+    expect(sut.redis.url).toBeUndefined();
+    expect(sut.log).toEqual({ level: 'info', format: 'pretty' });
+  });
+
+  it('reads typed values', () => {
+    const sut = loadConfig({
+      NODE_ENV: 'production',
+      PORT: '8080',
+      BODY_LIMIT: '256kb',
+      CORS_ORIGINS: 'https://a.example, https://b.example',
+      DATABASE_URL: 'postgres://chorus:pw@db:5432/chorus',
+      DATABASE_POOL_SIZE: '25',
+      REDIS_URL: 'redis://cache:6379',
+    });
+    expect(sut.http.port).toBe(8080);
+    expect(sut.http.bodyLimitBytes).toBe(256 * 1024);
+    expect(sut.http.corsOrigins).toEqual(['https://a.example', 'https://b.example']);
+    expect(sut.database).toMatchObject({ url: 'postgres://chorus:pw@db:5432/chorus', poolSize: 25 });
+    expect(sut.redis.url).toBe('redis://cache:6379');
+    expect(sut.log.format).toBe('json');
+  });
+
+  it('names every bad variable in one error, without echoing URLs that may hold passwords', () => {
+    let thrown: unknown;
+    try {
+      loadConfig({
+        PORT: 'eighty',
+        LOG_LEVEL: 'loud',
+        DATABASE_URL: 'mysql://root:s3cret@db/chorus',
+        DATABASE_POOL_SIZE: '0',
+        BODY_LIMIT: 'huge',
+        DOCS_ENABLED: 'maybe',
+      });
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(ConfigValidationError);
+    const { problems, message } = thrown as ConfigValidationError;
+    expect(problems.map((problem) => problem.split(' ')[0]).sort()).toEqual(
+      ['BODY_LIMIT', 'DATABASE_POOL_SIZE', 'DATABASE_URL', 'DOCS_ENABLED', 'LOG_LEVEL', 'PORT'],
+    );
+    expect(message).not.toContain('s3cret');
+  });
+});
+
+describe('readEnvironment', () => {
+  it('reads .env when present, with the process environment taking precedence and overrides over both', () => {
+    const directory = mkdtempSync(join(tmpdir(), 'chorus-env-'));
+    writeFileSync(join(directory, '.env'), 'CHORUS_TEST_FROM_FILE=file\nHOME=from-file\nCHORUS_TEST_OVERRIDDEN=file\n');
+    const sut = readEnvironment({ CHORUS_TEST_OVERRIDDEN: 'override' }, directory);
+    expect(sut['CHORUS_TEST_FROM_FILE']).toBe('file');
+    expect(sut['HOME']).not.toBe('from-file');
+    expect(sut['CHORUS_TEST_OVERRIDDEN']).toBe('override');
+  });
+});
