@@ -2,6 +2,10 @@
 
 # Build: install everything, compile, then drop the development dependencies.
 FROM node:20-bookworm-slim AS build
+# argon2 (password hashing) is a native addon compiled at install.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends python3 make g++ \
+ && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund

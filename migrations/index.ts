@@ -1,7 +1,10 @@
 import type { MigrationInterface } from 'typeorm';
+import { CreateAccounts1795323166719 } from './1795323166719-CreateAccounts.js';
 
 /**
  * Every migration, oldest first. `npm run migration:generate -- <Name>` writes a new file
  * and adds it here; TypeORM runs the ones not yet recorded in the `migrations` table.
  */
-export const MIGRATIONS: ReadonlyArray<new () => MigrationInterface> = [];
+export const MIGRATIONS: ReadonlyArray<new () => MigrationInterface> = [
+  CreateAccounts1795323166719,
+];

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Body, Controller, Get, Module, Post, Query, Req } from '@nestjs/common';
 import type { Request } from 'express';
+import { Public } from '#chorus/core';
 import { Type } from 'class-transformer';
 import { ArrayMaxSize, IsEmail, IsInt, IsOptional, IsString, Length, Max, Min, ValidateNested } from 'class-validator';
 
@@ -39,6 +40,7 @@ class ProbeSlowQuery {
 }
 
 /** Endpoints the platform tests need and the product does not have: an echo, a crash, a slow call. */
+@Public()
 @Controller('probe')
 class ProbeController {
   @Post('echo')

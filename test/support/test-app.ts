@@ -80,6 +80,13 @@ export function testEnvironment(database: TestDatabase, overrides: Env = {}): En
     DATABASE_POOL_SIZE: String(database.poolSize),
     ...(redisUrl ? { REDIS_URL: redisUrl, REDIS_KEY_PREFIX: `chorus-test:${randomUUID()}:` } : {}),
     RATE_LIMIT_DEFAULT: '10000',
+    // Cheap hashing and generous sign-in budgets; the tests of those features set their own.
+    ARGON2_MEMORY_KIB: '1024',
+    ARGON2_ITERATIONS: '1',
+    AUTH_LOGIN_LIMIT_PER_IP: '10000',
+    AUTH_LOGIN_LIMIT_PER_EMAIL: '10000',
+    AUTH_REGISTER_LIMIT_PER_IP: '10000',
+    JWT_SECRET: 'test-secret-that-is-at-least-32-characters-long',
     ...overrides,
   };
 }

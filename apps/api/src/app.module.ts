@@ -1,11 +1,12 @@
 import { Module, type DynamicModule, type Type } from '@nestjs/common';
 import type { DestinationStream } from 'pino';
+import { AUTH_ENTITIES, AuthModule } from '#chorus/auth';
 import { CoreModule, type AppConfig, type DatabaseSchema } from '#chorus/core';
 import { MIGRATIONS } from '../../../migrations/index.js';
 
 /** The whole schema: each feature module's entities, and the migrations that create them. */
 export const SCHEMA: DatabaseSchema = {
-  entities: [],
+  entities: [...AUTH_ENTITIES],
   migrations: MIGRATIONS,
 };
 
@@ -20,7 +21,11 @@ export class AppModule {
   static forRoot(config: AppConfig, options: AppModuleOptions = {}): DynamicModule {
     return {
       module: AppModule,
-      imports: [CoreModule.forRoot({ config, schema: SCHEMA, logDestination: options.logDestination }), ...(options.extraModules ?? [])],
+      imports: [
+        CoreModule.forRoot({ config, schema: SCHEMA, logDestination: options.logDestination }),
+        AuthModule,
+        ...(options.extraModules ?? []),
+      ],
     };
   }
 }

@@ -1,8 +1,11 @@
 import 'reflect-metadata';
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { NestFactory } from '@nestjs/core';
+import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, UsersService } from '#chorus/auth';
 import {
   ConfigValidationError,
+  ProblemException,
   loadConfig,
   openDatabase,
   pendingSchemaChanges,
@@ -11,7 +14,7 @@ import {
   runPendingMigrations,
   type AppConfig,
 } from '#chorus/core';
-import { SCHEMA } from './app.module.js';
+import { AppModule, SCHEMA } from './app.module.js';
 import { renderOpenApiDocument } from './openapi-document.js';
 
 /** Paths are relative to the directory npm scripts run in: the repository root. */
@@ -25,6 +28,8 @@ const USAGE = `Usage: npm run cli -- <command>
   migration:generate <Name>  write a migration for the difference between the entities and the database
   migration:check            fail if the migrated database differs from the entities (CI gate)
   openapi [--check]          write openapi/openapi.json, or fail if it is out of date
+  create-admin <email>       create an admin account; the password is read from standard input,
+                             e.g. printf '%s' "$PASSWORD" | npm run cli -- create-admin ops@example.com
 
 The database is the one the app would use: DATABASE_URL, or the embedded one in EMBEDDED_DB_DIR.`;
 
@@ -75,6 +80,26 @@ const COMMANDS: Record<string, Command> = {
     });
   },
 
+  'create-admin': async (config, [email]) => {
+    if (!email || !/^[^@\s]+@[^@\s]+$/.test(email)) throw new CliError('Usage: npm run cli -- create-admin <email> (password on standard input)');
+    if (process.stdin.isTTY) throw new CliError('Pipe the password on standard input, so it stays out of the shell history.');
+    const password = (await readStandardInput()).replace(/\r?\n$/, '');
+    if (password.length < PASSWORD_MIN_LENGTH || password.length > PASSWORD_MAX_LENGTH) {
+      throw new CliError(`The password must be ${PASSWORD_MIN_LENGTH} to ${PASSWORD_MAX_LENGTH} characters long.`);
+    }
+    const app = await NestFactory.createApplicationContext(AppModule.forRoot(config), { logger: false });
+    try {
+      const users = app.get(UsersService);
+      const admin = await users.insert(await users.prepare({ email, password, role: 'admin', displayName: 'Admin' }));
+      say(`Created admin ${admin.email} (${admin.id}).`);
+    } catch (error) {
+      if (error instanceof ProblemException) throw new CliError(error.detail);
+      throw error;
+    } finally {
+      await app.close();
+    }
+  },
+
   openapi: async (config, args) => {
     const generated = await renderOpenApiDocument(config);
     if (args.includes('--check')) {
@@ -107,8 +132,9 @@ function writeMigration(name: string, changes: { up: string[]; down: string[] })
   const timestamp = Date.now();
   const className = `${name}${timestamp}`;
   const fileName = `${timestamp}-${name}`;
+  const asTemplateLiteral = (sql: string) => `\`${sql.replaceAll('\\', '\\\\').replaceAll('`', '\\`').replaceAll('${', '\\${')}\``;
   const statements = (queries: string[]) =>
-    queries.map((query) => `    await queryRunner.query(${JSON.stringify(query)});`).join('\n');
+    queries.map((query) => `    await queryRunner.query(${asTemplateLiteral(query.trim())});`).join('\n');
   writeFileSync(
     join(MIGRATIONS_DIR, `${fileName}.ts`),
     `import type { MigrationInterface, QueryRunner } from 'typeorm';
@@ -153,6 +179,12 @@ ${entries.map((entry) => `  ${entry.className},`).join('\n')}
 ];
 `,
   );
+}
+
+async function readStandardInput(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 function say(message: string): void {

@@ -23,6 +23,7 @@ describe('loadConfig', () => {
       DATABASE_URL: 'postgres://chorus:pw@db:5432/chorus',
       DATABASE_POOL_SIZE: '25',
       REDIS_URL: 'redis://cache:6379',
+      JWT_SECRET: 'x'.repeat(40),
     });
     expect(sut.http.port).toBe(8080);
     expect(sut.http.bodyLimitBytes).toBe(256 * 1024);
@@ -52,6 +53,22 @@ describe('loadConfig', () => {
       ['BODY_LIMIT', 'DATABASE_POOL_SIZE', 'DATABASE_URL', 'DOCS_ENABLED', 'LOG_LEVEL', 'PORT'],
     );
     expect(message).not.toContain('s3cret');
+  });
+
+  it('checks the rules that span variables', () => {
+    const problemsOf = (env: Record<string, string>): string[] => {
+      try {
+        loadConfig(env);
+        return [];
+      } catch (error) {
+        return [...(error as ConfigValidationError).problems];
+      }
+    };
+    expect(problemsOf({ NODE_ENV: 'production' })).toEqual([expect.stringMatching(/^JWT_SECRET is required/)]);
+    expect(problemsOf({ JWT_SECRET: 'short' })).toEqual([expect.stringMatching(/^JWT_SECRET must be at least 32/)]);
+    expect(problemsOf({ PLANS: 'free,pro', DEFAULT_PLAN: 'gold' })).toEqual([expect.stringMatching(/^DEFAULT_PLAN must be one of/)]);
+    expect(problemsOf({ ADMIN_EMAIL: 'root@example.com' })).toEqual([expect.stringMatching(/^ADMIN_PASSWORD must be set together/)]);
+    expect(loadConfig({ PLANS: 'basic, pro' }).auth).toMatchObject({ plans: ['basic', 'pro'], defaultPlan: 'basic' });
   });
 });
 

@@ -46,6 +46,27 @@ export interface AppConfig {
     /** Requests per window for a client without a more specific tier. */
     readonly defaultLimit: number;
   };
+  readonly auth: {
+    /** HS256 signing secret for access tokens; required in production. */
+    readonly jwtSecret?: string;
+    /** Where a generated secret is kept when JWT_SECRET is unset (outside production). */
+    readonly jwtSecretFile: string;
+    readonly accessTokenTtlSeconds: number;
+    readonly refreshTokenTtlDays: number;
+    readonly registrationEnabled: boolean;
+    /** The plans a user can be on; the first is given at registration unless DEFAULT_PLAN says otherwise. */
+    readonly plans: readonly string[];
+    readonly defaultPlan: string;
+    /** The first admin, created at start when set and no admin exists yet. */
+    readonly admin?: { readonly email: string; readonly password: string };
+    readonly argon2: { readonly memoryKib: number; readonly iterations: number; readonly parallelism: number };
+    readonly throttle: {
+      readonly windowSeconds: number;
+      readonly loginPerIp: number;
+      readonly loginPerEmail: number;
+      readonly registerPerIp: number;
+    };
+  };
 }
 
 /**
@@ -94,7 +115,45 @@ export function loadConfig(env: Env): AppConfig {
       windowSeconds: read.int('RATE_LIMIT_WINDOW_SECONDS', 60, { min: 1, max: 86_400 }),
       defaultLimit: read.int('RATE_LIMIT_DEFAULT', 120, { min: 1 }),
     },
+    auth: readAuthConfig(read, nodeEnv),
   };
   read.assertValid();
   return config;
+}
+
+function readAuthConfig(read: EnvReader, nodeEnv: AppConfig['nodeEnv']): AppConfig['auth'] {
+  const jwtSecret = read.optionalString('JWT_SECRET');
+  if (jwtSecret !== undefined && jwtSecret.length < 32) read.reject('JWT_SECRET', 'must be at least 32 characters');
+  if (jwtSecret === undefined && nodeEnv === 'production') {
+    read.reject('JWT_SECRET', 'is required when NODE_ENV=production (e.g. openssl rand -base64 48)');
+  }
+  const plans = read.list('PLANS', ['free', 'premium']);
+  const defaultPlan = read.string('DEFAULT_PLAN', plans[0] ?? 'free');
+  if (!plans.includes(defaultPlan)) read.reject('DEFAULT_PLAN', `must be one of PLANS (${plans.join(', ')})`);
+  const adminEmail = read.optionalString('ADMIN_EMAIL');
+  const adminPassword = read.optionalString('ADMIN_PASSWORD');
+  if ((adminEmail === undefined) !== (adminPassword === undefined)) {
+    read.reject(adminEmail ? 'ADMIN_PASSWORD' : 'ADMIN_EMAIL', 'must be set together with the other of ADMIN_EMAIL/ADMIN_PASSWORD');
+  }
+  return {
+    jwtSecret,
+    jwtSecretFile: read.string('JWT_SECRET_FILE', './.data/jwt-secret'),
+    accessTokenTtlSeconds: read.int('ACCESS_TOKEN_TTL_SECONDS', 900, { min: 30, max: 86_400 }),
+    refreshTokenTtlDays: read.int('REFRESH_TOKEN_TTL_DAYS', 30, { min: 1, max: 365 }),
+    registrationEnabled: read.bool('AUTH_REGISTRATION_ENABLED', true),
+    plans,
+    defaultPlan,
+    admin: adminEmail && adminPassword ? { email: adminEmail, password: adminPassword } : undefined,
+    argon2: {
+      memoryKib: read.int('ARGON2_MEMORY_KIB', 19_456, { min: 1024, max: 4_194_304 }),
+      iterations: read.int('ARGON2_ITERATIONS', 2, { min: 1, max: 20 }),
+      parallelism: read.int('ARGON2_PARALLELISM', 1, { min: 1, max: 16 }),
+    },
+    throttle: {
+      windowSeconds: read.int('AUTH_THROTTLE_WINDOW_SECONDS', 900, { min: 1, max: 86_400 }),
+      loginPerIp: read.int('AUTH_LOGIN_LIMIT_PER_IP', 30, { min: 1 }),
+      loginPerEmail: read.int('AUTH_LOGIN_LIMIT_PER_EMAIL', 10, { min: 1 }),
+      registerPerIp: read.int('AUTH_REGISTER_LIMIT_PER_IP', 10, { min: 1 }),
+    },
+  };
 }

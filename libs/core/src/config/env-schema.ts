@@ -94,13 +94,18 @@ export class EnvReader {
     return Number(match[1]) * factor;
   }
 
+  /** Records a problem found by a rule that spans variables. */
+  reject(name: string, message: string): void {
+    this.problems.push(`${name} ${message}`);
+  }
+
   private raw(name: string): string | undefined {
     const value = this.env[name]?.trim();
     return value === undefined || value === '' ? undefined : value;
   }
 
   private fail<T>(name: string, message: string, fallback: T): T {
-    this.problems.push(`${name} ${message}`);
+    this.reject(name, message);
     return fallback;
   }
 }

@@ -49,6 +49,9 @@ export class ProblemFilter implements ExceptionFilter {
       response.end();
       return;
     }
+    // Whoever raised a 429 or 503 with a known wait (the rate limiter, a feature's own budget), clients read it here.
+    const retryAfter = rendered.options?.extensions?.['retryAfterSeconds'];
+    if (typeof retryAfter === 'number') response.setHeader('Retry-After', retryAfter);
     response
       .status(rendered.problem.status)
       .type(PROBLEM_CONTENT_TYPE)

@@ -4,12 +4,14 @@ import { HealthCheckService, type HealthCheckResult } from '@nestjs/terminus';
 import { SkipRateLimit } from '../rate-limit/rate-limit.guard.js';
 import { ApiProblems } from '../errors/problem.openapi.js';
 import { CoreProblems, ProblemException } from '../errors/problem.js';
+import { Public } from '../http/public.decorator.js';
 import { DependencyStatusDto, HealthDto } from './health.dto.js';
 import { DependencyHealthIndicators } from './health.indicators.js';
 
 /** Probes for load balancers and orchestrators: outside the API prefix and never rate limited. */
 @ApiTags('health')
 @ApiExtraModels(DependencyStatusDto)
+@Public()
 @SkipRateLimit()
 @Controller('health')
 export class HealthController {

@@ -1,3 +1,5 @@
 export { API_PREFIX, configureApp } from './configure-app.js';
 export { GracefulShutdown } from './graceful-shutdown.js';
+export { IS_PUBLIC, Public } from './public.decorator.js';
+export { ResourceIdPipe } from './resource-id.pipe.js';
 export { DOCS_PATH, OPENAPI_JSON_PATH, buildOpenApiDocument, setupOpenApi, toDeterministicJson } from './openapi.js';

@@ -26,8 +26,9 @@ export class RateLimiter {
   constructor(private readonly store: RateLimitStore) {}
 
   /**
-   * Counts one request. When the budget is spent, throws a 429 `rate_limited` problem; with
-   * `response`, the IETF RateLimit headers (and Retry-After on a 429) are set either way.
+   * Counts one request. When the budget is spent, throws a 429 `rate_limited` problem (the error
+   * filter turns its `retryAfterSeconds` into Retry-After); with `response`, the IETF RateLimit
+   * headers are set either way.
    */
   async consume(budget: RateLimitBudget, response?: Response): Promise<RateLimitState> {
     const hit = await this.store.hit(budget.key, budget.windowSeconds * 1000);
@@ -41,7 +42,6 @@ export class RateLimiter {
     response?.setHeader('RateLimit-Remaining', state.remaining);
     response?.setHeader('RateLimit-Reset', state.resetSeconds);
     if (hit.count > budget.limit) {
-      response?.setHeader('Retry-After', state.resetSeconds);
       throw new ProblemException(
         CoreProblems.rateLimited,
         `Rate limit of ${budget.limit} requests per ${budget.windowSeconds} s reached; retry in ${state.resetSeconds} s.`,

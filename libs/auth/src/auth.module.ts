@@ -1,0 +1,41 @@
+import { Module } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
+import { JwtModule } from '@nestjs/jwt';
+import { APP_CONFIG, type AppConfig } from '#chorus/core';
+import { AccessTokens, resolveJwtSecret } from './access-tokens.js';
+import { AdminUsersController } from './admin-users.controller.js';
+import { ApiKeysController } from './api-keys.controller.js';
+import { ApiKeysService } from './api-keys.service.js';
+import { AuthController } from './auth.controller.js';
+import { AuthService } from './auth.service.js';
+import { FirstAdminBootstrap } from './first-admin.js';
+import { AuthGuard } from './guards/auth.guard.js';
+import { MeController } from './me.controller.js';
+import { PasswordHasher } from './password-hasher.js';
+import { RevocationList } from './revocation-list.js';
+import { SessionsService } from './sessions.service.js';
+import { UsersService } from './users.service.js';
+
+/** Accounts, sign-in, sessions, API keys and the global auth guard. */
+@Module({
+  imports: [
+    JwtModule.registerAsync({
+      inject: [APP_CONFIG],
+      useFactory: (config: AppConfig) => ({ secret: resolveJwtSecret(config) }),
+    }),
+  ],
+  controllers: [AuthController, MeController, ApiKeysController, AdminUsersController],
+  providers: [
+    AccessTokens,
+    ApiKeysService,
+    AuthService,
+    FirstAdminBootstrap,
+    PasswordHasher,
+    RevocationList,
+    SessionsService,
+    UsersService,
+    { provide: APP_GUARD, useClass: AuthGuard },
+  ],
+  exports: [UsersService],
+})
+export class AuthModule {}

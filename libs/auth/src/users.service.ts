@@ -1,0 +1,252 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { DataSource, QueryFailedError, type EntityManager } from 'typeorm';
+import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity.js';
+import {
+  InjectConfig,
+  ProblemException,
+  decodeCursor,
+  toCursorPage,
+  type AppConfig,
+  type CursorPage,
+} from '#chorus/core';
+import { ApiKeysService } from './api-keys.service.js';
+import { AuthProblems } from './auth.errors.js';
+import { UserEntity, type UserRole, type UserStatus } from './entities/index.js';
+import { PasswordHasher } from './password-hasher.js';
+import { RevocationList } from './revocation-list.js';
+import { SessionsService } from './sessions.service.js';
+
+/** A user as the rest of the application sees it: never the password hash. */
+export interface UserView {
+  readonly id: string;
+  readonly email: string;
+  readonly displayName: string;
+  readonly role: UserRole;
+  readonly plan: string;
+  readonly status: UserStatus;
+  readonly preferences: Record<string, unknown>;
+  readonly createdAt: Date;
+  readonly updatedAt: Date;
+  readonly lastLoginAt: Date | null;
+}
+
+export interface NewUser {
+  readonly email: string;
+  readonly password: string;
+  readonly displayName?: string;
+  readonly role?: UserRole;
+}
+
+/** A user ready to insert: the password already hashed. */
+export interface PreparedUser {
+  readonly email: string;
+  readonly passwordHash: string;
+  readonly displayName: string;
+  readonly role: UserRole;
+  readonly plan: string;
+}
+
+export interface UserChanges {
+  readonly role?: UserRole;
+  readonly plan?: string;
+  readonly status?: UserStatus;
+}
+
+const UNIQUE_VIOLATION = '23505';
+
+@Injectable()
+export class UsersService {
+  private readonly logger = new Logger('Users');
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly passwords: PasswordHasher,
+    private readonly sessions: SessionsService,
+    private readonly apiKeys: ApiKeysService,
+    private readonly revocations: RevocationList,
+    @InjectConfig() private readonly config: AppConfig,
+  ) {}
+
+  /**
+   * Hashes the password and settles the defaults: the slow part of creating a user, kept out
+   * of any transaction (on the embedded database's single connection it would stall everyone).
+   */
+  async prepare(user: NewUser): Promise<PreparedUser> {
+    const email = user.email.trim();
+    return {
+      email,
+      passwordHash: await this.passwords.hash(user.password),
+      displayName: user.displayName?.trim() || email.split('@')[0] || email,
+      role: user.role ?? 'user',
+      plan: this.config.auth.defaultPlan,
+    };
+  }
+
+  /** Inserts a prepared user; answers 409 `email_taken` for an address in use in any letter case. */
+  async insert(user: PreparedUser, manager: EntityManager = this.dataSource.manager): Promise<UserView> {
+    try {
+      return toView(await manager.getRepository(UserEntity).save({ ...user }));
+    } catch (error) {
+      if (error instanceof QueryFailedError && (error.driverError as { code?: string }).code === UNIQUE_VIOLATION) {
+        throw new ProblemException(AuthProblems.emailTaken, 'An account with this email already exists.');
+      }
+      throw error;
+    }
+  }
+
+  /**
+   * The user whose email and password these are. Unknown emails cost the same time as wrong
+   * passwords and get the same answer, so the endpoint does not reveal who has an account.
+   */
+  async verifyCredentials(email: string, password: string): Promise<UserView> {
+    const user = await this.dataSource.getRepository(UserEntity).findOne({ where: { email: email.trim() } });
+    const valid = await this.passwords.verify(user?.passwordHash, password);
+    if (!user || !valid) throw new ProblemException(AuthProblems.invalidCredentials, 'Email or password is incorrect.');
+    if (user.status === 'banned') throw new ProblemException(AuthProblems.accountBanned, 'This account has been banned.');
+    if (this.passwords.needsRehash(user.passwordHash)) {
+      // Hashing parameters were raised since this password was set: upgrade it now that we know it.
+      await this.dataSource.getRepository(UserEntity).update(user.id, { passwordHash: await this.passwords.hash(password) });
+    }
+    return toView(user);
+  }
+
+  async recordLogin(userId: string): Promise<void> {
+    await this.dataSource.getRepository(UserEntity).update(userId, { lastLoginAt: new Date() });
+  }
+
+  async get(userId: string): Promise<UserView> {
+    const user = await this.dataSource.getRepository(UserEntity).findOne({ where: { id: userId } });
+    if (!user) throw new ProblemException(AuthProblems.userNotFound, 'No such user.');
+    return toView(user);
+  }
+
+  async updateProfile(userId: string, changes: { displayName?: string; preferences?: Record<string, unknown> }): Promise<UserView> {
+    const repository = this.dataSource.getRepository(UserEntity);
+    const update: QueryDeepPartialEntity<UserEntity> = {};
+    if (changes.displayName !== undefined) update.displayName = changes.displayName.trim();
+    // TypeORM types jsonb columns as nested partials; the value is a whole object, sent as a parameter.
+    if (changes.preferences !== undefined) update.preferences = changes.preferences as QueryDeepPartialEntity<Record<string, unknown>>;
+    if (Object.keys(update).length > 0) await repository.update(userId, update);
+    return this.get(userId);
+  }
+
+  /** Changes the password after checking the current one, and ends every other session. */
+  async changePassword(userId: string, currentPassword: string, newPassword: string, keepSessionId?: string): Promise<void> {
+    await this.checkPassword(userId, currentPassword);
+    await this.dataSource.getRepository(UserEntity).update(userId, { passwordHash: await this.passwords.hash(newPassword) });
+    await this.sessions.revokeAll(userId, 'password_changed', keepSessionId);
+  }
+
+  /** Deletes the account and, by cascade, everything it owns; its tokens stop working at once. */
+  async delete(userId: string, password: string): Promise<void> {
+    await this.checkPassword(userId, password);
+    await this.dataSource.transaction(async (manager) => {
+      await this.assertNotLastAdmin(manager, userId);
+      await manager.getRepository(UserEntity).delete(userId);
+    });
+    await this.revocations.revokeUser(userId);
+  }
+
+  /** Admin: users newest first, optionally those whose email contains `emailContains`. */
+  async list(query: { limit: number; cursor?: string; emailContains?: string }): Promise<CursorPage<UserView>> {
+    // Cursors carry JavaScript dates (milliseconds) while PostgreSQL keeps microseconds: order and
+    // compare at millisecond precision, or rows created within one millisecond would be skipped.
+    const createdAt = `date_trunc('milliseconds', u.created_at)`;
+    const builder = this.dataSource
+      .getRepository(UserEntity)
+      .createQueryBuilder('u')
+      .orderBy(createdAt, 'DESC')
+      .addOrderBy('u.id', 'DESC')
+      .limit(query.limit + 1);
+    if (query.emailContains) {
+      builder.andWhere(`u.email ILIKE :pattern ESCAPE '\\'`, { pattern: `%${escapeLike(query.emailContains)}%` });
+    }
+    if (query.cursor) {
+      const position = decodeCursor(query.cursor, ['createdAt', 'id']);
+      builder.andWhere(`(${createdAt}, u.id) < (:createdAt::timestamptz, :id::uuid)`, position);
+    }
+    const rows = await builder.getMany();
+    return toCursorPage(rows, query.limit, (user) => ({ createdAt: user.createdAt.toISOString(), id: user.id }), toView);
+  }
+
+  /** Admin: changes role, plan or status. Banning ends the user's sessions and deletes their API keys at once. */
+  async update(userId: string, changes: UserChanges): Promise<UserView> {
+    if (changes.plan !== undefined && !this.config.auth.plans.includes(changes.plan)) {
+      throw new ProblemException(AuthProblems.unknownPlan, `Plan must be one of: ${this.config.auth.plans.join(', ')}.`, {
+        errors: [{ field: 'plan', message: `plan must be one of: ${this.config.auth.plans.join(', ')}` }],
+      });
+    }
+    await this.dataSource.transaction(async (manager) => {
+      const user = await manager.getRepository(UserEntity).findOne({ where: { id: userId }, lock: { mode: 'pessimistic_write' } });
+      if (!user) throw new ProblemException(AuthProblems.userNotFound, 'No such user.');
+      const losesAdmin = user.role === 'admin' && (changes.role === 'user' || changes.status === 'banned');
+      if (losesAdmin) await this.assertNotLastAdmin(manager, userId);
+      const update: QueryDeepPartialEntity<UserEntity> = {};
+      if (changes.role !== undefined) update.role = changes.role;
+      if (changes.plan !== undefined) update.plan = changes.plan;
+      if (changes.status !== undefined) update.status = changes.status;
+      if (Object.keys(update).length > 0) await manager.getRepository(UserEntity).update(userId, update);
+    });
+    if (changes.status === 'banned') {
+      await this.revocations.revokeUser(userId);
+      await this.sessions.revokeAll(userId, 'banned');
+      await this.apiKeys.deleteAll(userId);
+      this.logger.log(`User ${userId} banned: sessions revoked and API keys deleted`);
+    }
+    return this.get(userId);
+  }
+
+  /**
+   * Creates the first admin when no admin exists yet. Returns what happened, so that start-up
+   * and the CLI can say so; an existing account with that email is never taken over.
+   */
+  async ensureFirstAdmin(email: string, password: string): Promise<'created' | 'admin_exists' | 'email_taken'> {
+    const admin = await this.prepare({ email, password, role: 'admin', displayName: 'Admin' });
+    return this.dataSource.transaction(async (manager) => {
+      // One process at a time, so that several starting together create one admin.
+      await manager.query('SELECT pg_advisory_xact_lock(hashtext($1))', ['chorus:first-admin']);
+      const admins = await manager.getRepository(UserEntity).count({ where: { role: 'admin' } });
+      if (admins > 0) return 'admin_exists';
+      if (await manager.getRepository(UserEntity).exists({ where: { email: admin.email } })) return 'email_taken';
+      await this.insert(admin, manager);
+      return 'created';
+    });
+  }
+
+  private async checkPassword(userId: string, password: string): Promise<void> {
+    const user = await this.dataSource.getRepository(UserEntity).findOne({ where: { id: userId } });
+    if (!(await this.passwords.verify(user?.passwordHash, password))) {
+      throw new ProblemException(AuthProblems.wrongPassword, 'The password is not correct.');
+    }
+  }
+
+  /** Keeps at least one active admin, so that nobody can lock the operators out by accident. */
+  private async assertNotLastAdmin(manager: EntityManager, userId: string): Promise<void> {
+    const admins: Array<{ id: string }> = await manager.query(
+      `SELECT id FROM users WHERE role = 'admin' AND status = 'active' FOR UPDATE`,
+    );
+    if (admins.length === 1 && admins[0]?.id === userId) {
+      throw new ProblemException(AuthProblems.lastAdmin, 'This is the only active admin: make another admin first.');
+    }
+  }
+}
+
+function toView(user: UserEntity): UserView {
+  return {
+    id: user.id,
+    email: user.email,
+    displayName: user.displayName,
+    role: user.role,
+    plan: user.plan,
+    status: user.status,
+    preferences: user.preferences,
+    createdAt: user.createdAt,
+    updatedAt: user.updatedAt,
+    lastLoginAt: user.lastLoginAt,
+  };
+}
+
+function escapeLike(value: string): string {
+  return value.replace(/[\\%_]/g, (character) => `\\${character}`);
+}
+
