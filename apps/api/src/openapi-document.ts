@@ -1,5 +1,5 @@
 import { NestFactory } from '@nestjs/core';
-import { buildOpenApiDocument, toDeterministicJson, type AppConfig } from '#chorus/core';
+import { applyApiPrefix, buildOpenApiDocument, toDeterministicJson, type AppConfig } from '#chorus/core';
 import { AppModule } from './app.module.js';
 
 /**
@@ -8,6 +8,7 @@ import { AppModule } from './app.module.js';
  */
 export async function renderOpenApiDocument(config: AppConfig): Promise<string> {
   const app = await NestFactory.create(AppModule.forRoot(config), { preview: true, logger: false });
+  applyApiPrefix(app);
   try {
     return toDeterministicJson(buildOpenApiDocument(app));
   } finally {

@@ -10,4 +10,4 @@ export {
 } from './problem.js';
 export { PROBLEM_CONTENT_TYPE, ProblemFilter, toProblemDocument } from './problem.filter.js';
 export { createValidationPipe, toFieldErrors } from './validation.js';
-export { ApiProblems, FieldErrorDto, ProblemDocumentDto } from './problem.openapi.js';
+export { ApiProblems, ApiUnthrottledProblems, FieldErrorDto, ProblemDocumentDto } from './problem.openapi.js';

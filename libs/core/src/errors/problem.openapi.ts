@@ -40,8 +40,17 @@ export class ProblemDocumentDto {
  * Every endpoint also gets the rate-limit and internal-error responses that any request can meet.
  */
 export function ApiProblems(...problems: ProblemType[]): MethodDecorator & ClassDecorator {
+  return documentProblems([...problems, CoreProblems.rateLimited, CoreProblems.internal]);
+}
+
+/** ApiProblems for routes exempt from the rate limit (`@SkipRateLimit()`): no 429. */
+export function ApiUnthrottledProblems(...problems: ProblemType[]): MethodDecorator & ClassDecorator {
+  return documentProblems([...problems, CoreProblems.internal]);
+}
+
+function documentProblems(problems: ProblemType[]): MethodDecorator & ClassDecorator {
   const byStatus = new Map<number, ProblemType[]>();
-  for (const problem of [...problems, CoreProblems.rateLimited, CoreProblems.internal]) {
+  for (const problem of problems) {
     const list = byStatus.get(problem.status) ?? [];
     if (!list.some((known) => known.code === problem.code)) list.push(problem);
     byStatus.set(problem.status, list);

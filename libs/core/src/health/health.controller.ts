@@ -2,7 +2,7 @@ import { Controller, Get, ServiceUnavailableException } from '@nestjs/common';
 import { ApiExtraModels, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { HealthCheckService, type HealthCheckResult } from '@nestjs/terminus';
 import { SkipRateLimit } from '../rate-limit/rate-limit.guard.js';
-import { ApiProblems } from '../errors/problem.openapi.js';
+import { ApiUnthrottledProblems } from '../errors/problem.openapi.js';
 import { CoreProblems, ProblemException } from '../errors/problem.js';
 import { Public } from '../http/public.decorator.js';
 import { DependencyStatusDto, HealthDto } from './health.dto.js';
@@ -23,6 +23,7 @@ export class HealthController {
   @Get('live')
   @ApiOperation({ summary: 'Liveness probe', description: 'Answers 200 while the process is up; checks nothing else.' })
   @ApiOkResponse({ type: HealthDto })
+  @ApiUnthrottledProblems()
   async getLiveness(): Promise<HealthDto> {
     return toHealthDto(await this.health.check([]));
   }
@@ -35,7 +36,7 @@ export class HealthController {
       'a problem document whose `checks` member gives each dependency its status.',
   })
   @ApiOkResponse({ type: HealthDto })
-  @ApiProblems(CoreProblems.serviceUnavailable)
+  @ApiUnthrottledProblems(CoreProblems.serviceUnavailable)
   async getReadiness(): Promise<HealthDto> {
     try {
       return toHealthDto(await this.health.check(this.dependencies.readinessChecks()));

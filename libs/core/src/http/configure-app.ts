@@ -1,3 +1,4 @@
+import type { INestApplication } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import helmet from 'helmet';
 import type { AppConfig } from '../config/app-config.js';
@@ -11,6 +12,11 @@ export const API_PREFIX = 'api/v1';
 
 /** Paths served outside the API prefix. */
 const UNPREFIXED_ROUTES = ['health/live', 'health/ready'];
+
+/** Mounts the API under /api/v1 (health probes stay at the root); the OpenAPI generator uses it too. */
+export function applyApiPrefix(app: INestApplication): void {
+  app.setGlobalPrefix(API_PREFIX, { exclude: UNPREFIXED_ROUTES });
+}
 
 /**
  * Everything about the HTTP surface that is not a module: middleware order, prefix, pipes,
@@ -32,7 +38,7 @@ export function configureApp(app: NestExpressApplication, config: AppConfig): vo
   );
   app.useBodyParser('json', { limit: http.bodyLimitBytes });
   app.useBodyParser('urlencoded', { limit: http.bodyLimitBytes, extended: false });
-  app.setGlobalPrefix(API_PREFIX, { exclude: UNPREFIXED_ROUTES });
+  applyApiPrefix(app);
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new ProblemFilter());
   if (http.docsEnabled) setupOpenApi(app);

@@ -1,4 +1,4 @@
-export { API_PREFIX, configureApp } from './configure-app.js';
+export { API_PREFIX, applyApiPrefix, configureApp } from './configure-app.js';
 export { GracefulShutdown } from './graceful-shutdown.js';
 export { IS_PUBLIC, Public } from './public.decorator.js';
 export { ResourceIdPipe } from './resource-id.pipe.js';
