@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseEnv } from 'node:util';
 import { type Env, EnvReader } from './env-schema.js';
+import { readProvidersConfig, type ProvidersConfig } from './providers-config.js';
 
 export const NODE_ENVS = ['development', 'production', 'test'] as const;
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -46,6 +47,7 @@ export interface AppConfig {
     /** Requests per window for a client without a more specific tier. */
     readonly defaultLimit: number;
   };
+  readonly ai: ProvidersConfig;
   readonly auth: {
     /** HS256 signing secret for access tokens; required in production. */
     readonly jwtSecret?: string;
@@ -115,6 +117,7 @@ export function loadConfig(env: Env): AppConfig {
       windowSeconds: read.int('RATE_LIMIT_WINDOW_SECONDS', 60, { min: 1, max: 86_400 }),
       defaultLimit: read.int('RATE_LIMIT_DEFAULT', 120, { min: 1 }),
     },
+    ai: readProvidersConfig(read),
     auth: readAuthConfig(read, nodeEnv),
   };
   read.assertValid();

@@ -1,0 +1,84 @@
+/**
+ * The contract between Chorus and the AI backends. An adapter turns one provider's wire
+ * protocol into this stream; the registry adds resilience and fallback on top of it.
+ */
+
+export type ChatRole = 'system' | 'user' | 'assistant';
+
+export interface ChatMessage {
+  readonly role: ChatRole;
+  readonly content: string;
+}
+
+export interface ChatRequest {
+  readonly model: string;
+  readonly messages: readonly ChatMessage[];
+  readonly temperature?: number;
+  readonly maxOutputTokens?: number;
+  /** Aborting closes the upstream connection, so the provider stops generating (and billing). */
+  readonly signal: AbortSignal;
+}
+
+/** Token counts as the provider reported them. */
+export interface ChatUsage {
+  readonly inputTokens: number;
+  readonly outputTokens: number;
+  readonly cachedInputTokens?: number;
+  readonly reasoningTokens?: number;
+}
+
+export type FinishReason = 'stop' | 'length' | 'content_filter' | 'cancelled' | 'error';
+
+export type ChatChunk =
+  | { readonly type: 'delta'; readonly text: string }
+  | { readonly type: 'usage'; readonly usage: ChatUsage }
+  | { readonly type: 'finish'; readonly reason: FinishReason };
+
+/** One configured backend (an OpenAI-compatible server, Gemini, or the simulator). */
+export interface ChatProvider {
+  readonly name: string;
+  readonly kind: ProviderKind;
+  /** Streams the reply. Throws ProviderError on failure; ends early when `signal` aborts. */
+  stream(request: ChatRequest): AsyncIterable<ChatChunk>;
+  /** The model ids the backend offers (for GET /providers). */
+  listModels(): Promise<string[]>;
+}
+
+export type ProviderKind = 'openai' | 'gemini' | 'simulated';
+
+/** Why a provider call failed; `retryable` ones may be retried or fall back before the first token. */
+export class ProviderError extends Error {
+  constructor(
+    readonly code: ProviderErrorCode,
+    message: string,
+    readonly retryable: boolean,
+    readonly status?: number,
+  ) {
+    super(message);
+    this.name = 'ProviderError';
+  }
+}
+
+export type ProviderErrorCode =
+  | 'rate_limited'
+  | 'unavailable'
+  | 'timeout'
+  | 'bad_request'
+  | 'authentication'
+  | 'circuit_open'
+  | 'interrupted'
+  | 'unknown';
+
+/** A model of a provider, as a persona's model policy names it. */
+export interface ModelRef {
+  readonly provider: string;
+  readonly model: string;
+}
+
+/** How a persona's replies are generated: a primary model, then fallbacks in order. */
+export interface ModelPolicy {
+  readonly primary: ModelRef;
+  readonly fallbacks: readonly ModelRef[];
+  readonly temperature?: number;
+  readonly maxReplyTokens?: number;
+}
