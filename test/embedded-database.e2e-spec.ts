@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -67,6 +67,17 @@ describe('embedded database (PGlite)', () => {
 
   it('refuses a second process on the same data directory while the first runs', async () => {
     await expect(startEmbeddedApp(dataDir)).rejects.toThrow(/is in use by process/);
+  });
+
+  it('takes over a lock left by a crash: a dead process, or our own pid from a previous life (a container PID 1)', async () => {
+    for (const leftover of ['999999999', String(process.pid)]) {
+      const otherDir = join(mkdtempSync(join(tmpdir(), 'chorus-stale-')), 'pg');
+      writeFileSync(`${otherDir}.lock`, leftover);
+      const started = await startEmbeddedApp(otherDir);
+      await request(started.app.getHttpServer()).get('/health/ready').expect(200);
+      await started.app.close();
+      rmSync(join(otherDir, '..'), { recursive: true, force: true });
+    }
   });
 
   it('keeps the data across a restart on the same data directory', async () => {

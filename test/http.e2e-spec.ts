@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import { ProbeModule } from './support/probe.module.js';
 import { TestApp } from './support/test-app.js';
 
@@ -106,7 +107,9 @@ describe('HTTP surface', () => {
 
       const logged = sut.logs.lines.find((line) => line['context'] === 'Errors' && line['requestId'] === response.body.requestId);
       expect(logged).toBeDefined();
-      expect(JSON.stringify(logged)).not.toContain('    at ');
+      const everything = sut.logs.raw.join('\n');
+      expect(everything).not.toContain('hunter2');
+      expect(everything).not.toMatch(/\\n\s+at /);
     });
   });
 
@@ -122,6 +125,15 @@ describe('HTTP surface', () => {
         res: { status: 201 },
         durationMs: expect.any(Number),
       });
+    });
+
+    it('blanks secret fields a service logs, at the top level and one level down', () => {
+      const logger = new Logger('Probe');
+      logger.log({ password: 'pw-top-1', token: 'tk-top-2', user: { apiKey: 'key-nested-3' } }, 'logging secrets on purpose');
+      const line = sut.logs.raw.find((raw) => raw.includes('logging secrets on purpose'));
+      expect(line).toBeDefined();
+      expect(line).not.toMatch(/pw-top-1|tk-top-2|key-nested-3/);
+      expect(line).toContain('[redacted]');
     });
 
     it('keeps credentials and query strings out of the log', async () => {

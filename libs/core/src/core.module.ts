@@ -7,7 +7,7 @@ import type { DatabaseSchema } from './database/database.js';
 import { HealthModule } from './health/health.module.js';
 import { GracefulShutdown } from './http/graceful-shutdown.js';
 import { LoggingModule } from './logging/logging.module.js';
-import { RateLimitModule } from './rate-limit/rate-limit.module.js';
+import { RateLimitModule, type RateLimitModuleOptions } from './rate-limit/rate-limit.module.js';
 import { RedisModule } from './redis/redis.module.js';
 
 export interface CoreModuleOptions {
@@ -15,12 +15,14 @@ export interface CoreModuleOptions {
   /** Entities and migrations of every feature module. */
   readonly schema: DatabaseSchema;
   readonly logDestination?: DestinationStream;
+  /** Per-plan rate-limit tiers (the usage module's tier resolver). */
+  readonly rateLimit?: RateLimitModuleOptions;
 }
 
 /** The platform every feature stands on: configuration, logging, database, Redis, rate limits and health. */
 @Module({})
 export class CoreModule {
-  static forRoot({ config, schema, logDestination }: CoreModuleOptions): DynamicModule {
+  static forRoot({ config, schema, logDestination, rateLimit }: CoreModuleOptions): DynamicModule {
     return {
       module: CoreModule,
       imports: [
@@ -28,7 +30,7 @@ export class CoreModule {
         LoggingModule.forRoot(config, { destination: logDestination }),
         DatabaseModule.forRoot(schema),
         RedisModule.forRoot(),
-        RateLimitModule.forRoot(),
+        RateLimitModule.forRoot(rateLimit),
         HealthModule,
       ],
       providers: [GracefulShutdown],

@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigValidationError } from './env-schema.js';
@@ -80,5 +80,6 @@ describe('readEnvironment', () => {
     expect(sut['CHORUS_TEST_FROM_FILE']).toBe('file');
     expect(sut['HOME']).not.toBe('from-file');
     expect(sut['CHORUS_TEST_OVERRIDDEN']).toBe('override');
+    rmSync(directory, { recursive: true, force: true });
   });
 });

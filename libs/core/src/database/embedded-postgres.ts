@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { citext } from '@electric-sql/pglite/contrib/citext';
@@ -32,13 +32,13 @@ export class EmbeddedPostgres {
   private constructor(
     private readonly db: PGlite,
     private readonly server: PGLiteSocketServer,
-    private readonly lockFile: string | undefined,
+    private readonly lock: { dataDir: string; file: string } | undefined,
   ) {}
 
   static async start(options: EmbeddedPostgresOptions): Promise<EmbeddedPostgres> {
     const inMemory = options.dataDir.startsWith('memory://');
     const dataDir = inMemory ? options.dataDir : resolve(options.dataDir);
-    const lockFile = inMemory ? undefined : acquireDataDirLock(dataDir);
+    const lock = inMemory ? undefined : { dataDir, file: acquireDataDirLock(dataDir) };
     try {
       const db = await PGlite.create(dataDir, {
         extensions: EMBEDDED_EXTENSIONS,
@@ -51,9 +51,9 @@ export class EmbeddedPostgres {
         maxConnections: MAX_SOCKET_CONNECTIONS,
       });
       await server.start();
-      return new EmbeddedPostgres(db, server, lockFile);
+      return new EmbeddedPostgres(db, server, lock);
     } catch (error) {
-      if (lockFile) rmSync(lockFile, { force: true });
+      if (lock) releaseDataDirLock(lock.dataDir, lock.file);
       throw error;
     }
   }
@@ -75,9 +75,12 @@ export class EmbeddedPostgres {
   async stop(): Promise<void> {
     await this.server.stop();
     await this.db.close();
-    if (this.lockFile) rmSync(this.lockFile, { force: true });
+    if (this.lock) releaseDataDirLock(this.lock.dataDir, this.lock.file);
   }
 }
+
+/** Data directories this process has open; a second open of one would corrupt it. */
+const openInThisProcess = new Set<string>();
 
 /**
  * PGlite has no postmaster to stop a second process from opening the same files, and two
@@ -85,23 +88,31 @@ export class EmbeddedPostgres {
  */
 function acquireDataDirLock(dataDir: string): string {
   const lockFile = `${dataDir}.lock`;
+  const inUse = (holder: number | string) =>
+    new Error(`The embedded database at ${dataDir} is in use by process ${holder}. Stop that process, or set EMBEDDED_DB_DIR to another directory.`);
+  if (openInThisProcess.has(dataDir)) throw inUse(process.pid);
   mkdirSync(dirname(lockFile), { recursive: true });
   try {
     writeFileSync(lockFile, String(process.pid), { flag: 'wx' });
-    return lockFile;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    const holder = Number(readFileSync(lockFile, 'utf8'));
+    // Our own pid in the file is a leftover (a container's PID 1 restarted after a crash), not a holder.
+    if (holder !== process.pid && isProcessAlive(holder)) throw inUse(holder);
+    // The holder is gone without cleaning up: take over through an atomic rename, then check
+    // that no other process starting at the same moment took it over after us.
+    const claim = `${lockFile}.${process.pid}`;
+    writeFileSync(claim, String(process.pid));
+    renameSync(claim, lockFile);
+    if (Number(readFileSync(lockFile, 'utf8')) !== process.pid) throw inUse(readFileSync(lockFile, 'utf8'));
   }
-  const holder = Number(readFileSync(lockFile, 'utf8'));
-  if (isProcessAlive(holder)) {
-    throw new Error(
-      `The embedded database at ${dataDir} is in use by process ${holder}. ` +
-        'Stop that process, or set EMBEDDED_DB_DIR to another directory.',
-    );
-  }
-  // The previous holder is gone without cleaning up: take the lock over.
-  writeFileSync(lockFile, String(process.pid));
+  openInThisProcess.add(dataDir);
   return lockFile;
+}
+
+function releaseDataDirLock(dataDir: string, lockFile: string): void {
+  openInThisProcess.delete(dataDir);
+  rmSync(lockFile, { force: true });
 }
 
 function isProcessAlive(pid: number): boolean {

@@ -81,7 +81,7 @@ export class ProblemFilter implements ExceptionFilter {
     // The message and the frame that threw are enough to find the fault; the stack, and the
     // SQL and parameters a database error carries, stay out of the logs.
     this.logger.error(
-      { requestId: requestIdOf(request), error: { type: error.name, message: error.message, origin: thrownAt(error) } },
+      { requestId: requestIdOf(request), error: { type: error.name, message: withoutCredentials(error.message), origin: thrownAt(error) } },
       `Unhandled error on ${request.method} ${request.path}`,
     );
   }
@@ -129,6 +129,11 @@ function bodyParserDetail(problem: ProblemType): string {
     default:
       return 'The request body is not valid JSON.';
   }
+}
+
+/** Connection strings in error messages (`scheme://user:password@host`) lose their credentials. */
+function withoutCredentials(message: string): string {
+  return message.replace(/([a-z][a-z0-9+.-]*:\/\/)[^/\s@]+@/gi, '$1[redacted]@');
 }
 
 /** `file:line` of the frame that threw, without the rest of the stack. */

@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { HealthIndicatorService, type HealthIndicatorResult } from '@nestjs/terminus';
 import type { Redis } from 'ioredis';
 import { DataSource } from 'typeorm';
@@ -9,6 +9,8 @@ const CHECK_TIMEOUT_MS = 2_000;
 
 @Injectable()
 export class DependencyHealthIndicators {
+  private readonly logger = new Logger('Health');
+
   constructor(
     private readonly indicators: HealthIndicatorService,
     private readonly dataSource: DataSource,
@@ -30,8 +32,9 @@ export class DependencyHealthIndicators {
       await withTimeout(ping(), CHECK_TIMEOUT_MS);
       return session.up({ latencyMs: Math.round(performance.now() - started) });
     } catch (error) {
-      // The driver's message names the failure (refused, timed out...), which is what an operator needs.
-      return session.down({ message: (error as Error).message });
+      // The probe is public: the driver's message (host names, user names) goes to the log only.
+      this.logger.warn(`Readiness: ${key} is down: ${(error as Error).message}`);
+      return session.down();
     }
   }
 }

@@ -10,19 +10,15 @@ import { PinoNestLogger } from './pino-nest-logger.js';
  * Paths pino blanks in every log line. Requests are logged without headers or bodies, so these
  * are a second line of defence for objects a service logs on purpose.
  */
+const SECRET_FIELDS = ['password', 'currentPassword', 'newPassword', 'token', 'accessToken', 'refreshToken', 'apiKey', 'secret', 'authorization'];
+
 export const REDACTED_PATHS = [
   'req.headers.authorization',
   'req.headers.cookie',
   'res.headers["set-cookie"]',
-  '*.password',
-  '*.currentPassword',
-  '*.newPassword',
-  '*.token',
-  '*.accessToken',
-  '*.refreshToken',
-  '*.apiKey',
-  '*.secret',
-  '*.authorization',
+  // Fields a service passes at the top of a line, and one level down.
+  ...SECRET_FIELDS,
+  ...SECRET_FIELDS.map((field) => `*.${field}`),
 ];
 
 type ExpressRequest = IncomingMessage & { route?: { path?: string }; originalUrl?: string };
@@ -83,6 +79,8 @@ function httpLogOptions(logger: Logger): Options {
     serializers: {
       req: (request: ExpressRequest) => ({ method: request.method, path: pathOf(request) }),
       res: (response: ServerResponse) => ({ status: response.statusCode }),
+      // pino-http attaches an Error to 5xx lines; its stack stays out of the logs.
+      err: (error: Error) => ({ type: error.name, message: error.message }),
     },
     wrapSerializers: false,
     // Evaluated when the response finishes: only then has Express matched the route.

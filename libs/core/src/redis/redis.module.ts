@@ -18,6 +18,9 @@ export async function connectRedis(url: string, keyPrefix: string): Promise<Redi
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
   });
+  // Without a listener ioredis prints every reconnect failure, stack and all, to the console.
+  const logger = new Logger('Redis');
+  client.on('error', (error: Error) => logger.warn(`Redis connection error: ${error.message}`));
   try {
     await client.connect();
   } catch (error) {
