@@ -32,6 +32,7 @@ describe('health', () => {
     const response = await sut.http().get('/health/ready').expect(200);
     expect(response.body.status).toBe('ok');
     expect(response.body.details.database.status).toBe('up');
+    expect(response.body.details.providers).toEqual({ status: 'up', breakers: { simulated: 'closed' } });
   });
 
   it('answers 503 with details while the database is unreachable, and recovers with it', async () => {

@@ -1,9 +1,8 @@
 import { Body, Controller, Get, Param, Patch, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
-import { ApiCursorPageResponse, ApiProblems, CoreProblems, ResourceIdPipe, type CursorPage } from '#chorus/core';
+import { ApiCursorPageResponse, ApiProblems, CoreProblems, ResourceIdPipe, Roles, type CursorPage } from '#chorus/core';
 import { AuthProblems } from './auth.errors.js';
 import { AdminListUsersQueryDto, AdminUpdateUserDto, UserDto, toUserDto } from './dto/user.dto.js';
-import { Roles } from './guards/auth.decorators.js';
 import { UsersService } from './users.service.js';
 
 @ApiTags('admin')

@@ -12,5 +12,18 @@ export {
   type ProviderErrorCode,
   type ProviderKind,
 } from './chat-provider.js';
-export { GenerationError, ProviderRegistry, type GenerationEvent } from './provider-registry.js';
+export { ProviderListDto, ProviderModelDto, ProviderStatusDto } from './dto/provider-status.dto.js';
+export { GeminiProvider } from './gemini.provider.js';
+export { OpenAIProvider } from './openai.provider.js';
+export {
+  GenerationError,
+  ProviderRegistry,
+  RETRY_AFTER_LIMIT_MS,
+  RETRY_BACKOFF,
+  type GenerationEvent,
+  type ProviderStatus,
+} from './provider-registry.js';
+export { ProvidersController } from './providers.controller.js';
 export { ProvidersModule } from './providers.module.js';
+export { BREAKER_STATES, CircuitBreaker, type BreakerState } from './resilience.js';
+export { SimulatedProvider } from './simulated.provider.js';

@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { InjectConfig, type AppConfig, type ModelConfig } from '#chorus/core';
+import { InjectConfig, type AppConfig, type ModelConfig, type ProviderConfig } from '#chorus/core';
 import {
   ProviderError,
   type ChatMessage,
@@ -8,7 +8,11 @@ import {
   type FinishReason,
   type ModelPolicy,
   type ModelRef,
+  type ProviderKind,
 } from './chat-provider.js';
+import { GeminiProvider } from './gemini.provider.js';
+import { OpenAIProvider } from './openai.provider.js';
+import { CircuitBreaker, StallError, backoffDelay, sleep, withIdleTimeout, type BreakerState } from './resilience.js';
 import { SimulatedProvider } from './simulated.provider.js';
 
 /** What a generation produces, in order: `started` once the first token is on its way, deltas, then `completed`. */
@@ -37,19 +41,62 @@ export class GenerationError extends Error {
   }
 }
 
-/** The configured AI backends behind one interface, with fallback along a persona's model policy. */
+/** A configured provider as GET /providers and the health check show it. */
+export interface ProviderStatus {
+  readonly name: string;
+  readonly kind: ProviderKind;
+  /** `open`: the provider is skipped (its models fall back) until a trial call succeeds. */
+  readonly breaker: BreakerState;
+  readonly models: readonly ModelConfig[];
+}
+
+/** The wait between two attempts at one provider: exponential from `baseMs`, capped, jittered. */
+export const RETRY_BACKOFF = { baseMs: 200, maxMs: 2_000 } as const;
+
+/** A provider that asks for a longer pause (Retry-After) is not retried: the policy's next model is tried at once. */
+export const RETRY_AFTER_LIMIT_MS = 5_000;
+
+interface ProviderSlot {
+  readonly config: ProviderConfig;
+  readonly provider: ChatProvider;
+  readonly breaker: CircuitBreaker;
+}
+
+interface GenerationRequest {
+  readonly model: string;
+  readonly messages: readonly ChatMessage[];
+  readonly temperature?: number;
+  readonly maxOutputTokens: number;
+}
+
+/** How one attempt at a provider ended, when it did not end the generation. */
+type AttemptOutcome = { readonly done: true } | { readonly done: false; readonly error: ProviderError };
+
+/**
+ * The configured AI backends behind one interface. Each provider sits behind a timeout (for the
+ * first token and between chunks), retries with backoff while nothing has been streamed, and a
+ * circuit breaker; a generation falls back along the persona's model policy.
+ */
 @Injectable()
 export class ProviderRegistry {
   private readonly logger = new Logger('Providers');
-  private readonly providers = new Map<string, ChatProvider>();
+  private readonly providers = new Map<string, ProviderSlot>();
 
   constructor(@InjectConfig() private readonly config: AppConfig) {
     for (const provider of config.ai.providers) {
-      if (provider.kind === 'simulated') {
-        this.providers.set(provider.name, new SimulatedProvider(provider.name, provider.models.map((model) => model.id), config.ai.simulated));
-      } else {
-        this.logger.error(`Provider ${provider.name}: the ${provider.kind} adapter is not available in this build`);
-      }
+      this.providers.set(provider.name, {
+        config: provider,
+        provider: this.createProvider(provider),
+        breaker: new CircuitBreaker({
+          // The simulator fails only when asked to (its `-fail` models): that says nothing about its health.
+          threshold: provider.kind === 'simulated' ? 0 : provider.breakerThreshold,
+          cooldownMs: provider.breakerCooldownMs,
+          onStateChange: (state) => {
+            const log = state === 'open' ? 'warn' : 'log';
+            this.logger[log](`Provider ${provider.name}: circuit ${state.replace('_', '-')}`);
+          },
+        }),
+      });
     }
     if (config.ai.defaultModel.provider === 'simulated') {
       this.logger.warn('No AI provider is configured: replies are SIMULATED. Set OPENAI_API_KEY, GEMINI_API_KEY or PROVIDERS.');
@@ -65,56 +112,176 @@ export class ProviderRegistry {
     return this.config.ai.providers.find((provider) => provider.name === ref.provider)?.models.find((model) => model.id === ref.model);
   }
 
+  /** The adapter of a configured provider (e.g. to list the models its backend offers). */
+  provider(name: string): ChatProvider | undefined {
+    return this.providers.get(name)?.provider;
+  }
+
+  /** Every configured provider: its kind, its models with their prices, and its circuit breaker's state. */
+  status(): ProviderStatus[] {
+    return [...this.providers.values()].map(({ config, breaker }) => ({
+      name: config.name,
+      kind: config.kind,
+      breaker: breaker.state,
+      models: config.models.map((model) => ({ ...model })),
+    }));
+  }
+
   /**
    * Streams a reply along the policy: the primary model, then each fallback, moving on only
-   * while nothing has been streamed. Aborting `signal` ends the stream with a `completed`
-   * event whose finish reason is `cancelled`.
+   * while nothing has been streamed. A provider's retryable failures are retried (up to its
+   * `maxRetries`, with backoff) before moving on; a provider whose circuit is open is skipped.
+   * Aborting `signal` ends the stream with a `completed` event whose finish reason is `cancelled`.
    */
   async *generate(policy: ModelPolicy, messages: readonly ChatMessage[], signal: AbortSignal): AsyncIterable<GenerationEvent> {
     const candidates = [policy.primary, ...policy.fallbacks];
     let lastError: unknown;
     for (const candidate of candidates) {
-      const provider = this.providers.get(candidate.provider);
+      const slot = this.providers.get(candidate.provider);
       const model = this.model(candidate);
-      if (!provider || !model) {
+      if (!slot || !model) {
         lastError = new ProviderError('bad_request', `Unknown model ${candidate.provider}/${candidate.model}`, true);
         continue;
       }
-      let started = false;
-      let usage: ChatUsage | null = null;
-      try {
-        for await (const chunk of provider.stream({
-          model: candidate.model,
-          messages,
-          temperature: policy.temperature,
-          maxOutputTokens: Math.min(policy.maxReplyTokens ?? model.maxOutputTokens, model.maxOutputTokens),
-          signal,
-        })) {
-          if (chunk.type === 'delta') {
-            if (!started) {
-              started = true;
-              yield { type: 'started', servedBy: candidate };
-            }
-            yield chunk;
-          } else if (chunk.type === 'usage') {
-            usage = chunk.usage;
-          } else {
-            if (!started) yield { type: 'started', servedBy: candidate };
-            yield { type: 'completed', servedBy: candidate, usage, finishReason: signal.aborted ? 'cancelled' : chunk.reason };
-            return;
-          }
+      const request: GenerationRequest = {
+        model: candidate.model,
+        messages,
+        temperature: policy.temperature,
+        maxOutputTokens: Math.min(policy.maxReplyTokens ?? model.maxOutputTokens, model.maxOutputTokens),
+      };
+      for (let retry = 0; ; retry += 1) {
+        if (signal.aborted) {
+          yield* cancelled(candidate, null);
+          return;
         }
-        if (!started) yield { type: 'started', servedBy: candidate };
-        yield { type: 'completed', servedBy: candidate, usage, finishReason: signal.aborted ? 'cancelled' : 'stop' };
-        return;
-      } catch (error) {
-        if (started) {
-          throw new GenerationError('provider_failed_mid_stream', (error as Error).message, candidate, usage, true);
+        if (!slot.breaker.tryAcquire()) {
+          lastError = new ProviderError('circuit_open', `The circuit of provider ${candidate.provider} is open`, true);
+          this.logger.warn(`${candidate.provider}/${candidate.model} skipped: its circuit is open`);
+          break;
         }
-        lastError = error;
-        this.logger.warn(`${candidate.provider}/${candidate.model} failed before its first token: ${(error as Error).message}`);
+        const outcome = yield* this.attempt(slot, candidate, request, signal);
+        if (outcome.done) return;
+        lastError = outcome.error;
+        const delay = retryDelay(outcome.error, retry, slot.config.maxRetries);
+        this.logger.warn(
+          `${candidate.provider}/${candidate.model} failed before its first token (${outcome.error.code}): ${outcome.error.message}` +
+            (delay === undefined ? '' : `; retrying in ${delay} ms`),
+        );
+        if (delay === undefined) break;
+        if (!(await sleep(delay, signal))) {
+          yield* cancelled(candidate, null);
+          return;
+        }
       }
     }
     throw new GenerationError('providers_unavailable', `No model of the policy could answer: ${(lastError as Error)?.message}`, undefined, null, false);
   }
+
+  /**
+   * One call to one provider. Ends the generation (completed, cancelled, or failed mid-stream),
+   * or reports a failure before the first token so that the caller may retry or fall back.
+   */
+  private async *attempt(
+    slot: ProviderSlot,
+    candidate: ModelRef,
+    request: GenerationRequest,
+    signal: AbortSignal,
+  ): AsyncGenerator<GenerationEvent, AttemptOutcome> {
+    // Aborted on a stall, and whenever the attempt ends, so the upstream connection never outlives it.
+    const connection = new AbortController();
+    let started = false;
+    let usage: ChatUsage | null = null;
+    let settled = false;
+    const settle = (result: 'success' | 'failure' | 'neutral') => {
+      settled = true;
+      if (result === 'success') slot.breaker.success();
+      else if (result === 'failure') slot.breaker.failure();
+      else slot.breaker.release();
+    };
+    try {
+      const chunks = withIdleTimeout(slot.provider.stream({ ...request, signal: AbortSignal.any([signal, connection.signal]) }), {
+        timeoutMs: slot.config.timeoutMs,
+        signal,
+        onStall: () => connection.abort(),
+      });
+      for await (const chunk of chunks) {
+        if (chunk.type === 'delta') {
+          if (!started) {
+            started = true;
+            yield { type: 'started', servedBy: candidate };
+          }
+          yield chunk;
+        } else if (chunk.type === 'usage') {
+          usage = chunk.usage;
+        } else {
+          settle('success');
+          if (!started) yield { type: 'started', servedBy: candidate };
+          yield { type: 'completed', servedBy: candidate, usage, finishReason: signal.aborted ? 'cancelled' : chunk.reason };
+          return { done: true };
+        }
+      }
+      // Cancelled (tokens that arrived show the provider was working), or an adapter that ended without saying why.
+      settle(started || !signal.aborted ? 'success' : 'neutral');
+      if (!started) yield { type: 'started', servedBy: candidate };
+      yield { type: 'completed', servedBy: candidate, usage, finishReason: signal.aborted ? 'cancelled' : 'stop' };
+      return { done: true };
+    } catch (error) {
+      if (signal.aborted) {
+        // Whatever the adapter threw on its way out, a cancellation is never the provider's failure.
+        settle(started ? 'success' : 'neutral');
+        yield* cancelled(candidate, usage, !started);
+        return { done: true };
+      }
+      const failure = toProviderError(error);
+      // A request the provider refused says nothing about its health.
+      settle(failure.code === 'bad_request' ? 'neutral' : 'failure');
+      if (started) {
+        this.logger.warn(`${candidate.provider}/${candidate.model} failed mid-stream (${failure.code}): ${failure.message}`);
+        throw new GenerationError('provider_failed_mid_stream', failure.message, candidate, usage, true);
+      }
+      return { done: false, error: failure };
+    } finally {
+      // The consumer may leave at any yield: the trial slot of a half-open circuit must not stay taken.
+      if (!settled) slot.breaker.release();
+      connection.abort();
+    }
+  }
+
+  private createProvider(config: ProviderConfig): ChatProvider {
+    try {
+      switch (config.kind) {
+        case 'openai':
+          return new OpenAIProvider(config);
+        case 'gemini':
+          return new GeminiProvider(config);
+        case 'simulated':
+          return new SimulatedProvider(
+            config.name,
+            config.models.map((model) => model.id),
+            this.config.ai.simulated,
+          );
+      }
+    } catch (error) {
+      throw new Error(`Provider ${config.name} (${config.kind}) cannot be set up: ${(error as Error).message}`, { cause: error });
+    }
+  }
+}
+
+/** A caller's cancellation: the reply ends as it is, with whatever usage the provider reported. */
+async function* cancelled(servedBy: ModelRef, usage: ChatUsage | null, announce = true): AsyncGenerator<GenerationEvent> {
+  if (announce) yield { type: 'started', servedBy };
+  yield { type: 'completed', servedBy, usage, finishReason: 'cancelled' };
+}
+
+/** The pause before retrying a failed attempt, or undefined when it must not be retried. */
+function retryDelay(error: ProviderError, retry: number, maxRetries: number): number | undefined {
+  if (!error.retryable || retry >= maxRetries) return undefined;
+  const delay = Math.max(backoffDelay(retry, RETRY_BACKOFF), error.retryAfterMs ?? 0);
+  return delay > RETRY_AFTER_LIMIT_MS ? undefined : delay;
+}
+
+function toProviderError(error: unknown): ProviderError {
+  if (error instanceof ProviderError) return error;
+  if (error instanceof StallError) return new ProviderError('timeout', error.message, true);
+  return new ProviderError('unknown', error instanceof Error ? error.message : String(error), false);
 }

@@ -42,13 +42,7 @@ export class CreatedApiKeyDto extends ApiKeyDto {
   secret!: string;
 }
 
+/** ApiKeyView is already the key's public projection (never its hash). */
 export function toApiKeyDto(key: ApiKeyView): ApiKeyDto {
-  return {
-    id: key.id,
-    name: key.name,
-    prefix: key.prefix,
-    createdAt: key.createdAt,
-    lastUsedAt: key.lastUsedAt,
-    expiresAt: key.expiresAt,
-  };
+  return { ...key };
 }

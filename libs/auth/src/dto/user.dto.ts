@@ -53,19 +53,9 @@ export class UserDto {
   lastLoginAt!: Date | null;
 }
 
+/** UserView is already the user's public projection (never the password hash). */
 export function toUserDto(user: UserView): UserDto {
-  return {
-    id: user.id,
-    email: user.email,
-    displayName: user.displayName,
-    role: user.role,
-    plan: user.plan,
-    status: user.status,
-    preferences: user.preferences,
-    createdAt: user.createdAt,
-    updatedAt: user.updatedAt,
-    lastLoginAt: user.lastLoginAt,
-  };
+  return { ...user };
 }
 
 export class UpdateProfileDto {

@@ -1,11 +1,10 @@
-import { SetMetadata, createParamDecorator, type ExecutionContext } from '@nestjs/common';
-import type { UserRole } from '../entities/index.js';
+import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
 import type { Principal, RequestWithPrincipal } from '../principal.js';
 
-export const REQUIRED_ROLES = 'chorus:roles';
-
-/** Only callers with one of these roles may use the route; others get 403. */
-export const Roles = (...roles: UserRole[]): MethodDecorator & ClassDecorator => SetMetadata(REQUIRED_ROLES, roles);
+/** The caller of a public route, when they sent credentials. */
+export const OptionalUser = createParamDecorator(
+  (_data: unknown, context: ExecutionContext): Principal | undefined => context.switchToHttp().getRequest<RequestWithPrincipal>().principal,
+);
 
 /** The authenticated caller of this request. */
 export const CurrentUser = createParamDecorator((_data: unknown, context: ExecutionContext): Principal => {

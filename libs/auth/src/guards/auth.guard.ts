@@ -1,7 +1,7 @@
 import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { Request } from 'express';
-import { IS_PUBLIC, ProblemException } from '#chorus/core';
+import { IS_PUBLIC, ProblemException, REQUIRED_ROLES } from '#chorus/core';
 import { AccessTokens } from '../access-tokens.js';
 import { ApiKeysService } from '../api-keys.service.js';
 import { AuthProblems } from '../auth.errors.js';
@@ -9,11 +9,11 @@ import type { UserRole } from '../entities/index.js';
 import type { Principal, RequestWithPrincipal } from '../principal.js';
 import { RevocationList } from '../revocation-list.js';
 import { API_KEY_PREFIX } from '../secrets.js';
-import { REQUIRED_ROLES } from './auth.decorators.js';
 
 /**
  * The global guard: every route needs `Authorization: Bearer <access token or API key>` unless
- * marked `@Public()`, and `@Roles(...)` routes also need the role. Access tokens are checked
+ * marked `@Public()` (where credentials are optional but checked when sent), and `@Roles(...)`
+ * routes also need the role. Access tokens are checked
  * without the database (signature, expiry, revocation list); API keys by one indexed lookup
  * that also refuses banned owners and expired keys.
  */
@@ -29,9 +29,12 @@ export class AuthGuard implements CanActivate {
   async canActivate(context: ExecutionContext): Promise<boolean> {
     if (context.getType() !== 'http') return true;
     const targets = [context.getHandler(), context.getClass()];
-    if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets)) return true;
-
     const request = context.switchToHttp().getRequest<Request & RequestWithPrincipal>();
+    if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets)) {
+      // Open to anyone; a caller who does send credentials is still identified (an admin sees more).
+      if (request.headers.authorization) request.principal = await this.authenticate(request.headers.authorization);
+      return true;
+    }
     const principal = await this.authenticate(request.headers.authorization);
     request.principal = principal;
 

@@ -69,6 +69,11 @@ describe('loadConfig', () => {
     expect(problemsOf({ PLANS: 'free,pro', DEFAULT_PLAN: 'gold' })).toEqual([expect.stringMatching(/^DEFAULT_PLAN must be one of/)]);
     expect(problemsOf({ ADMIN_EMAIL: 'root@example.com' })).toEqual([expect.stringMatching(/^ADMIN_PASSWORD must be set together/)]);
     expect(loadConfig({ PLANS: 'basic, pro' }).auth).toMatchObject({ plans: ['basic', 'pro'], defaultPlan: 'basic' });
+    expect(problemsOf({ PROVIDERS: '[{"name":"x","kind":"openai","baseUrl":"not a url","models":[{"id":"m","contextWindow":1}]}]' }))
+      .toEqual([expect.stringMatching(/^PROVIDERS entry 0: baseUrl must be an http\(s\) URL/)]);
+    expect(problemsOf({ PROVIDERS: '{"name":"x"}' })).toEqual([expect.stringMatching(/^PROVIDERS must be a JSON array/)]);
+    expect(problemsOf({ DEFAULT_MODEL: 'openai/gpt-9' })).toEqual([expect.stringMatching(/^DEFAULT_MODEL must be provider\/model/)]);
+    expect(loadConfig({ OPENAI_API_KEY: 'sk-test' }).ai.defaultModel).toEqual({ provider: 'openai', model: 'gpt-4o-mini' });
   });
 });
 

@@ -60,14 +60,14 @@ export function readProvidersConfig(read: EnvReader): ProvidersConfig {
       providers.push({ name, kind, apiKey, baseUrl, headers: {}, ...PROVIDER_DEFAULTS, models: [model] });
     }
   };
-  shortcut('openai', 'openai', read.optionalString('OPENAI_API_KEY'), read.optionalString('OPENAI_BASE_URL'), {
+  shortcut('openai', 'openai', read.optionalString('OPENAI_API_KEY'), read.optionalUrl('OPENAI_BASE_URL', ['http', 'https']), {
     id: read.string('OPENAI_MODEL', 'gpt-4o-mini'),
     contextWindow: 128_000,
     maxOutputTokens: 4096,
     inputUsdPerMillion: 0.15,
     outputUsdPerMillion: 0.6,
   });
-  shortcut('gemini', 'gemini', read.optionalString('GEMINI_API_KEY'), read.optionalString('GEMINI_BASE_URL'), {
+  shortcut('gemini', 'gemini', read.optionalString('GEMINI_API_KEY'), read.optionalUrl('GEMINI_BASE_URL', ['http', 'https']), {
     id: read.string('GEMINI_MODEL', 'gemini-2.5-flash'),
     contextWindow: 1_000_000,
     maxOutputTokens: 8192,
@@ -139,6 +139,7 @@ function parseProvider(entry: unknown): ProviderConfig | string {
   for (const key of ['baseUrl', 'apiKey'] as const) {
     if (value[key] !== undefined && typeof value[key] !== 'string') return `${key} must be a string`;
   }
+  if (value['baseUrl'] !== undefined && !isHttpUrl(value['baseUrl'] as string)) return 'baseUrl must be an http(s) URL';
   const headers = value['headers'] ?? {};
   if (typeof headers !== 'object' || headers === null || Object.values(headers).some((header) => typeof header !== 'string')) {
     return 'headers must be an object of strings';
@@ -168,6 +169,14 @@ function parseProvider(entry: unknown): ProviderConfig | string {
     breakerCooldownMs: numbers['breakerCooldownMs']!,
     models,
   };
+}
+
+function isHttpUrl(text: string): boolean {
+  try {
+    return ['http:', 'https:'].includes(new URL(text).protocol);
+  } catch {
+    return false;
+  }
 }
 
 function parseModel(entry: unknown): ModelConfig | string {

@@ -4,7 +4,7 @@ import { HealthCheckService, type HealthCheckResult } from '@nestjs/terminus';
 import { SkipRateLimit } from '../rate-limit/rate-limit.guard.js';
 import { ApiUnthrottledProblems } from '../errors/problem.openapi.js';
 import { CoreProblems, ProblemException } from '../errors/problem.js';
-import { Public } from '../http/public.decorator.js';
+import { Public } from '../http/access.decorators.js';
 import { DependencyStatusDto, HealthDto } from './health.dto.js';
 import { DependencyHealthIndicators } from './health.indicators.js';
 

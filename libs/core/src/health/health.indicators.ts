@@ -3,6 +3,7 @@ import { HealthIndicatorService, type HealthIndicatorResult } from '@nestjs/term
 import type { Redis } from 'ioredis';
 import { DataSource } from 'typeorm';
 import { REDIS_CLIENT } from '../redis/redis.module.js';
+import { ReadinessChecks, type ReadinessReport } from './readiness.js';
 
 /** A dependency that does not answer within this time counts as down. */
 const CHECK_TIMEOUT_MS = 2_000;
@@ -15,6 +16,7 @@ export class DependencyHealthIndicators {
     private readonly indicators: HealthIndicatorService,
     private readonly dataSource: DataSource,
     @Inject(REDIS_CLIENT) private readonly redis: Redis | null,
+    private readonly features: ReadinessChecks,
   ) {}
 
   /** The readiness checks that apply to this configuration: the database, and Redis when configured. */
@@ -22,7 +24,15 @@ export class DependencyHealthIndicators {
     const checks = [() => this.probe('database', () => this.dataSource.query('SELECT 1'))];
     const redis = this.redis;
     if (redis) checks.push(() => this.probe('redis', () => redis.ping()));
+    for (const [name, check] of this.features.entries()) checks.push(() => this.report(name, check));
     return checks;
+  }
+
+  private async report(name: string, check: () => ReadinessReport | Promise<ReadinessReport>): Promise<HealthIndicatorResult> {
+    const session = this.indicators.check(name);
+    const { status, ...details } = await check();
+    if (status === 'down') return session.down(details);
+    return status === 'degraded' ? session.degraded(details) : session.up(details);
   }
 
   private async probe(key: string, ping: () => Promise<unknown>): Promise<HealthIndicatorResult> {

@@ -1,1 +1,2 @@
 export { HealthModule } from './health.module.js';
+export { ReadinessChecks, type ReadinessReport } from './readiness.js';

@@ -1,0 +1,14 @@
+import { SetMetadata } from '@nestjs/common';
+
+export const IS_PUBLIC = 'chorus:public';
+export const REQUIRED_ROLES = 'chorus:roles';
+
+/**
+ * The route needs no authentication (credentials, when sent, are still checked). Declared in
+ * core, with `@Roles`, so that every module can mark its routes; the auth module's global
+ * guard enforces both.
+ */
+export const Public = (): MethodDecorator & ClassDecorator => SetMetadata(IS_PUBLIC, true);
+
+/** Only callers with one of these roles (`user`, `admin`) may use the route; others get 403. */
+export const Roles = (...roles: Array<'user' | 'admin'>): MethodDecorator & ClassDecorator => SetMetadata(REQUIRED_ROLES, roles);

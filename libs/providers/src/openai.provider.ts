@@ -1,0 +1,118 @@
+import OpenAI, { APIConnectionError, APIConnectionTimeoutError, APIError } from 'openai';
+import type { ProviderConfig } from '#chorus/core';
+import { ProviderError, type ChatChunk, type ChatProvider, type ChatRequest, type ChatUsage, type FinishReason } from './chat-provider.js';
+import { describe, isAbortError, providerErrorForStatus, providerErrorForTransport, retryAfterMs } from './provider-errors.js';
+
+/** api.openai.com, the base URL the SDK uses when none is configured. */
+const OPENAI_HOST = 'api.openai.com';
+
+/**
+ * Chat over the official `openai` SDK: OpenAI itself, or any OpenAI-compatible server (OpenRouter,
+ * Ollama, vLLM, LM Studio, Groq...) named by its base URL. The SDK's own retries are off: the
+ * registry retries, because only it knows whether a token has already reached the user.
+ */
+export class OpenAIProvider implements ChatProvider {
+  readonly kind = 'openai' as const;
+  readonly name: string;
+  private readonly client: OpenAI;
+  /** OpenAI deprecated `max_tokens` (its reasoning models refuse it); many compatible servers only know it. */
+  private readonly limitField: 'max_completion_tokens' | 'max_tokens';
+
+  constructor(config: ProviderConfig) {
+    this.name = config.name;
+    if (!config.apiKey && !config.baseUrl) throw new Error('an openai provider needs an apiKey (or the baseUrl of a server that needs none)');
+    this.client = new OpenAI({
+      // Keyless local servers (Ollama, vLLM) ignore the key, but the SDK insists on one; it must
+      // not fall back to reading OPENAI_API_KEY itself, as configuration is read in one place.
+      apiKey: config.apiKey ?? 'unused',
+      baseURL: config.baseUrl ?? `https://${OPENAI_HOST}/v1`,
+      defaultHeaders: { ...config.headers },
+      maxRetries: 0,
+      // Bounds connecting and the response headers; the registry bounds the wait for each chunk.
+      timeout: config.timeoutMs > 0 ? config.timeoutMs : undefined,
+    });
+    this.limitField = new URL(config.baseUrl ?? `https://${OPENAI_HOST}`).hostname === OPENAI_HOST ? 'max_completion_tokens' : 'max_tokens';
+  }
+
+  async listModels(): Promise<string[]> {
+    try {
+      const ids: string[] = [];
+      for await (const model of this.client.models.list()) ids.push(model.id);
+      return ids;
+    } catch (error) {
+      throw toProviderError(error, false);
+    }
+  }
+
+  async *stream(request: ChatRequest): AsyncIterable<ChatChunk> {
+    // Our own controller as well as the caller's: leaving the loop early must close the connection too.
+    const local = new AbortController();
+    const signal = AbortSignal.any([request.signal, local.signal]);
+    let finish: FinishReason | undefined;
+    let usage: ChatUsage | undefined;
+    let streamed = false;
+    try {
+      const stream = await this.client.chat.completions.create(
+        {
+          model: request.model,
+          messages: request.messages.map((message) => ({ role: message.role, content: message.content })),
+          stream: true,
+          stream_options: { include_usage: true },
+          ...(request.temperature === undefined ? {} : { temperature: request.temperature }),
+          ...(request.maxOutputTokens === undefined ? {} : { [this.limitField]: request.maxOutputTokens }),
+        },
+        { signal },
+      );
+      for await (const chunk of stream) {
+        if (chunk.usage) usage = toChatUsage(chunk.usage);
+        const choice = chunk.choices[0];
+        const text = choice?.delta?.content;
+        if (text) {
+          streamed = true;
+          yield { type: 'delta', text };
+        }
+        if (choice?.finish_reason) finish = toFinishReason(choice.finish_reason);
+      }
+    } catch (error) {
+      if (signal.aborted) return;
+      // A connection dropped after the last token but before the usage chunk still finished the reply.
+      if (!finish) throw toProviderError(error, streamed);
+    } finally {
+      local.abort();
+    }
+    // Cancelled: the SDK ends its stream quietly; the registry reports the cancellation.
+    if (request.signal.aborted) return;
+    if (!finish) throw new ProviderError(streamed ? 'interrupted' : 'unavailable', 'The stream ended before the model finished its reply', !streamed);
+    if (usage) yield { type: 'usage', usage };
+    yield { type: 'finish', reason: finish };
+  }
+}
+
+function toChatUsage(usage: OpenAI.CompletionUsage): ChatUsage {
+  const cached = usage.prompt_tokens_details?.cached_tokens;
+  const reasoning = usage.completion_tokens_details?.reasoning_tokens;
+  return {
+    inputTokens: usage.prompt_tokens,
+    outputTokens: usage.completion_tokens,
+    ...(cached === undefined || cached === null ? {} : { cachedInputTokens: cached }),
+    ...(reasoning === undefined || reasoning === null ? {} : { reasoningTokens: reasoning }),
+  };
+}
+
+function toFinishReason(reason: string): FinishReason {
+  if (reason === 'length') return 'length';
+  if (reason === 'content_filter') return 'content_filter';
+  return 'stop';
+}
+
+function toProviderError(error: unknown, midStream: boolean): ProviderError {
+  if (error instanceof ProviderError) return error;
+  if (error instanceof APIConnectionTimeoutError) return new ProviderError('timeout', 'The provider did not answer in time', true);
+  if (error instanceof APIConnectionError || isAbortError(error)) return providerErrorForTransport(error, midStream);
+  if (error instanceof APIError) {
+    // An error event inside a 200 stream has no status (OpenRouter reports upstream failures so).
+    if (error.status === undefined) return providerErrorForTransport(error, midStream);
+    return providerErrorForStatus(error.status, error.message, retryAfterMs(error.headers));
+  }
+  return providerErrorForTransport(new Error(describe(error)), midStream);
+}
