@@ -1,5 +1,7 @@
 import type { MigrationInterface } from 'typeorm';
 import { CreateAccounts1795323166719 } from './1795323166719-CreateAccounts.js';
+import { CreatePersonas1795324226093 } from './1795324226093-CreatePersonas.js';
+import { CreateConversations1795324296241 } from './1795324296241-CreateConversations.js';
 
 /**
  * Every migration, oldest first. `npm run migration:generate -- <Name>` writes a new file
@@ -7,4 +9,6 @@ import { CreateAccounts1795323166719 } from './1795323166719-CreateAccounts.js';
  */
 export const MIGRATIONS: ReadonlyArray<new () => MigrationInterface> = [
   CreateAccounts1795323166719,
+  CreatePersonas1795324226093,
+  CreateConversations1795324296241,
 ];

@@ -55,6 +55,12 @@ export class TestApp {
     }
   }
 
+  /** Listens on a free local port (for streaming clients), returning the base URL. */
+  async listen(): Promise<string> {
+    await this.app.listen(0, '127.0.0.1');
+    return `http://127.0.0.1:${(this.app.getHttpServer().address() as { port: number }).port}`;
+  }
+
   /** A supertest client for the app's HTTP server. */
   http(): ReturnType<typeof request> {
     return request(this.app.getHttpServer());
@@ -87,6 +93,9 @@ export function testEnvironment(database: TestDatabase, overrides: Env = {}): En
     AUTH_LOGIN_LIMIT_PER_EMAIL: '10000',
     AUTH_REGISTER_LIMIT_PER_IP: '10000',
     JWT_SECRET: 'test-secret-that-is-at-least-32-characters-long',
+    // A quick simulator; tests that need time to act mid-reply slow it down.
+    SIMULATED_FIRST_TOKEN_MS: '5',
+    SIMULATED_TOKENS_PER_SECOND: '500',
     ...overrides,
   };
 }

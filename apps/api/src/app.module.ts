@@ -1,12 +1,14 @@
 import { Module, type DynamicModule, type Type } from '@nestjs/common';
 import type { DestinationStream } from 'pino';
 import { AUTH_ENTITIES, AuthModule } from '#chorus/auth';
+import { CONVERSATION_ENTITIES, ConversationsModule } from '#chorus/conversations';
 import { CoreModule, type AppConfig, type DatabaseSchema } from '#chorus/core';
+import { INFLUENCER_ENTITIES, InfluencersModule } from '#chorus/influencers';
 import { MIGRATIONS } from '../../../migrations/index.js';
 
 /** The whole schema: each feature module's entities, and the migrations that create them. */
 export const SCHEMA: DatabaseSchema = {
-  entities: [...AUTH_ENTITIES],
+  entities: [...AUTH_ENTITIES, ...INFLUENCER_ENTITIES, ...CONVERSATION_ENTITIES],
   migrations: MIGRATIONS,
 };
 
@@ -24,6 +26,8 @@ export class AppModule {
       imports: [
         CoreModule.forRoot({ config, schema: SCHEMA, logDestination: options.logDestination }),
         AuthModule,
+        InfluencersModule,
+        ConversationsModule,
         ...(options.extraModules ?? []),
       ],
     };

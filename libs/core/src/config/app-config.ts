@@ -48,6 +48,8 @@ export interface AppConfig {
     readonly defaultLimit: number;
   };
   readonly ai: ProvidersConfig;
+  /** Load a few example personas at start when the catalogue is empty. */
+  readonly seedExamplePersonas: boolean;
   readonly auth: {
     /** HS256 signing secret for access tokens; required in production. */
     readonly jwtSecret?: string;
@@ -118,6 +120,7 @@ export function loadConfig(env: Env): AppConfig {
       defaultLimit: read.int('RATE_LIMIT_DEFAULT', 120, { min: 1 }),
     },
     ai: readProvidersConfig(read),
+    seedExamplePersonas: read.bool('SEED_EXAMPLE_PERSONAS', true),
     auth: readAuthConfig(read, nodeEnv),
   };
   read.assertValid();

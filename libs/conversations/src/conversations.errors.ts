@@ -1,0 +1,6 @@
+import type { ProblemType } from '#chorus/core';
+
+export const ConversationProblems = {
+  personaUnavailable: { code: 'persona_unavailable', status: 409, title: 'Persona unavailable' },
+  replyInProgress: { code: 'reply_in_progress', status: 409, title: 'Reply in progress' },
+} as const satisfies Record<string, ProblemType>;

@@ -1,0 +1,16 @@
+import { Module } from '@nestjs/common';
+import { InfluencersModule } from '#chorus/influencers';
+import { ProvidersModule } from '#chorus/providers';
+import { ContextBuilder } from './context-builder.js';
+import { ConversationsController } from './conversations.controller.js';
+import { ConversationsService } from './conversations.service.js';
+import { RepliesService } from './replies.service.js';
+import { ReplyStreamHub } from './reply-stream-hub.js';
+
+/** Conversations, messages and streamed replies. */
+@Module({
+  imports: [InfluencersModule, ProvidersModule],
+  controllers: [ConversationsController],
+  providers: [ConversationsService, RepliesService, ReplyStreamHub, ContextBuilder],
+})
+export class ConversationsModule {}

@@ -1,0 +1,42 @@
+import { ApiProperty } from '@nestjs/swagger';
+import { MessageDto, UsageDto } from './conversation.dto.js';
+
+/** How the reply streams, for the endpoints that stream it. */
+export const SSE_DESCRIPTION =
+  'Events (each with an increasing `id`): `message` (ReplyMessageEvent: the stored user message), `reply.started` ' +
+  '(ReplyStartedEvent), `reply.delta` (ReplyDeltaEvent: the next piece of text), then `reply.completed` (ReplyCompletedEvent, ' +
+  'also for a cancelled reply) or `error` (a problem document with `messageId` and `partialLength`). Comment lines keep idle ' +
+  'connections open. Reconnect with `Last-Event-ID` to GET /conversations/{id}/messages/{messageId}/stream.';
+
+export class ReplyMessageEventDto {
+  @ApiProperty({ type: MessageDto }) message!: MessageDto;
+  @ApiProperty({ format: 'uuid', description: 'The id of the reply being generated (for cancel and resume).' }) replyId!: string;
+}
+
+export class ReplyStartedEventDto {
+  @ApiProperty({ format: 'uuid' }) messageId!: string;
+  @ApiProperty({ example: 'openai', description: 'The primary model of the persona; `servedBy` at the end says which one answered.' }) provider!: string;
+  @ApiProperty({ example: 'gpt-4o-mini' }) model!: string;
+  @ApiProperty() promptVersion!: number;
+}
+
+export class ReplyDeltaEventDto {
+  @ApiProperty({ format: 'uuid' }) messageId!: string;
+  @ApiProperty({ example: 'Saturn ' }) text!: string;
+}
+
+export class ModelRefEventDto {
+  @ApiProperty({ example: 'openai' }) provider!: string;
+  @ApiProperty({ example: 'gpt-4o-mini' }) model!: string;
+}
+
+export class ReplyCompletedEventDto {
+  @ApiProperty({ format: 'uuid' }) messageId!: string;
+  @ApiProperty({ enum: ['completed', 'cancelled'], enumName: 'ReplyEndStatus' }) status!: 'completed' | 'cancelled';
+  @ApiProperty({ description: 'The whole reply, to reconcile with the deltas received.' }) content!: string;
+  @ApiProperty({ description: 'Length of the reply in characters.' }) length!: number;
+  @ApiProperty({ type: UsageDto, nullable: true }) usage!: UsageDto | null;
+  @ApiProperty({ example: 'stop' }) finishReason!: string;
+  @ApiProperty({ type: ModelRefEventDto }) servedBy!: ModelRefEventDto;
+  @ApiProperty({ type: Number, nullable: true }) firstTokenMs!: number | null;
+}

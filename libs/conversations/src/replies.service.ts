@@ -1,0 +1,310 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
+import { DataSource, type EntityManager } from 'typeorm';
+import { CoreProblems, InjectConfig, PROBLEM_TYPE_BASE, ProblemException, type AppConfig } from '#chorus/core';
+import type { ModelPolicyRecord } from '#chorus/influencers';
+import { GenerationError, ProviderRegistry, type ChatMessage, type ChatUsage, type ModelRef } from '#chorus/providers';
+import { ContextBuilder } from './context-builder.js';
+import { MessageEntity, type MessageStatus } from './conversation.entity.js';
+import { ConversationProblems } from './conversations.errors.js';
+import { toMessageView, type MessageView } from './conversations.service.js';
+import { toMessageDto } from './dto/conversation.dto.js';
+import { ReplyStreamHub, type LiveReply, type ReplyEvent } from './reply-stream-hub.js';
+
+/** The messages a context is built from: this many at most, newest first. */
+const CONTEXT_CANDIDATES = 200;
+/** A reply still `streaming` this long after it started was cut off by a crash. */
+const ORPHANED_AFTER = '15 minutes';
+const TITLE_LENGTH = 60;
+
+interface ConversationTarget {
+  conversation_id: string;
+  title: string | null;
+  system_prompt: string;
+  prompt_version: number;
+  model_policy: ModelPolicyRecord;
+  status: string;
+  deleted_at: Date | null;
+}
+
+/** What a send (or regenerate) produced: the user message, the reply's id, and its live stream when generating here. */
+export interface ReplyHandle {
+  readonly userMessage: MessageView;
+  readonly replyId: string;
+  readonly live: LiveReply | undefined;
+}
+
+/**
+ * Sends messages and generates replies. Generation is detached from the request: the reply is
+ * persisted whatever happens to the client, its events can be replayed from the hub, and a
+ * cancel aborts the provider call.
+ */
+@Injectable()
+export class RepliesService implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger('Replies');
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly hub: ReplyStreamHub,
+    private readonly contexts: ContextBuilder,
+    private readonly providers: ProviderRegistry,
+    @InjectConfig() private readonly config: AppConfig,
+  ) {}
+
+  /** Replies left `streaming` by a process that died are marked failed, never left hanging. */
+  async onApplicationBootstrap(): Promise<void> {
+    await this.dataSource.query(
+      `UPDATE messages SET status = 'failed', error_code = 'interrupted', completed_at = now()
+        WHERE status = 'streaming' AND created_at < now() - interval '${ORPHANED_AFTER}'`,
+    );
+  }
+
+  /** On shutdown, replies in progress get the shutdown timeout to finish, then are cancelled and saved. */
+  async beforeApplicationShutdown(): Promise<void> {
+    const active = this.hub.active();
+    if (active.length === 0) return;
+    const finished = Promise.all(active.map((reply) => reply.finished));
+    await Promise.race([finished, sleep(this.config.http.shutdownTimeoutMs)]);
+    for (const reply of this.hub.active()) reply.abort.abort();
+    await finished;
+  }
+
+  /** Stores the user's message and starts the reply; a retry with the same clientMessageId returns the first attempt's. */
+  async send(userId: string, conversationId: string, content: string, clientMessageId: string): Promise<ReplyHandle> {
+    const target = await this.target(userId, conversationId);
+    const created = await this.dataSource.transaction(async (manager) => {
+      const [inserted]: Array<{ id: string }> = await manager.query(
+        `INSERT INTO messages (conversation_id, role, content, status, client_message_id, completed_at)
+         VALUES ($1, 'user', $2, 'completed', $3, now())
+         ON CONFLICT (conversation_id, client_message_id) DO NOTHING
+         RETURNING id`,
+        [conversationId, content, clientMessageId],
+      );
+      if (!inserted) return undefined;
+      const userMessage = await manager.getRepository(MessageEntity).findOneByOrFail({ id: inserted.id });
+      const reply = await this.insertPlaceholder(manager, target, userMessage.id);
+      return { userMessage, reply };
+    });
+    if (!created) return this.existing(conversationId, clientMessageId);
+    return this.start(target, toMessageView(created.userMessage), created.reply);
+  }
+
+  /** A new reply to the same user message; the earlier reply stays in history, and only the newest feeds later contexts. */
+  async regenerate(userId: string, conversationId: string, replyId: string): Promise<ReplyHandle> {
+    const target = await this.target(userId, conversationId);
+    const previous = await this.ownedReply(userId, conversationId, replyId);
+    if (previous.status === 'streaming') {
+      throw new ProblemException(ConversationProblems.replyInProgress, 'This reply is still being generated: cancel it or wait.');
+    }
+    const userMessage = await this.dataSource.getRepository(MessageEntity).findOneByOrFail({ id: previous.replyToId! });
+    const reply = await this.dataSource.transaction((manager) => this.insertPlaceholder(manager, target, userMessage.id));
+    return this.start(target, toMessageView(userMessage), reply);
+  }
+
+  /** Stops a reply being generated: the provider connection is closed and the partial text saved as `cancelled`. */
+  async cancel(userId: string, conversationId: string, replyId: string): Promise<MessageView> {
+    await this.ownedReply(userId, conversationId, replyId);
+    const live = this.hub.get(replyId);
+    if (live && !live.done) {
+      live.abort.abort();
+      await live.finished;
+    }
+    return toMessageView(await this.dataSource.getRepository(MessageEntity).findOneByOrFail({ id: replyId }));
+  }
+
+  /** The reply's live stream, or (once it is finished and out of memory) its final events rebuilt from the database. */
+  async stream(userId: string, conversationId: string, replyId: string): Promise<LiveReply | ReplyEvent[]> {
+    const reply = await this.ownedReply(userId, conversationId, replyId);
+    const live = this.hub.get(replyId);
+    if (live) return live;
+    if (reply.status === 'streaming') {
+      throw new ProblemException(ConversationProblems.replyInProgress, 'This reply is being generated by another server process.');
+    }
+    const userMessage = await this.dataSource.getRepository(MessageEntity).findOneByOrFail({ id: reply.replyToId! });
+    return finalEvents(toMessageView(userMessage), reply);
+  }
+
+  async getReply(replyId: string): Promise<MessageView> {
+    return toMessageView(await this.dataSource.getRepository(MessageEntity).findOneByOrFail({ id: replyId }));
+  }
+
+  private async target(userId: string, conversationId: string): Promise<ConversationTarget> {
+    const [target]: ConversationTarget[] = await this.dataSource.query(
+      `SELECT c.id AS conversation_id, c.title, i.system_prompt, i.prompt_version, i.model_policy, i.status, i.deleted_at
+         FROM conversations c JOIN influencers i ON i.id = c.influencer_id
+        WHERE c.id = $1 AND c.user_id = $2`,
+      [conversationId, userId],
+    );
+    if (!target) throw new ProblemException(CoreProblems.notFound, 'No such conversation.');
+    if (target.status !== 'active' || target.deleted_at) {
+      throw new ProblemException(ConversationProblems.personaUnavailable, 'This persona is not taking new messages.');
+    }
+    return target;
+  }
+
+  private async ownedReply(userId: string, conversationId: string, replyId: string): Promise<MessageView> {
+    const [row]: Array<{ id: string }> = await this.dataSource.query(
+      `SELECT m.id FROM messages m JOIN conversations c ON c.id = m.conversation_id
+        WHERE m.id = $1 AND m.conversation_id = $2 AND c.user_id = $3 AND m.role = 'assistant' AND m.reply_to_id IS NOT NULL`,
+      [replyId, conversationId, userId],
+    );
+    if (!row) throw new ProblemException(CoreProblems.notFound, 'No such reply.');
+    return toMessageView(await this.dataSource.getRepository(MessageEntity).findOneByOrFail({ id: row.id }));
+  }
+
+  private async insertPlaceholder(manager: EntityManager, target: ConversationTarget, replyToId: string): Promise<MessageEntity> {
+    const primary = target.model_policy.primary;
+    const reply = await manager.getRepository(MessageEntity).save({
+      conversationId: target.conversation_id,
+      role: 'assistant',
+      content: '',
+      status: 'streaming',
+      replyToId,
+      provider: primary.provider,
+      model: primary.model,
+      promptVersion: target.prompt_version,
+    });
+    await manager.query('UPDATE conversations SET last_message_at = now() WHERE id = $1', [target.conversation_id]);
+    return reply;
+  }
+
+  /** A retried send: the first attempt's messages, live if its reply is still generating here. */
+  private async existing(conversationId: string, clientMessageId: string): Promise<ReplyHandle> {
+    const messages = this.dataSource.getRepository(MessageEntity);
+    const userMessage = await messages.findOneByOrFail({ conversationId, clientMessageId });
+    const reply = await messages.findOneOrFail({ where: { replyToId: userMessage.id }, order: { position: 'DESC' } });
+    return { userMessage: toMessageView(userMessage), replyId: reply.id, live: this.hub.get(reply.id) };
+  }
+
+  private async start(target: ConversationTarget, userMessage: MessageView, reply: MessageEntity): Promise<ReplyHandle> {
+    const policy = target.model_policy;
+    const live = this.hub.open(reply.id);
+    live.publish('message', { message: toMessageDto(userMessage), replyId: reply.id });
+    live.publish('reply.started', { messageId: reply.id, provider: policy.primary.provider, model: policy.primary.model, promptVersion: target.prompt_version });
+    void this.generate(live, target, userMessage, reply.id, policy);
+    return { userMessage, replyId: reply.id, live };
+  }
+
+  private async context(target: ConversationTarget, userMessage: MessageView, policy: ModelPolicyRecord): Promise<ChatMessage[]> {
+    // Newest first; replies that were regenerated give way to their newest version.
+    const rows: Array<{ role: 'user' | 'assistant'; content: string }> = await this.dataSource.query(
+      `SELECT m.role, m.content FROM messages m
+        WHERE m.conversation_id = $1 AND m.position <= $2 AND m.status IN ('completed', 'cancelled') AND m.content <> ''
+          AND NOT EXISTS (SELECT 1 FROM messages newer
+                           WHERE m.role = 'assistant' AND newer.reply_to_id = m.reply_to_id AND newer.position > m.position)
+        ORDER BY m.position DESC LIMIT $3`,
+      [target.conversation_id, userMessage.position, CONTEXT_CANDIDATES],
+    );
+    const model = this.providers.model(policy.primary);
+    const replyBudget = Math.min(policy.maxReplyTokens ?? model?.maxOutputTokens ?? 1024, model?.maxOutputTokens ?? 1024);
+    return this.contexts.build(target.system_prompt, rows.reverse(), model?.contextWindow ?? 8192, replyBudget);
+  }
+
+  private async generate(
+    live: LiveReply,
+    target: ConversationTarget,
+    userMessage: MessageView,
+    replyId: string,
+    policy: ModelPolicyRecord,
+  ): Promise<void> {
+    const startedAt = performance.now();
+    let text = '';
+    let firstTokenMs: number | null = null;
+    let servedBy: ModelRef = policy.primary;
+    let usage: ChatUsage | null = null;
+    let finishReason: string = 'stop';
+    let status: MessageStatus = 'completed';
+    let errorCode: string | null = null;
+    try {
+      const messages = await this.context(target, userMessage, policy);
+      for await (const event of this.providers.generate(policy, messages, live.abort.signal)) {
+        if (event.type === 'delta') {
+          firstTokenMs ??= Math.round(performance.now() - startedAt);
+          text += event.text;
+          live.publish('reply.delta', { messageId: replyId, text: event.text });
+        } else {
+          servedBy = event.servedBy;
+          if (event.type === 'completed') {
+            usage = event.usage;
+            finishReason = event.finishReason;
+            if (event.finishReason === 'cancelled') status = 'cancelled';
+          }
+        }
+      }
+    } catch (error) {
+      status = 'failed';
+      finishReason = 'error';
+      errorCode = error instanceof GenerationError ? error.code : 'generation_failed';
+      if (error instanceof GenerationError) {
+        usage = error.usage;
+        servedBy = error.servedBy ?? servedBy;
+      }
+      this.logger.warn(`Reply ${replyId} failed (${errorCode}): ${(error as Error).message}`);
+    }
+
+    try {
+      await this.dataSource.query(
+        `UPDATE messages SET content = $2, status = $3, provider = $4, model = $5, input_tokens = $6, output_tokens = $7,
+                cached_input_tokens = $8, reasoning_tokens = $9, first_token_ms = $10, finish_reason = $11, error_code = $12,
+                completed_at = now()
+          WHERE id = $1`,
+        [replyId, text, status, servedBy.provider, servedBy.model, usage?.inputTokens ?? null, usage?.outputTokens ?? null,
+          usage?.cachedInputTokens ?? null, usage?.reasoningTokens ?? null, firstTokenMs, finishReason, errorCode],
+      );
+      if (!target.title) await this.nameConversation(target.conversation_id, userMessage.content);
+      const reply = toMessageView(await this.dataSource.getRepository(MessageEntity).findOneByOrFail({ id: replyId }));
+      for (const event of finalEvents(userMessage, reply).slice(2)) live.publish(event.type, event.data);
+    } catch (error) {
+      this.logger.error(`Reply ${replyId} could not be saved: ${(error as Error).message}`);
+      live.publish('error', replyProblem(replyId, 'reply_not_saved', 'The reply could not be saved.', text.length));
+    } finally {
+      live.end();
+    }
+  }
+
+  /** The first exchange names the conversation after the user's opening words (never delaying the reply). */
+  private async nameConversation(conversationId: string, firstMessage: string): Promise<void> {
+    const words = firstMessage.replace(/\s+/g, ' ').trim();
+    const title = words.length <= TITLE_LENGTH ? words : `${words.slice(0, TITLE_LENGTH).replace(/\s+\S*$/, '')}…`;
+    await this.dataSource.query('UPDATE conversations SET title = $2 WHERE id = $1 AND title IS NULL', [conversationId, title]);
+  }
+}
+
+/** The events a finished reply ends with: message, reply.started, then reply.completed (or error when failed). */
+function finalEvents(userMessage: MessageView, reply: MessageView): ReplyEvent[] {
+  const events: Array<Omit<ReplyEvent, 'id'>> = [
+    { type: 'message', data: { message: toMessageDto(userMessage), replyId: reply.id } },
+    { type: 'reply.started', data: { messageId: reply.id, provider: reply.provider, model: reply.model, promptVersion: reply.promptVersion } },
+  ];
+  if (reply.status === 'failed') {
+    events.push({ type: 'error', data: replyProblem(reply.id, reply.errorCode ?? 'generation_failed', 'The reply could not be generated.', reply.content.length) });
+  } else {
+    const dto = toMessageDto(reply);
+    events.push({
+      type: 'reply.completed',
+      data: {
+        messageId: reply.id,
+        status: reply.status,
+        content: reply.content,
+        length: reply.content.length,
+        usage: dto.usage,
+        finishReason: reply.finishReason,
+        servedBy: { provider: reply.provider, model: reply.model },
+        firstTokenMs: reply.firstTokenMs,
+      },
+    });
+  }
+  return events.map((event, index) => ({ ...event, id: index + 1 }));
+}
+
+function replyProblem(messageId: string, code: string, detail: string, partialLength: number): Record<string, unknown> {
+  return {
+    type: `${PROBLEM_TYPE_BASE}${code}`,
+    title: 'Reply failed',
+    status: 502,
+    detail,
+    code,
+    messageId,
+    partialLength,
+  };
+}

@@ -1,0 +1,257 @@
+import { ApiProperty, ApiPropertyOptional, PartialType } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import {
+  ArrayMaxSize,
+  IsArray,
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsNumber,
+  IsOptional,
+  IsString,
+  IsUrl,
+  Length,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  NotEquals,
+  ValidateNested,
+} from 'class-validator';
+import { CursorPageQueryDto } from '#chorus/core';
+import { INFLUENCER_STATUSES, type InfluencerStatus } from '../influencer.entity.js';
+import type { InfluencerView } from '../influencers.service.js';
+
+export class ModelRefDto {
+  @ApiProperty({ example: 'openai' })
+  @IsString()
+  @Length(1, 32)
+  provider!: string;
+
+  @ApiProperty({ example: 'gpt-4o-mini' })
+  @IsString()
+  @Length(1, 100)
+  model!: string;
+}
+
+export class ModelPolicyDto {
+  @ApiProperty({ type: ModelRefDto })
+  @ValidateNested()
+  @Type(() => ModelRefDto)
+  primary!: ModelRefDto;
+
+  @ApiProperty({ type: [ModelRefDto], description: 'Tried in order when the primary fails before its first token.' })
+  @IsArray()
+  @ArrayMaxSize(5)
+  @ValidateNested({ each: true })
+  @Type(() => ModelRefDto)
+  fallbacks!: ModelRefDto[];
+
+  @ApiPropertyOptional({ minimum: 0, maximum: 2, example: 0.8 })
+  @IsOptional()
+  @IsNumber()
+  @Min(0)
+  @Max(2)
+  temperature?: number;
+
+  @ApiPropertyOptional({ minimum: 1, maximum: 32000, example: 512 })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(32_000)
+  maxReplyTokens?: number;
+}
+
+export class CreateInfluencerDto {
+  @ApiProperty({ example: 'nova', description: 'Lowercase letters, digits and dashes; unique.' })
+  @Matches(/^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$/, { message: 'handle must be 1-40 lowercase letters, digits or dashes' })
+  @NotEquals('trending', { message: 'handle "trending" is reserved' })
+  handle!: string;
+
+  @ApiProperty({ example: 'Nova' })
+  @IsString()
+  @Length(1, 80)
+  displayName!: string;
+
+  @ApiPropertyOptional({ example: 'https://cdn.example.com/nova.png' })
+  @IsOptional()
+  @IsUrl({ protocols: ['https', 'http'], require_protocol: true })
+  @MaxLength(2048)
+  avatarUrl?: string;
+
+  @ApiPropertyOptional({ example: 'Astronomer and night-sky guide.' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(2000)
+  bio?: string;
+
+  @ApiProperty({ example: 'science' })
+  @IsString()
+  @Length(1, 40)
+  category!: string;
+
+  @ApiPropertyOptional({ type: [String], example: ['curious', 'patient'] })
+  @IsOptional()
+  @IsString({ each: true })
+  @ArrayMaxSize(20)
+  @MaxLength(40, { each: true })
+  traits?: string[];
+
+  @ApiProperty({ description: 'Instructions for the model; admins only. Editing it creates a new version.' })
+  @IsString()
+  @Length(1, 20_000)
+  systemPrompt!: string;
+
+  @ApiProperty({ example: 'Hi! Want to find Saturn tonight?' })
+  @IsString()
+  @Length(1, 2000)
+  greeting!: string;
+
+  @ApiPropertyOptional({ type: [String], example: ['What can I see tonight?'] })
+  @IsOptional()
+  @IsString({ each: true })
+  @ArrayMaxSize(10)
+  @MaxLength(200, { each: true })
+  suggestedOpeners?: string[];
+
+  @ApiPropertyOptional({ enum: INFLUENCER_STATUSES, enumName: 'InfluencerStatus', default: 'active' })
+  @IsOptional()
+  @IsIn(INFLUENCER_STATUSES)
+  status?: InfluencerStatus;
+
+  @ApiPropertyOptional({ default: false })
+  @IsOptional()
+  @IsBoolean()
+  nsfw?: boolean;
+
+  @ApiPropertyOptional({ default: false })
+  @IsOptional()
+  @IsBoolean()
+  premiumOnly?: boolean;
+
+  @ApiPropertyOptional({ type: ModelPolicyDto, description: 'Defaults to DEFAULT_MODEL with no fallbacks.' })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => ModelPolicyDto)
+  modelPolicy?: ModelPolicyDto;
+
+  @ApiPropertyOptional({ example: 'alloy' })
+  @IsOptional()
+  @IsString()
+  @Length(1, 100)
+  voiceId?: string;
+
+  @ApiPropertyOptional({ example: 'avatar-nova' })
+  @IsOptional()
+  @IsString()
+  @Length(1, 100)
+  avatarId?: string;
+}
+
+export class UpdateInfluencerDto extends PartialType(CreateInfluencerDto) {}
+
+export class ListInfluencersQueryDto extends CursorPageQueryDto {
+  @ApiPropertyOptional({ description: 'Matches part of the name or handle.', example: 'nov' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(80)
+  search?: string;
+
+  @ApiPropertyOptional({ example: 'science' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(40)
+  category?: string;
+
+  @ApiPropertyOptional({ enum: INFLUENCER_STATUSES, enumName: 'InfluencerStatus', description: 'Admins only; others always see active personas.' })
+  @IsOptional()
+  @IsIn(INFLUENCER_STATUSES)
+  status?: InfluencerStatus;
+}
+
+export class InfluencerDto {
+  @ApiProperty({ format: 'uuid' })
+  id!: string;
+
+  @ApiProperty({ example: 'nova' })
+  handle!: string;
+
+  @ApiProperty({ example: 'Nova' })
+  displayName!: string;
+
+  @ApiProperty({ type: String, nullable: true })
+  avatarUrl!: string | null;
+
+  @ApiProperty()
+  bio!: string;
+
+  @ApiProperty({ example: 'science' })
+  category!: string;
+
+  @ApiProperty({ type: [String] })
+  traits!: string[];
+
+  @ApiProperty()
+  greeting!: string;
+
+  @ApiProperty({ type: [String] })
+  suggestedOpeners!: string[];
+
+  @ApiProperty({ enum: INFLUENCER_STATUSES, enumName: 'InfluencerStatus' })
+  status!: InfluencerStatus;
+
+  @ApiProperty()
+  nsfw!: boolean;
+
+  @ApiProperty()
+  premiumOnly!: boolean;
+
+  @ApiProperty({ type: String, nullable: true })
+  voiceId!: string | null;
+
+  @ApiProperty({ type: String, nullable: true })
+  avatarId!: string | null;
+
+  @ApiProperty({ type: String, format: 'date-time' })
+  createdAt!: Date;
+
+  @ApiProperty({ type: String, format: 'date-time' })
+  updatedAt!: Date;
+
+  @ApiPropertyOptional({ description: 'Admins only.' })
+  systemPrompt?: string;
+
+  @ApiPropertyOptional({ description: 'Admins only: the version of the current system prompt.' })
+  promptVersion?: number;
+
+  @ApiPropertyOptional({ type: ModelPolicyDto, description: 'Admins only.' })
+  modelPolicy?: ModelPolicyDto;
+}
+
+/** Non-admins never see the system prompt or the model policy. */
+export function toInfluencerDto(influencer: InfluencerView, forAdmin: boolean): InfluencerDto {
+  const dto: InfluencerDto = {
+    id: influencer.id,
+    handle: influencer.handle,
+    displayName: influencer.displayName,
+    avatarUrl: influencer.avatarUrl,
+    bio: influencer.bio,
+    category: influencer.category,
+    traits: influencer.traits,
+    greeting: influencer.greeting,
+    suggestedOpeners: influencer.suggestedOpeners,
+    status: influencer.status,
+    nsfw: influencer.nsfw,
+    premiumOnly: influencer.premiumOnly,
+    voiceId: influencer.voiceId,
+    avatarId: influencer.avatarId,
+    createdAt: influencer.createdAt,
+    updatedAt: influencer.updatedAt,
+  };
+  if (forAdmin) {
+    dto.systemPrompt = influencer.systemPrompt;
+    dto.promptVersion = influencer.promptVersion;
+    dto.modelPolicy = influencer.modelPolicy;
+  }
+  return dto;
+}

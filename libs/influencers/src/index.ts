@@ -1,0 +1,5 @@
+export { INFLUENCER_ENTITIES, INFLUENCER_STATUSES, type InfluencerStatus, type ModelPolicyRecord } from './influencer.entity.js';
+export { InfluencerProblems } from './influencers.errors.js';
+export { InfluencersModule } from './influencers.module.js';
+export { InfluencersService, type InfluencerView } from './influencers.service.js';
+export { EXAMPLE_PERSONAS } from './example-personas.js';

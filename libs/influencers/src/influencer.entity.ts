@@ -1,0 +1,117 @@
+import {
+  Check,
+  Column,
+  CreateDateColumn,
+  DeleteDateColumn,
+  Entity,
+  Index,
+  JoinColumn,
+  ManyToOne,
+  PrimaryGeneratedColumn,
+  Unique,
+  UpdateDateColumn,
+} from 'typeorm';
+
+export const INFLUENCER_STATUSES = ['active', 'coming_soon', 'discontinued'] as const;
+export type InfluencerStatus = (typeof INFLUENCER_STATUSES)[number];
+
+/** Which models answer for a persona: a primary, then fallbacks in order. */
+export interface ModelPolicyRecord {
+  primary: { provider: string; model: string };
+  fallbacks: Array<{ provider: string; model: string }>;
+  temperature?: number;
+  maxReplyTokens?: number;
+}
+
+@Entity({ name: 'influencers' })
+@Check('influencers_status_check', `"status" IN ('active', 'coming_soon', 'discontinued')`)
+export class InfluencerEntity {
+  @PrimaryGeneratedColumn('uuid')
+  id!: string;
+
+  /** URL-safe and unique, e.g. `nova`; personas are found by id or handle. */
+  @Index('influencers_handle_key', { unique: true })
+  @Column({ type: 'varchar', length: 40 })
+  handle!: string;
+
+  @Column({ name: 'display_name', type: 'varchar', length: 80 })
+  displayName!: string;
+
+  @Column({ name: 'avatar_url', type: 'varchar', length: 2048, nullable: true })
+  avatarUrl!: string | null;
+
+  @Column({ type: 'text', default: '' })
+  bio!: string;
+
+  @Column({ type: 'varchar', length: 40 })
+  category!: string;
+
+  @Column({ type: 'jsonb', default: [] })
+  traits!: string[];
+
+  /** The current system prompt; every version is kept in influencer_prompts. */
+  @Column({ name: 'system_prompt', type: 'text' })
+  systemPrompt!: string;
+
+  @Column({ name: 'prompt_version', type: 'int', default: 1 })
+  promptVersion!: number;
+
+  @Column({ type: 'text' })
+  greeting!: string;
+
+  @Column({ name: 'suggested_openers', type: 'jsonb', default: [] })
+  suggestedOpeners!: string[];
+
+  @Column({ type: 'varchar', length: 16, default: 'active' })
+  status!: InfluencerStatus;
+
+  @Column({ type: 'boolean', default: false })
+  nsfw!: boolean;
+
+  @Column({ name: 'premium_only', type: 'boolean', default: false })
+  premiumOnly!: boolean;
+
+  @Column({ name: 'model_policy', type: 'jsonb' })
+  modelPolicy!: ModelPolicyRecord;
+
+  @Column({ name: 'voice_id', type: 'varchar', length: 100, nullable: true })
+  voiceId!: string | null;
+
+  @Column({ name: 'avatar_id', type: 'varchar', length: 100, nullable: true })
+  avatarId!: string | null;
+
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  createdAt!: Date;
+
+  @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' })
+  updatedAt!: Date;
+
+  @DeleteDateColumn({ name: 'deleted_at', type: 'timestamptz', nullable: true })
+  deletedAt!: Date | null;
+}
+
+/** Every version of a persona's system prompt; replies record the version they were generated with. */
+@Entity({ name: 'influencer_prompts' })
+@Unique('influencer_prompts_version_key', ['influencerId', 'version'])
+export class InfluencerPromptEntity {
+  @PrimaryGeneratedColumn('uuid')
+  id!: string;
+
+  @Column({ name: 'influencer_id', type: 'uuid' })
+  influencerId!: string;
+
+  @ManyToOne(() => InfluencerEntity, { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'influencer_id' })
+  influencer?: InfluencerEntity;
+
+  @Column({ type: 'int' })
+  version!: number;
+
+  @Column({ name: 'system_prompt', type: 'text' })
+  systemPrompt!: string;
+
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  createdAt!: Date;
+}
+
+export const INFLUENCER_ENTITIES = [InfluencerEntity, InfluencerPromptEntity];

@@ -1,0 +1,7 @@
+import type { ProblemType } from '#chorus/core';
+
+export const InfluencerProblems = {
+  notFound: { code: 'not_found', status: 404, title: 'Not found' },
+  handleTaken: { code: 'handle_taken', status: 409, title: 'Handle already in use' },
+  unknownModel: { code: 'unknown_model', status: 400, title: 'Unknown model' },
+} as const satisfies Record<string, ProblemType>;
