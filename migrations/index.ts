@@ -2,6 +2,7 @@ import type { MigrationInterface } from 'typeorm';
 import { CreateAccounts1795323166719 } from './1795323166719-CreateAccounts.js';
 import { CreatePersonas1795324226093 } from './1795324226093-CreatePersonas.js';
 import { CreateConversations1795324296241 } from './1795324296241-CreateConversations.js';
+import { CreateUsageLedger1795325273227 } from './1795325273227-CreateUsageLedger.js';
 
 /**
  * Every migration, oldest first. `npm run migration:generate -- <Name>` writes a new file
@@ -11,4 +12,5 @@ export const MIGRATIONS: ReadonlyArray<new () => MigrationInterface> = [
   CreateAccounts1795323166719,
   CreatePersonas1795324226093,
   CreateConversations1795324296241,
+  CreateUsageLedger1795325273227,
 ];

@@ -8,7 +8,7 @@ describe('admin: users', () => {
   let admin: TestAccount;
 
   beforeAll(async () => {
-    sut = await TestApp.start({ env: { ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.password, PLANS: 'free,premium' } });
+    sut = await TestApp.start({ env: { ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.password, } });
     admin = await signIn(sut, ADMIN.email, ADMIN.password);
   });
 

@@ -28,6 +28,7 @@ const PUBLIC = new Set([
   'GET /api/v1/influencers',
   'GET /api/v1/influencers/trending',
   'GET /api/v1/influencers/{idOrHandle}',
+  'GET /api/v1/plans',
 ]);
 
 describe('the committed OpenAPI contract', () => {

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { bearer } from './support/accounts.js';
 import { ProbeModule } from './support/probe.module.js';
 import { TestApp, describeWithRedis } from './support/test-app.js';
 import { createTestDatabase, type TestDatabase } from './support/test-database.js';
@@ -46,6 +47,41 @@ describe('rate limiting', () => {
       await other.http().get(ROUTE).set('X-Forwarded-For', '203.0.113.2').expect(200);
     } finally {
       await other.close();
+    }
+  });
+});
+
+describe('rate-limit tiers by plan', () => {
+  it('gives anonymous callers, free and premium users their own budgets', async () => {
+    const plans = JSON.stringify({ free: { requestsPerMinute: 3 }, premium: { requestsPerMinute: 5 } });
+    const sut = await TestApp.start({
+      env: { PLANS: plans, RATE_LIMIT_DEFAULT: '2', TRUST_PROXY_HOPS: '1', ADMIN_EMAIL: 'tiers@example.com', ADMIN_PASSWORD: 'admin password 1' },
+    });
+    const from = (ip: string) => ({ 'X-Forwarded-For': ip });
+    try {
+      // Sign-ups and sign-ins are anonymous requests: each comes from an address of its own.
+      const signUp = async (email: string, ip: string) =>
+        (await sut.http().post('/api/v1/auth/register').set(from(ip)).send({ email, password: 'long enough pw' }).expect(201)).body;
+      const logIn = async (email: string, password: string, ip: string) =>
+        (await sut.http().post('/api/v1/auth/login').set(from(ip)).send({ email, password }).expect(200)).body.tokens.accessToken;
+      const free = { auth: bearer((await signUp('free@tiers.test', '192.0.2.1')).tokens.accessToken) };
+      const premiumId = (await signUp('premium@tiers.test', '192.0.2.2')).user.id;
+      const admin = bearer(await logIn('tiers@example.com', 'admin password 1', '192.0.2.3'));
+      await sut.http().patch(`/api/v1/admin/users/${premiumId}`).set(admin).send({ plan: 'premium' }).expect(200);
+      const upgraded = { auth: bearer(await logIn('premium@tiers.test', 'long enough pw', '192.0.2.4')) };
+
+      const statuses = async (headers: Record<string, string>, count: number) => {
+        const results: number[] = [];
+        for (let i = 0; i < count; i++) results.push((await sut.http().get('/api/v1/plans').set(headers)).status);
+        return results;
+      };
+      expect(await statuses(from('198.51.100.9'), 3)).toEqual([200, 200, 429]);
+      expect(await statuses({ ...free.auth, ...from('198.51.100.10') }, 4)).toEqual([200, 200, 200, 429]);
+      expect(await statuses({ ...upgraded.auth, ...from('198.51.100.10') }, 6)).toEqual([200, 200, 200, 200, 200, 429]);
+      const limited = await sut.http().get('/api/v1/me').set(upgraded.auth).expect(429);
+      expect(limited.headers['ratelimit-policy']).toBe('5;w=60');
+    } finally {
+      await sut.close();
     }
   });
 });

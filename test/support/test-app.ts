@@ -3,7 +3,7 @@ import { Writable } from 'node:stream';
 import type { DynamicModule, Type } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import request from 'supertest';
-import { loadConfig, type AppConfig, type Env } from '#chorus/core';
+import { loadConfig, type AppConfig, type Clock, type Env } from '#chorus/core';
 import { createApp } from '../../apps/api/src/create-app.js';
 import { createTestDatabase, type TestDatabase } from './test-database.js';
 
@@ -13,6 +13,8 @@ export interface TestAppOptions {
   /** A database to use instead of a fresh one; the app then leaves it alone on close. */
   readonly database?: TestDatabase;
   readonly extraModules?: ReadonlyArray<Type | DynamicModule>;
+  /** The time source (usage periods). */
+  readonly clock?: Clock;
 }
 
 /** Log lines the app wrote, parsed, so tests can check what is and is not logged. */
@@ -47,7 +49,7 @@ export class TestApp {
     const logs = new CapturedLogs();
     try {
       const config = loadConfig(testEnvironment(database, options.env));
-      const app = await createApp({ config, logDestination: logs, extraModules: options.extraModules });
+      const app = await createApp({ config, logDestination: logs, extraModules: options.extraModules, clock: options.clock });
       return new TestApp(app, config, database, logs, !options.database);
     } catch (error) {
       if (!options.database) await database.drop();

@@ -2,13 +2,14 @@ import { Module, type DynamicModule, type Type } from '@nestjs/common';
 import type { DestinationStream } from 'pino';
 import { AUTH_ENTITIES, AuthModule } from '#chorus/auth';
 import { CONVERSATION_ENTITIES, ConversationsModule } from '#chorus/conversations';
-import { CoreModule, type AppConfig, type DatabaseSchema } from '#chorus/core';
+import { CoreModule, type AppConfig, type Clock, type DatabaseSchema } from '#chorus/core';
 import { INFLUENCER_ENTITIES, InfluencersModule } from '#chorus/influencers';
+import { PlanTierResolver, USAGE_ENTITIES, UsageModule } from '#chorus/usage';
 import { MIGRATIONS } from '../../../migrations/index.js';
 
 /** The whole schema: each feature module's entities, and the migrations that create them. */
 export const SCHEMA: DatabaseSchema = {
-  entities: [...AUTH_ENTITIES, ...INFLUENCER_ENTITIES, ...CONVERSATION_ENTITIES],
+  entities: [...AUTH_ENTITIES, ...INFLUENCER_ENTITIES, ...CONVERSATION_ENTITIES, ...USAGE_ENTITIES],
   migrations: MIGRATIONS,
 };
 
@@ -16,6 +17,8 @@ export interface AppModuleOptions {
   readonly logDestination?: DestinationStream;
   /** Extra modules mounted beside the features (tests use this for probe endpoints). */
   readonly extraModules?: ReadonlyArray<Type | DynamicModule>;
+  /** The time source (tests move it across period boundaries). */
+  readonly clock?: Clock;
 }
 
 @Module({})
@@ -24,10 +27,17 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [
-        CoreModule.forRoot({ config, schema: SCHEMA, logDestination: options.logDestination }),
+        CoreModule.forRoot({
+          config,
+          schema: SCHEMA,
+          logDestination: options.logDestination,
+          clock: options.clock,
+          rateLimit: { tierResolver: PlanTierResolver },
+        }),
         AuthModule,
         InfluencersModule,
         ConversationsModule,
+        UsageModule,
         ...(options.extraModules ?? []),
       ],
     };

@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import type { INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, UsersService } from '#chorus/auth';
 import {
@@ -14,6 +15,7 @@ import {
   runPendingMigrations,
   type AppConfig,
 } from '#chorus/core';
+import { UsageService } from '#chorus/usage';
 import { AppModule, SCHEMA } from './app.module.js';
 import { renderOpenApiDocument } from './openapi-document.js';
 
@@ -28,6 +30,7 @@ const USAGE = `Usage: npm run cli -- <command>
   migration:generate <Name>  write a migration for the difference between the entities and the database
   migration:check            fail if the migrated database differs from the entities (CI gate)
   openapi [--check]          write openapi/openapi.json, or fail if it is out of date
+  usage:rebuild              recompute the usage counters from the ledger and report any drift
   create-admin <email>       create an admin account; the password is read from standard input,
                              e.g. printf '%s' "$PASSWORD" | npm run cli -- create-admin ops@example.com
 
@@ -80,6 +83,18 @@ const COMMANDS: Record<string, Command> = {
     });
   },
 
+  'usage:rebuild': async (config) => {
+    await withAppContext(config, async (app) => {
+      const drift = await app.get(UsageService).rebuildCounters();
+      if (drift.length === 0) {
+        say('Counters match the ledger.');
+        return;
+      }
+      for (const row of drift) say(`${row.userId} ${row.metric} ${row.periodStart.toISOString()}: counter ${row.counter}, ledger ${row.ledger} (fixed)`);
+      say(`Corrected ${drift.length} counter(s) from the ledger.`);
+    });
+  },
+
   'create-admin': async (config, [email]) => {
     if (!email || !/^[^@\s]+@[^@\s]+$/.test(email)) throw new CliError('Usage: npm run cli -- create-admin <email> (password on standard input)');
     if (process.stdin.isTTY) throw new CliError('Pipe the password on standard input, so it stays out of the shell history.');
@@ -87,17 +102,11 @@ const COMMANDS: Record<string, Command> = {
     if (password.length < PASSWORD_MIN_LENGTH || password.length > PASSWORD_MAX_LENGTH) {
       throw new CliError(`The password must be ${PASSWORD_MIN_LENGTH} to ${PASSWORD_MAX_LENGTH} characters long.`);
     }
-    const app = await NestFactory.createApplicationContext(AppModule.forRoot(config), { logger: false });
-    try {
+    await withAppContext(config, async (app) => {
       const users = app.get(UsersService);
       const admin = await users.insert(await users.prepare({ email, password, role: 'admin', displayName: 'Admin' }));
       say(`Created admin ${admin.email} (${admin.id}).`);
-    } catch (error) {
-      if (error instanceof ProblemException) throw new CliError(error.detail);
-      throw error;
-    } finally {
-      await app.close();
-    }
+    });
   },
 
   openapi: async (config, args) => {
@@ -115,6 +124,19 @@ const COMMANDS: Record<string, Command> = {
 };
 
 class CliError extends Error {}
+
+/** The application without its HTTP server, for commands that use its services. */
+async function withAppContext(config: AppConfig, work: (app: INestApplicationContext) => Promise<void>): Promise<void> {
+  const app = await NestFactory.createApplicationContext(AppModule.forRoot(config), { logger: false });
+  try {
+    await work(app);
+  } catch (error) {
+    if (error instanceof ProblemException) throw new CliError(error.detail);
+    throw error;
+  } finally {
+    await app.close();
+  }
+}
 
 async function withDatabase(
   config: AppConfig,

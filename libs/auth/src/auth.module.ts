@@ -1,4 +1,4 @@
-import { Module } from '@nestjs/common';
+import { Global, Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { JwtModule } from '@nestjs/jwt';
 import { APP_CONFIG, type AppConfig } from '#chorus/core';
@@ -8,6 +8,7 @@ import { ApiKeysController } from './api-keys.controller.js';
 import { ApiKeysService } from './api-keys.service.js';
 import { AuthController } from './auth.controller.js';
 import { AuthService } from './auth.service.js';
+import { Authenticator } from './authenticator.js';
 import { FirstAdminBootstrap } from './first-admin.js';
 import { AuthGuard } from './guards/auth.guard.js';
 import { MeController } from './me.controller.js';
@@ -16,7 +17,8 @@ import { RevocationList } from './revocation-list.js';
 import { SessionsService } from './sessions.service.js';
 import { UsersService } from './users.service.js';
 
-/** Accounts, sign-in, sessions, API keys and the global auth guard. */
+/** Accounts, sign-in, sessions, API keys and the global auth guard. Global: every module may ask who is calling. */
+@Global()
 @Module({
   imports: [
     JwtModule.registerAsync({
@@ -29,6 +31,7 @@ import { UsersService } from './users.service.js';
     AccessTokens,
     ApiKeysService,
     AuthService,
+    Authenticator,
     FirstAdminBootstrap,
     PasswordHasher,
     RevocationList,
@@ -36,6 +39,6 @@ import { UsersService } from './users.service.js';
     UsersService,
     { provide: APP_GUARD, useClass: AuthGuard },
   ],
-  exports: [UsersService],
+  exports: [UsersService, Authenticator],
 })
 export class AuthModule {}

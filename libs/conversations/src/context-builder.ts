@@ -17,9 +17,15 @@ const SAFETY_MARGIN = 0.9;
 export class ContextBuilder {
   private encoder?: Tiktoken;
 
+  /** Tokens a message costs in a prompt, framing included. */
   count(text: string): number {
+    return this.countText(text) + MESSAGE_OVERHEAD_TOKENS;
+  }
+
+  /** Tokens of the text alone (e.g. a streamed reply the provider did not report usage for). */
+  countText(text: string): number {
     this.encoder ??= new Tiktoken(o200k);
-    return this.encoder.encode(text).length + MESSAGE_OVERHEAD_TOKENS;
+    return this.encoder.encode(text).length;
   }
 
   /** `history` oldest first, ending with the message to answer; the result is oldest first too. */

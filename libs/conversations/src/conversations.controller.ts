@@ -15,6 +15,7 @@ import type { Request, Response } from 'express';
 import { CurrentUser, type Principal } from '#chorus/auth';
 import { ApiCursorPageResponse, ApiProblems, CoreProblems, CursorPageQueryDto, ResourceIdPipe, type CursorPage } from '#chorus/core';
 import { InfluencerProblems } from '#chorus/influencers';
+import { UsageProblems } from '#chorus/usage';
 import { ConversationProblems } from './conversations.errors.js';
 import { ConversationsService } from './conversations.service.js';
 import {
@@ -51,9 +52,9 @@ export class ConversationsController {
   @Post()
   @ApiOperation({ summary: 'Start a conversation', description: "With an active persona; the persona's greeting is the first message." })
   @ApiCreatedResponse({ type: ConversationWithGreetingDto })
-  @ApiProblems(CoreProblems.validationFailed, InfluencerProblems.notFound)
+  @ApiProblems(CoreProblems.validationFailed, InfluencerProblems.notFound, UsageProblems.planRequired)
   async createConversation(@CurrentUser() caller: Principal, @Body() body: CreateConversationDto): Promise<ConversationWithGreetingDto> {
-    const { conversation, greeting } = await this.conversations.create(caller.userId, body.influencerId);
+    const { conversation, greeting } = await this.conversations.create(caller, body.influencerId);
     return { ...toConversationDto(conversation), greeting: toMessageDto(greeting) };
   }
 
@@ -126,7 +127,7 @@ export class ConversationsController {
   @ApiParam({ name: 'id', format: 'uuid' })
   @ApiProduces('application/json', 'text/event-stream')
   @ApiOkResponse({ type: SentMessageDto, description: 'The message and its finished reply (without `Accept: text/event-stream`), or the event stream.' })
-  @ApiProblems(CoreProblems.validationFailed, CoreProblems.notFound, ConversationProblems.personaUnavailable)
+  @ApiProblems(CoreProblems.validationFailed, CoreProblems.notFound, ConversationProblems.personaUnavailable, UsageProblems.quotaExceeded, UsageProblems.planRequired)
   async sendMessage(
     @CurrentUser() caller: Principal,
     @Param('id', conversationId) id: string,
@@ -183,7 +184,7 @@ export class ConversationsController {
   @ApiParam({ name: 'messageId', format: 'uuid', description: 'The reply to regenerate.' })
   @ApiProduces('application/json', 'text/event-stream')
   @ApiOkResponse({ type: SentMessageDto })
-  @ApiProblems(CoreProblems.notFound, ConversationProblems.replyInProgress, ConversationProblems.personaUnavailable)
+  @ApiProblems(CoreProblems.notFound, ConversationProblems.replyInProgress, ConversationProblems.personaUnavailable, UsageProblems.quotaExceeded, UsageProblems.planRequired)
   async regenerateReply(
     @CurrentUser() caller: Principal,
     @Param('id', conversationId) id: string,
@@ -196,6 +197,9 @@ export class ConversationsController {
 
   /** The event stream when asked for one, or the finished pair as JSON. */
   private async answer(caller: Principal, request: Request, response: Response, handle: ReplyHandle): Promise<void> {
+    // So that clients can show a meter; unlimited meters send no header.
+    if (handle.quota?.messagesRemainingToday != null) response.setHeader('X-Quota-Messages-Remaining', handle.quota.messagesRemainingToday);
+    if (handle.quota?.tokensRemainingThisMonth != null) response.setHeader('X-Quota-Tokens-Remaining', handle.quota.tokensRemainingThisMonth);
     if (wantsEventStream(request)) {
       writeEventStream(request, response, handle.live ?? (await this.replies.stream(caller.userId, handle.userMessage.conversationId, handle.replyId)), 0);
       return;

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { InfluencersModule } from '#chorus/influencers';
 import { ProvidersModule } from '#chorus/providers';
+import { UsageModule } from '#chorus/usage';
 import { ContextBuilder } from './context-builder.js';
 import { ConversationsController } from './conversations.controller.js';
 import { ConversationsService } from './conversations.service.js';
@@ -9,7 +10,7 @@ import { ReplyStreamHub } from './reply-stream-hub.js';
 
 /** Conversations, messages and streamed replies. */
 @Module({
-  imports: [InfluencersModule, ProvidersModule],
+  imports: [InfluencersModule, ProvidersModule, UsageModule],
   controllers: [ConversationsController],
   providers: [ConversationsService, RepliesService, ReplyStreamHub, ContextBuilder],
 })

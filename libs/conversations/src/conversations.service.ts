@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { CoreProblems, ProblemException, decodeCursor, encodeCursor, type CursorPage } from '#chorus/core';
 import { InfluencersService } from '#chorus/influencers';
+import { QuotaService, type Caller } from '#chorus/usage';
 import { ConversationEntity, MessageEntity, type MessageRole } from './conversation.entity.js';
 
 export type MessageView = Omit<MessageEntity, 'conversation' | 'position'> & { position: number };
@@ -59,11 +60,14 @@ export class ConversationsService {
   constructor(
     private readonly dataSource: DataSource,
     private readonly influencers: InfluencersService,
+    private readonly quota: QuotaService,
   ) {}
 
   /** Starts a conversation with an active persona; its greeting is the first message. */
-  async create(userId: string, influencerId: string): Promise<{ conversation: ConversationView; greeting: MessageView }> {
+  async create(caller: Caller, influencerId: string): Promise<{ conversation: ConversationView; greeting: MessageView }> {
+    const { userId } = caller;
     const influencer = await this.influencers.get(influencerId, false);
+    await this.quota.assertPersonaAllowed(caller, influencer.premiumOnly);
     const greeting = await this.dataSource.transaction(async (manager) => {
       const conversation = await manager.getRepository(ConversationEntity).save({ userId, influencerId, lastMessageAt: new Date() });
       return manager.getRepository(MessageEntity).save({

@@ -4,6 +4,7 @@ import { DataSource, type EntityManager } from 'typeorm';
 import { CoreProblems, InjectConfig, PROBLEM_TYPE_BASE, ProblemException, type AppConfig } from '#chorus/core';
 import type { ModelPolicyRecord } from '#chorus/influencers';
 import { GenerationError, ProviderRegistry, type ChatMessage, type ChatUsage, type ModelRef } from '#chorus/providers';
+import { QuotaService, type Caller, type ChatEstimate, type QuotaSnapshot } from '#chorus/usage';
 import { ContextBuilder } from './context-builder.js';
 import { MessageEntity, type MessageStatus } from './conversation.entity.js';
 import { ConversationProblems } from './conversations.errors.js';
@@ -23,8 +24,19 @@ interface ConversationTarget {
   system_prompt: string;
   prompt_version: number;
   model_policy: ModelPolicyRecord;
+  premium_only: boolean;
   status: string;
   deleted_at: Date | null;
+  user_id: string;
+  plan: string;
+  role: 'user' | 'admin';
+}
+
+/** What the model is sent, and what it is expected to cost. */
+interface PreparedContext {
+  readonly messages: ChatMessage[];
+  readonly promptTokens: number;
+  readonly estimate: ChatEstimate;
 }
 
 /** What a send (or regenerate) produced: the user message, the reply's id, and its live stream when generating here. */
@@ -32,6 +44,8 @@ export interface ReplyHandle {
   readonly userMessage: MessageView;
   readonly replyId: string;
   readonly live: LiveReply | undefined;
+  /** What is left of the caller's quota after this reply's reservation (absent on a retried send). */
+  readonly quota?: QuotaSnapshot;
 }
 
 /**
@@ -48,6 +62,7 @@ export class RepliesService implements OnApplicationBootstrap, BeforeApplication
     private readonly hub: ReplyStreamHub,
     private readonly contexts: ContextBuilder,
     private readonly providers: ProviderRegistry,
+    private readonly quota: QuotaService,
     @InjectConfig() private readonly config: AppConfig,
   ) {}
 
@@ -72,6 +87,8 @@ export class RepliesService implements OnApplicationBootstrap, BeforeApplication
   /** Stores the user's message and starts the reply; a retry with the same clientMessageId returns the first attempt's. */
   async send(userId: string, conversationId: string, content: string, clientMessageId: string): Promise<ReplyHandle> {
     const target = await this.target(userId, conversationId);
+    const history = await this.history(conversationId, null);
+    const context = this.prepareContext(target, [...history, { role: 'user', content }]);
     const created = await this.dataSource.transaction(async (manager) => {
       const [inserted]: Array<{ id: string }> = await manager.query(
         `INSERT INTO messages (conversation_id, role, content, status, client_message_id, completed_at)
@@ -83,10 +100,12 @@ export class RepliesService implements OnApplicationBootstrap, BeforeApplication
       if (!inserted) return undefined;
       const userMessage = await manager.getRepository(MessageEntity).findOneByOrFail({ id: inserted.id });
       const reply = await this.insertPlaceholder(manager, target, userMessage.id);
-      return { userMessage, reply };
+      // Over quota: this throws, the transaction rolls back, and neither message is stored.
+      const quota = await this.quota.reserveChat(manager, callerOf(target), reply.id, context.estimate);
+      return { userMessage, reply, quota };
     });
     if (!created) return this.existing(conversationId, clientMessageId);
-    return this.start(target, toMessageView(created.userMessage), created.reply);
+    return this.start(target, toMessageView(created.userMessage), created.reply, context, created.quota);
   }
 
   /** A new reply to the same user message; the earlier reply stays in history, and only the newest feeds later contexts. */
@@ -96,9 +115,13 @@ export class RepliesService implements OnApplicationBootstrap, BeforeApplication
     if (previous.status === 'streaming') {
       throw new ProblemException(ConversationProblems.replyInProgress, 'This reply is still being generated: cancel it or wait.');
     }
-    const userMessage = await this.dataSource.getRepository(MessageEntity).findOneByOrFail({ id: previous.replyToId! });
-    const reply = await this.dataSource.transaction((manager) => this.insertPlaceholder(manager, target, userMessage.id));
-    return this.start(target, toMessageView(userMessage), reply);
+    const userMessage = toMessageView(await this.dataSource.getRepository(MessageEntity).findOneByOrFail({ id: previous.replyToId! }));
+    const context = this.prepareContext(target, await this.history(conversationId, userMessage.position));
+    const { reply, quota } = await this.dataSource.transaction(async (manager) => {
+      const placeholder = await this.insertPlaceholder(manager, target, userMessage.id);
+      return { reply: placeholder, quota: await this.quota.reserveChat(manager, callerOf(target), placeholder.id, context.estimate) };
+    });
+    return this.start(target, userMessage, reply, context, quota);
   }
 
   /** Stops a reply being generated: the provider connection is closed and the partial text saved as `cancelled`. */
@@ -130,8 +153,9 @@ export class RepliesService implements OnApplicationBootstrap, BeforeApplication
 
   private async target(userId: string, conversationId: string): Promise<ConversationTarget> {
     const [target]: ConversationTarget[] = await this.dataSource.query(
-      `SELECT c.id AS conversation_id, c.title, i.system_prompt, i.prompt_version, i.model_policy, i.status, i.deleted_at
-         FROM conversations c JOIN influencers i ON i.id = c.influencer_id
+      `SELECT c.id AS conversation_id, c.title, i.system_prompt, i.prompt_version, i.model_policy, i.premium_only, i.status, i.deleted_at,
+              u.id AS user_id, u.plan, u.role
+         FROM conversations c JOIN influencers i ON i.id = c.influencer_id JOIN users u ON u.id = c.user_id
         WHERE c.id = $1 AND c.user_id = $2`,
       [conversationId, userId],
     );
@@ -139,6 +163,8 @@ export class RepliesService implements OnApplicationBootstrap, BeforeApplication
     if (target.status !== 'active' || target.deleted_at) {
       throw new ProblemException(ConversationProblems.personaUnavailable, 'This persona is not taking new messages.');
     }
+    // The plan as it is now, not as the access token remembers it.
+    await this.quota.assertPersonaAllowed(callerOf(target), target.premium_only);
     return target;
   }
 
@@ -176,28 +202,47 @@ export class RepliesService implements OnApplicationBootstrap, BeforeApplication
     return { userMessage: toMessageView(userMessage), replyId: reply.id, live: this.hub.get(reply.id) };
   }
 
-  private async start(target: ConversationTarget, userMessage: MessageView, reply: MessageEntity): Promise<ReplyHandle> {
+  private async start(
+    target: ConversationTarget,
+    userMessage: MessageView,
+    reply: MessageEntity,
+    context: PreparedContext,
+    quota: QuotaSnapshot,
+  ): Promise<ReplyHandle> {
     const policy = target.model_policy;
     const live = this.hub.open(reply.id);
     live.publish('message', { message: toMessageDto(userMessage), replyId: reply.id });
     live.publish('reply.started', { messageId: reply.id, provider: policy.primary.provider, model: policy.primary.model, promptVersion: target.prompt_version });
-    void this.generate(live, target, userMessage, reply.id, policy);
-    return { userMessage, replyId: reply.id, live };
+    void this.generate(live, target, userMessage, reply.id, context);
+    return { userMessage, replyId: reply.id, live, quota };
   }
 
-  private async context(target: ConversationTarget, userMessage: MessageView, policy: ModelPolicyRecord): Promise<ChatMessage[]> {
-    // Newest first; replies that were regenerated give way to their newest version.
+  /**
+   * The conversation so far, oldest first (up to and including `upToPosition` when given).
+   * Replies that were regenerated give way to their newest version.
+   */
+  private async history(conversationId: string, upToPosition: number | null): Promise<ChatMessage[]> {
     const rows: Array<{ role: 'user' | 'assistant'; content: string }> = await this.dataSource.query(
       `SELECT m.role, m.content FROM messages m
-        WHERE m.conversation_id = $1 AND m.position <= $2 AND m.status IN ('completed', 'cancelled') AND m.content <> ''
+        WHERE m.conversation_id = $1 AND ($2::bigint IS NULL OR m.position <= $2::bigint)
+          AND m.status IN ('completed', 'cancelled') AND m.content <> ''
           AND NOT EXISTS (SELECT 1 FROM messages newer
                            WHERE m.role = 'assistant' AND newer.reply_to_id = m.reply_to_id AND newer.position > m.position)
         ORDER BY m.position DESC LIMIT $3`,
-      [target.conversation_id, userMessage.position, CONTEXT_CANDIDATES],
+      [conversationId, upToPosition, CONTEXT_CANDIDATES],
     );
+    return rows.reverse();
+  }
+
+  /** What fits the primary model's window, and the estimate reserved for it: prompt plus the whole reply budget. */
+  private prepareContext(target: ConversationTarget, history: ChatMessage[]): PreparedContext {
+    const policy = target.model_policy;
     const model = this.providers.model(policy.primary);
     const replyBudget = Math.min(policy.maxReplyTokens ?? model?.maxOutputTokens ?? 1024, model?.maxOutputTokens ?? 1024);
-    return this.contexts.build(target.system_prompt, rows.reverse(), model?.contextWindow ?? 8192, replyBudget);
+    const messages = this.contexts.build(target.system_prompt, history, model?.contextWindow ?? 8192, replyBudget);
+    const promptTokens = messages.reduce((sum, message) => sum + this.contexts.count(message.content), 0);
+    const costMicros = this.quota.costOf({ ...policy.primary, inputTokens: promptTokens, outputTokens: replyBudget });
+    return { messages, promptTokens, estimate: { tokens: promptTokens + replyBudget, costMicros } };
   }
 
   private async generate(
@@ -205,8 +250,9 @@ export class RepliesService implements OnApplicationBootstrap, BeforeApplication
     target: ConversationTarget,
     userMessage: MessageView,
     replyId: string,
-    policy: ModelPolicyRecord,
+    context: PreparedContext,
   ): Promise<void> {
+    const policy = target.model_policy;
     const startedAt = performance.now();
     let text = '';
     let firstTokenMs: number | null = null;
@@ -216,8 +262,7 @@ export class RepliesService implements OnApplicationBootstrap, BeforeApplication
     let status: MessageStatus = 'completed';
     let errorCode: string | null = null;
     try {
-      const messages = await this.context(target, userMessage, policy);
-      for await (const event of this.providers.generate(policy, messages, live.abort.signal)) {
+      for await (const event of this.providers.generate(policy, context.messages, live.abort.signal)) {
         if (event.type === 'delta') {
           firstTokenMs ??= Math.round(performance.now() - startedAt);
           text += event.text;
@@ -242,15 +287,34 @@ export class RepliesService implements OnApplicationBootstrap, BeforeApplication
       this.logger.warn(`Reply ${replyId} failed (${errorCode}): ${(error as Error).message}`);
     }
 
+    // Billed as the provider reported; when it reported nothing, the tokens of what was streamed.
+    const billed = usage ?? {
+      inputTokens: text.length > 0 ? context.promptTokens : 0,
+      outputTokens: this.contexts.countText(text),
+    };
     try {
-      await this.dataSource.query(
-        `UPDATE messages SET content = $2, status = $3, provider = $4, model = $5, input_tokens = $6, output_tokens = $7,
-                cached_input_tokens = $8, reasoning_tokens = $9, first_token_ms = $10, finish_reason = $11, error_code = $12,
-                completed_at = now()
-          WHERE id = $1`,
-        [replyId, text, status, servedBy.provider, servedBy.model, usage?.inputTokens ?? null, usage?.outputTokens ?? null,
-          usage?.cachedInputTokens ?? null, usage?.reasoningTokens ?? null, firstTokenMs, finishReason, errorCode],
-      );
+      await this.dataSource.transaction(async (manager) => {
+        await manager.query(
+          `UPDATE messages SET content = $2, status = $3, provider = $4, model = $5, input_tokens = $6, output_tokens = $7,
+                  cached_input_tokens = $8, reasoning_tokens = $9, first_token_ms = $10, finish_reason = $11, error_code = $12,
+                  completed_at = now()
+            WHERE id = $1`,
+          [replyId, text, status, servedBy.provider, servedBy.model, billed.inputTokens, billed.outputTokens,
+            billed.cachedInputTokens ?? null, billed.reasoningTokens ?? null, firstTokenMs, finishReason, errorCode],
+        );
+        await this.quota.settleChat(manager, {
+          messageId: replyId,
+          conversationId: target.conversation_id,
+          userId: target.user_id,
+          countsAsMessage: status !== 'failed' || text.length > 0,
+          inputTokens: billed.inputTokens,
+          outputTokens: billed.outputTokens,
+          cachedInputTokens: billed.cachedInputTokens ?? 0,
+          reasoningTokens: billed.reasoningTokens ?? 0,
+          provider: servedBy.provider,
+          model: servedBy.model,
+        });
+      });
       if (!target.title) await this.nameConversation(target.conversation_id, userMessage.content);
       const reply = toMessageView(await this.dataSource.getRepository(MessageEntity).findOneByOrFail({ id: replyId }));
       for (const event of finalEvents(userMessage, reply).slice(2)) live.publish(event.type, event.data);
@@ -271,6 +335,10 @@ export class RepliesService implements OnApplicationBootstrap, BeforeApplication
 }
 
 /** The events a finished reply ends with: message, reply.started, then reply.completed (or error when failed). */
+function callerOf(target: ConversationTarget): Caller {
+  return { userId: target.user_id, plan: target.plan, role: target.role };
+}
+
 function finalEvents(userMessage: MessageView, reply: MessageView): ReplyEvent[] {
   const events: Array<Omit<ReplyEvent, 'id'>> = [
     { type: 'message', data: { message: toMessageDto(userMessage), replyId: reply.id } },

@@ -1,4 +1,5 @@
-import { Module, type DynamicModule } from '@nestjs/common';
+import { Global, Module, type DynamicModule } from '@nestjs/common';
+import { Clock } from './clock.js';
 import type { DestinationStream } from 'pino';
 import type { AppConfig } from './config/app-config.js';
 import { ConfigModule } from './config/config.module.js';
@@ -17,12 +18,15 @@ export interface CoreModuleOptions {
   readonly logDestination?: DestinationStream;
   /** Per-plan rate-limit tiers (the usage module's tier resolver). */
   readonly rateLimit?: RateLimitModuleOptions;
+  /** The time source; tests pass a ManualClock. */
+  readonly clock?: Clock;
 }
 
 /** The platform every feature stands on: configuration, logging, database, Redis, rate limits and health. */
+@Global()
 @Module({})
 export class CoreModule {
-  static forRoot({ config, schema, logDestination, rateLimit }: CoreModuleOptions): DynamicModule {
+  static forRoot({ config, schema, logDestination, rateLimit, clock }: CoreModuleOptions): DynamicModule {
     return {
       module: CoreModule,
       imports: [
@@ -33,7 +37,8 @@ export class CoreModule {
         RateLimitModule.forRoot(rateLimit),
         HealthModule,
       ],
-      providers: [GracefulShutdown],
+      providers: [GracefulShutdown, { provide: Clock, useValue: clock ?? new Clock() }],
+      exports: [Clock],
     };
   }
 }

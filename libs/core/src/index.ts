@@ -9,3 +9,4 @@ export * from './rate-limit/index.js';
 export * from './redis/index.js';
 export * from './request-context/index.js';
 export { CoreModule, type CoreModuleOptions } from './core.module.js';
+export { Clock, ManualClock } from './clock.js';

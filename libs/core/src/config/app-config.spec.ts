@@ -66,9 +66,14 @@ describe('loadConfig', () => {
     };
     expect(problemsOf({ NODE_ENV: 'production' })).toEqual([expect.stringMatching(/^JWT_SECRET is required/)]);
     expect(problemsOf({ JWT_SECRET: 'short' })).toEqual([expect.stringMatching(/^JWT_SECRET must be at least 32/)]);
-    expect(problemsOf({ PLANS: 'free,pro', DEFAULT_PLAN: 'gold' })).toEqual([expect.stringMatching(/^DEFAULT_PLAN must be one of/)]);
+    expect(problemsOf({ PLANS: '{"free":{},"pro":{}}', DEFAULT_PLAN: 'gold' })).toEqual([expect.stringMatching(/^DEFAULT_PLAN must be one of/)]);
+    expect(problemsOf({ PLANS: '{"free":{"chat":{"messagesPerWeek":3}}}' })).toEqual([expect.stringMatching(/^PLANS plan free: chat.messagesPerWeek is not a known limit/)]);
+    expect(problemsOf({ PLANS: 'free,premium' })).toEqual([expect.stringMatching(/^PLANS must be a JSON object/)]);
     expect(problemsOf({ ADMIN_EMAIL: 'root@example.com' })).toEqual([expect.stringMatching(/^ADMIN_PASSWORD must be set together/)]);
-    expect(loadConfig({ PLANS: 'basic, pro' }).auth).toMatchObject({ plans: ['basic', 'pro'], defaultPlan: 'basic' });
+    const custom = loadConfig({ PLANS: '{"basic":{"chat":{"messagesPerDay":5}},"pro":{"chat":{"messagesPerDay":null}}}' });
+    expect(custom.auth).toMatchObject({ plans: ['basic', 'pro'], defaultPlan: 'basic' });
+    expect(custom.usage.plans[0]!.limits.chat).toEqual({ messagesPerDay: 5, tokensPerMonth: 300_000, costMicrosPerMonth: 1_000_000 });
+    expect(custom.usage.plans[1]!.limits.chat.messagesPerDay).toBeNull();
     expect(problemsOf({ PROVIDERS: '[{"name":"x","kind":"openai","baseUrl":"not a url","models":[{"id":"m","contextWindow":1}]}]' }))
       .toEqual([expect.stringMatching(/^PROVIDERS entry 0: baseUrl must be an http\(s\) URL/)]);
     expect(problemsOf({ PROVIDERS: '{"name":"x"}' })).toEqual([expect.stringMatching(/^PROVIDERS must be a JSON array/)]);

@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseEnv } from 'node:util';
 import { type Env, EnvReader } from './env-schema.js';
+import { readPlans, type PlanConfig } from './plans-config.js';
 import { readProvidersConfig, type ProvidersConfig } from './providers-config.js';
 
 export const NODE_ENVS = ['development', 'production', 'test'] as const;
@@ -47,6 +48,11 @@ export interface AppConfig {
     /** Requests per window for a client without a more specific tier. */
     readonly defaultLimit: number;
   };
+  readonly usage: {
+    readonly plans: readonly PlanConfig[];
+    /** How long a quota reservation may stay unsettled before it is released (a crashed process's). */
+    readonly reservationTtlSeconds: number;
+  };
   readonly ai: ProvidersConfig;
   /** Load a few example personas at start when the catalogue is empty. */
   readonly seedExamplePersonas: boolean;
@@ -58,7 +64,7 @@ export interface AppConfig {
     readonly accessTokenTtlSeconds: number;
     readonly refreshTokenTtlDays: number;
     readonly registrationEnabled: boolean;
-    /** The plans a user can be on; the first is given at registration unless DEFAULT_PLAN says otherwise. */
+    /** The plans a user can be on, with their limits; new users get DEFAULT_PLAN (the first plan by default). */
     readonly plans: readonly string[];
     readonly defaultPlan: string;
     /** The first admin, created at start when set and no admin exists yet. */
@@ -87,6 +93,7 @@ export function readEnvironment(overrides: Env = {}, cwd = process.cwd()): Env {
 export function loadConfig(env: Env): AppConfig {
   const read = new EnvReader(env);
   const nodeEnv = read.oneOf('NODE_ENV', NODE_ENVS, 'development');
+  const plans = readPlans(read);
   const config: AppConfig = {
     nodeEnv,
     http: {
@@ -117,23 +124,23 @@ export function loadConfig(env: Env): AppConfig {
     },
     rateLimit: {
       windowSeconds: read.int('RATE_LIMIT_WINDOW_SECONDS', 60, { min: 1, max: 86_400 }),
-      defaultLimit: read.int('RATE_LIMIT_DEFAULT', 120, { min: 1 }),
+      defaultLimit: read.int('RATE_LIMIT_DEFAULT', 30, { min: 1 }),
     },
     ai: readProvidersConfig(read),
     seedExamplePersonas: read.bool('SEED_EXAMPLE_PERSONAS', true),
-    auth: readAuthConfig(read, nodeEnv),
+    usage: { plans, reservationTtlSeconds: read.int('QUOTA_RESERVATION_TTL_SECONDS', 600, { min: 10, max: 86_400 }) },
+    auth: readAuthConfig(read, nodeEnv, plans.map((plan) => plan.name)),
   };
   read.assertValid();
   return config;
 }
 
-function readAuthConfig(read: EnvReader, nodeEnv: AppConfig['nodeEnv']): AppConfig['auth'] {
+function readAuthConfig(read: EnvReader, nodeEnv: AppConfig['nodeEnv'], plans: string[]): AppConfig['auth'] {
   const jwtSecret = read.optionalString('JWT_SECRET');
   if (jwtSecret !== undefined && jwtSecret.length < 32) read.reject('JWT_SECRET', 'must be at least 32 characters');
   if (jwtSecret === undefined && nodeEnv === 'production') {
     read.reject('JWT_SECRET', 'is required when NODE_ENV=production (e.g. openssl rand -base64 48)');
   }
-  const plans = read.list('PLANS', ['free', 'premium']);
   const defaultPlan = read.string('DEFAULT_PLAN', plans[0] ?? 'free');
   if (!plans.includes(defaultPlan)) read.reject('DEFAULT_PLAN', `must be one of PLANS (${plans.join(', ')})`);
   const adminEmail = read.optionalString('ADMIN_EMAIL');

@@ -2,3 +2,4 @@ export { LOG_LEVELS, loadConfig, readEnvironment, type AppConfig, type LogLevel 
 export { APP_CONFIG, ConfigModule, InjectConfig } from './config.module.js';
 export { ConfigValidationError, type Env } from './env-schema.js';
 export { PROVIDER_KINDS, type ModelConfig, type ProviderConfig, type ProvidersConfig } from './providers-config.js';
+export { limitsProblem, mergeLimits, type PlanConfig, type PlanLimits } from './plans-config.js';

@@ -8,3 +8,4 @@ export {
   type DatabaseSchema,
 } from './database.js';
 export { EmbeddedPostgres, type EmbeddedPostgresOptions } from './embedded-postgres.js';
+export { queryReturning } from './returning.js';

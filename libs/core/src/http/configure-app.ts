@@ -52,4 +52,6 @@ const EXPOSED_HEADERS = [
   'RateLimit-Remaining',
   'RateLimit-Reset',
   'RateLimit-Policy',
+  'X-Quota-Messages-Remaining',
+  'X-Quota-Tokens-Remaining',
 ];

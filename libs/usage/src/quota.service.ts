@@ -1,0 +1,230 @@
+import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { DataSource, type EntityManager } from 'typeorm';
+import { Clock, InjectConfig, ProblemException, currentRequestContext, mergeLimits, queryReturning, type AppConfig, type PlanLimits } from '#chorus/core';
+import { UsageProblems } from './usage.errors.js';
+
+/** The chat metrics, the period each counts over, and the plan limit that bounds it. */
+const CHAT_METRICS = [
+  { metric: 'chat.messages', period: 'day', limit: (limits: PlanLimits) => limits.chat.messagesPerDay, name: 'chat.messagesPerDay' },
+  { metric: 'chat.tokens', period: 'month', limit: (limits: PlanLimits) => limits.chat.tokensPerMonth, name: 'chat.tokensPerMonth' },
+  { metric: 'chat.cost_micros', period: 'month', limit: (limits: PlanLimits) => limits.chat.costMicrosPerMonth, name: 'chat.costMicrosPerMonth' },
+] as const;
+
+type ChatMetric = (typeof CHAT_METRICS)[number]['metric'];
+
+export interface Caller {
+  readonly userId: string;
+  readonly plan: string;
+  readonly role: 'user' | 'admin';
+}
+
+/** What a reply is expected to cost, reserved before it is generated. */
+export interface ChatEstimate {
+  readonly tokens: number;
+  readonly costMicros: number;
+}
+
+/** What a reply cost, settled when it ends. */
+export interface ChatCharge {
+  readonly messageId: string;
+  readonly conversationId: string;
+  readonly userId: string;
+  /** Whether the message counts toward the daily message limit (not when nothing was generated). */
+  readonly countsAsMessage: boolean;
+  readonly inputTokens: number;
+  readonly outputTokens: number;
+  readonly cachedInputTokens: number;
+  readonly reasoningTokens: number;
+  readonly provider: string | null;
+  readonly model: string | null;
+}
+
+/** How much is left, for the quota headers of chat responses. */
+export interface QuotaSnapshot {
+  readonly messagesRemainingToday: number | null;
+  readonly tokensRemainingThisMonth: number | null;
+}
+
+interface Hold {
+  metric: ChatMetric;
+  periodStart: string;
+  amount: number;
+}
+
+/** How often reservations left by a crashed process are looked for. */
+const SWEEP_INTERVAL_MS = 60_000;
+
+/**
+ * Quotas that cannot be overrun: a reply reserves its estimate with a conditional update
+ * (`used + reserved + estimate <= limit`) in the same transaction as the message that asks for
+ * it, so concurrent sends serialise on the counter row and never pass the limit together. When
+ * the reply ends, the ledger event, the counters and the message are written in one
+ * transaction with what the provider reported.
+ */
+@Injectable()
+export class QuotaService implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger('Quota');
+  private sweeper?: NodeJS.Timeout;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly clock: Clock,
+    @InjectConfig() private readonly config: AppConfig,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.sweeper = setInterval(() => void this.releaseExpired().catch((error: Error) => this.logger.warn(`Reservation sweep failed: ${error.message}`)), SWEEP_INTERVAL_MS);
+    this.sweeper.unref();
+  }
+
+  onApplicationShutdown(): void {
+    clearInterval(this.sweeper);
+  }
+
+  /** The caller's limits: the plan's, with the admin's per-user overrides on top; undefined for admins (unlimited). */
+  async limitsFor(caller: Caller, manager: EntityManager = this.dataSource.manager): Promise<PlanLimits | undefined> {
+    if (caller.role === 'admin') return undefined;
+    const plan = this.config.usage.plans.find((candidate) => candidate.name === caller.plan) ?? this.config.usage.plans[0]!;
+    const [override]: Array<{ limits: Record<string, unknown> }> = await manager.query('SELECT limits FROM quota_overrides WHERE user_id = $1', [caller.userId]);
+    return override ? mergeLimits(plan.limits, override.limits) : plan.limits;
+  }
+
+  /** 403 `plan_required` for a premium-only persona on a plan without them. */
+  async assertPersonaAllowed(caller: Caller, premiumOnly: boolean): Promise<void> {
+    if (!premiumOnly) return;
+    const limits = await this.limitsFor(caller);
+    if (limits && !limits.premiumPersonas) {
+      throw new ProblemException(UsageProblems.planRequired, 'This persona is for plans with premium personas.', { extensions: { plan: caller.plan } });
+    }
+  }
+
+  /**
+   * Holds the estimate against every chat limit, inside `manager`'s transaction (the one storing
+   * the user's message). Throws 429 `quota_exceeded` naming the limit when it does not fit; the
+   * caller's transaction then rolls back and nothing is stored.
+   */
+  async reserveChat(manager: EntityManager, caller: Caller, messageId: string, estimate: ChatEstimate): Promise<QuotaSnapshot> {
+    const limits = await this.limitsFor(caller, manager);
+    const now = this.clock.now();
+    const amounts: Record<ChatMetric, number> = { 'chat.messages': 1, 'chat.tokens': estimate.tokens, 'chat.cost_micros': estimate.costMicros };
+    const holds: Hold[] = [];
+    const remaining: Partial<Record<ChatMetric, number | null>> = {};
+    for (const { metric, period, limit, name } of CHAT_METRICS) {
+      const periodStart = periodStartOf(period, now);
+      const cap = limits ? limit(limits) : null;
+      await manager.query(
+        'INSERT INTO usage_counters (user_id, metric, period_start) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING',
+        [caller.userId, metric, periodStart],
+      );
+      const [row] = await queryReturning<{ used: string; reserved: string }>(
+        manager,
+        `UPDATE usage_counters SET reserved = reserved + $4
+          WHERE user_id = $1 AND metric = $2 AND period_start = $3 AND ($5::bigint IS NULL OR used + reserved + $4 <= $5::bigint)
+          RETURNING used, reserved`,
+        [caller.userId, metric, periodStart, amounts[metric], cap],
+      );
+      if (!row) {
+        const [current]: Array<{ used: string; reserved: string }> = await manager.query(
+          'SELECT used, reserved FROM usage_counters WHERE user_id = $1 AND metric = $2 AND period_start = $3',
+          [caller.userId, metric, periodStart],
+        );
+        const resetsAt = periodEndOf(period, now);
+        throw new ProblemException(UsageProblems.quotaExceeded, `The ${name} limit of your plan is reached; it resets at ${resetsAt.toISOString()}.`, {
+          extensions: {
+            limit: name,
+            used: Number(current?.used ?? 0) + Number(current?.reserved ?? 0),
+            max: cap,
+            resetsAt: resetsAt.toISOString(),
+            retryAfterSeconds: Math.max(1, Math.ceil((resetsAt.getTime() - Date.now()) / 1000)),
+          },
+        });
+      }
+      holds.push({ metric, periodStart: periodStart.toISOString(), amount: amounts[metric] });
+      remaining[metric] = cap === null ? null : cap - Number(row.used) - Number(row.reserved);
+    }
+    await manager.query(
+      `INSERT INTO usage_reservations (user_id, message_id, holds, expires_at) VALUES ($1, $2, $3, now() + make_interval(secs => $4))`,
+      [caller.userId, messageId, JSON.stringify(holds), this.config.usage.reservationTtlSeconds],
+    );
+    return { messagesRemainingToday: remaining['chat.messages'] ?? null, tokensRemainingThisMonth: remaining['chat.tokens'] ?? null };
+  }
+
+  /**
+   * Records what a reply cost, inside `manager`'s transaction (the one saving the reply): the
+   * ledger event, the counters' use, and the release of its reservation, all or nothing.
+   */
+  async settleChat(manager: EntityManager, charge: ChatCharge): Promise<void> {
+    const [reservation] = await queryReturning<{ holds: Hold[] }>(manager, 'DELETE FROM usage_reservations WHERE message_id = $1 RETURNING holds', [charge.messageId]);
+    const costMicros = this.costOf(charge);
+    await manager.query(
+      `INSERT INTO usage_events (user_id, modality, quantity, input_tokens, output_tokens, cached_input_tokens, reasoning_tokens,
+                                 cost_micros, provider, model, conversation_id, message_id, request_id, created_at)
+       VALUES ($1, 'chat', $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+      [charge.userId, charge.countsAsMessage ? 1 : 0, charge.inputTokens, charge.outputTokens, charge.cachedInputTokens, charge.reasoningTokens,
+        costMicros, charge.provider, charge.model, charge.conversationId, charge.messageId, currentRequestContext()?.requestId ?? null, this.clock.now()],
+    );
+    const used: Record<ChatMetric, number> = {
+      'chat.messages': charge.countsAsMessage ? 1 : 0,
+      'chat.tokens': charge.inputTokens + charge.outputTokens,
+      'chat.cost_micros': costMicros,
+    };
+    const now = this.clock.now();
+    for (const { metric, period } of CHAT_METRICS) {
+      // Charged to the period the reservation was made in (a reply may end after midnight).
+      const hold = reservation?.holds.find((candidate) => candidate.metric === metric);
+      await manager.query(
+        `INSERT INTO usage_counters AS c (user_id, metric, period_start, used, reserved) VALUES ($1, $2, $3, $4, 0)
+         ON CONFLICT (user_id, metric, period_start)
+         DO UPDATE SET used = c.used + EXCLUDED.used, reserved = greatest(c.reserved - $5, 0)`,
+        [charge.userId, metric, hold ? new Date(hold.periodStart) : periodStartOf(period, now), used[metric], hold?.amount ?? 0],
+      );
+    }
+  }
+
+  /** Reservations of replies that never settled (their process died) give their hold back. */
+  async releaseExpired(): Promise<number> {
+    return this.dataSource.transaction(async (manager) => {
+      const expired = await queryReturning<{ user_id: string; holds: Hold[] }>(
+        manager,
+        'DELETE FROM usage_reservations WHERE expires_at < now() RETURNING user_id, holds',
+      );
+      for (const { user_id: userId, holds } of expired) {
+        for (const hold of holds) {
+          await manager.query(
+            'UPDATE usage_counters SET reserved = greatest(reserved - $4, 0) WHERE user_id = $1 AND metric = $2 AND period_start = $3',
+            [userId, hold.metric, new Date(hold.periodStart), hold.amount],
+          );
+        }
+      }
+      if (expired.length > 0) this.logger.warn(`Released ${expired.length} expired quota reservation(s)`);
+      return expired.length;
+    });
+  }
+
+  /** Micro-dollars: tokens times the model's price per million tokens (1 USD = 1,000,000 micros). */
+  costOf(usage: { provider: string | null; model: string | null; inputTokens: number; outputTokens: number }): number {
+    const model = this.config.ai.providers.find((provider) => provider.name === usage.provider)?.models.find((candidate) => candidate.id === usage.model);
+    if (!model) return 0;
+    return Math.round(usage.inputTokens * model.inputUsdPerMillion + usage.outputTokens * model.outputUsdPerMillion);
+  }
+
+  /** The clock used for periods, exposed for the usage summary. */
+  now(): Date {
+    return this.clock.now();
+  }
+}
+
+export type Period = 'day' | 'month';
+
+/** The start of the UTC day or calendar month containing `at`. */
+export function periodStartOf(period: Period, at: Date): Date {
+  return period === 'day'
+    ? new Date(Date.UTC(at.getUTCFullYear(), at.getUTCMonth(), at.getUTCDate()))
+    : new Date(Date.UTC(at.getUTCFullYear(), at.getUTCMonth(), 1));
+}
+
+export function periodEndOf(period: Period, at: Date): Date {
+  return period === 'day'
+    ? new Date(Date.UTC(at.getUTCFullYear(), at.getUTCMonth(), at.getUTCDate() + 1))
+    : new Date(Date.UTC(at.getUTCFullYear(), at.getUTCMonth() + 1, 1));
+}
