@@ -1,0 +1,164 @@
+import { ChorusApiError } from './errors.js';
+import { createClient, createConfig, type Client } from './generated/client/index.js';
+import { ChorusApi } from './generated/sdk.gen.js';
+import type { AuthResultDto, LoginDto, RegisterDto, SendMessageData, StreamReplyData } from './generated/types.gen.js';
+import { ReplyStream, type ReconnectOptions, type StreamPosition } from './reply-stream.js';
+import { Session, type ChorusCredentials, type TokensListener } from './session.js';
+
+export interface ChorusClientOptions {
+  /** Where the server is, without the API prefix: `https://chorus.example.com`. */
+  readonly baseUrl: string;
+  /** A signed-in user's tokens (refreshed automatically when a refresh token is given), or an API key. */
+  readonly credentials?: ChorusCredentials;
+  /** Called with each new token pair, to store the rotated refresh token (each one works once). */
+  readonly onTokens?: TokensListener;
+  /** Headers sent with every request (e.g. `X-Request-Id`). */
+  readonly headers?: Readonly<Record<string, string>>;
+  /** A fetch implementation (default: the platform's). */
+  readonly fetch?: typeof fetch;
+  /** How streamed replies reconnect after a dropped connection. */
+  readonly reconnect?: ReconnectOptions;
+}
+
+export interface SendMessageInput {
+  readonly content: string;
+  /** Your id for the message: sending it again never generates a second reply (default: a new UUID). */
+  readonly clientMessageId?: string;
+}
+
+export interface StreamOptions {
+  /** Aborting stops listening (the reply itself goes on). */
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * A Chorus API client: every operation of the OpenAPI document under `api`, sharing one
+ * authentication (with automatic token refresh), plus streamed replies that resume by themselves.
+ * Failures throw ChorusApiError.
+ */
+export class ChorusClient {
+  /** Every API operation, generated from the OpenAPI document: `await chorus.api.getMe()`. */
+  readonly api: ChorusApi;
+  /** The underlying fetch client (interceptors, `buildUrl`), shared by `api`. */
+  readonly client: Client;
+  private readonly session: Session;
+  private readonly reconnect: ReconnectOptions;
+
+  constructor(options: ChorusClientOptions) {
+    const baseUrl = options.baseUrl.replace(/\/+$/, '');
+    const send = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
+    // The refresh call goes around the session's fetch, so an expired token cannot loop.
+    const unauthenticated = new ChorusApi({ client: apiClient(baseUrl, send, options.headers) });
+    this.session = new Session(
+      send,
+      (refreshToken) => unauthenticated.refreshTokens({ body: { refreshToken } }),
+      options.credentials,
+      options.onTokens,
+    );
+    this.client = apiClient(baseUrl, this.session.fetch, options.headers, () => this.session.token());
+    this.api = new ChorusApi({ client: this.client });
+    this.reconnect = options.reconnect ?? {};
+  }
+
+  /** The credentials in use (after a refresh, the new tokens). */
+  get credentials(): ChorusCredentials | undefined {
+    return this.session.credentials;
+  }
+
+  /** Replaces the credentials: tokens from elsewhere, an API key, or `undefined` to sign out locally. */
+  setCredentials(credentials: ChorusCredentials | undefined): void {
+    this.session.credentials = credentials;
+  }
+
+  /** Creates an account and signs this client in with it. */
+  async register(body: RegisterDto): Promise<AuthResultDto> {
+    const result = await this.api.register({ body });
+    await this.session.signedIn(result.tokens);
+    return result;
+  }
+
+  /** Signs this client in. */
+  async login(body: LoginDto): Promise<AuthResultDto> {
+    const result = await this.api.login({ body });
+    await this.session.signedIn(result.tokens);
+    return result;
+  }
+
+  /**
+   * Sends a message and streams the reply as typed events:
+   * `for await (const event of chorus.sendMessageStream(id, { content })) ...`.
+   * A dropped connection is resumed without repeating events.
+   */
+  sendMessageStream(conversationId: string, message: SendMessageInput, options: StreamOptions = {}): ReplyStream {
+    const body = { content: message.content, clientMessageId: message.clientMessageId ?? globalThis.crypto.randomUUID() };
+    const url: SendMessageData['url'] = '/api/v1/conversations/{id}/messages';
+    return new ReplyStream(
+      (position, signal) =>
+        position.replyId === undefined
+          ? // Before the reply's id is known, sending again with the same clientMessageId is the resume.
+            this.openEventStream(this.client.post<unknown, unknown, true, 'fields'>({ ...streamRequest(signal), url, path: { id: conversationId }, body }))
+          : this.resumeFrom(conversationId, position, signal),
+      { ...this.reconnect, signal: options.signal },
+    );
+  }
+
+  /** Follows a reply from after `lastEventId` (default: from its start), e.g. after the app restarted. */
+  resumeReply(conversationId: string, replyId: string, options: StreamOptions & { readonly lastEventId?: number } = {}): ReplyStream {
+    return new ReplyStream((position, signal) => this.resumeFrom(conversationId, position, signal), {
+      ...this.reconnect,
+      signal: options.signal,
+      replyId,
+      lastEventId: options.lastEventId ?? 0,
+    });
+  }
+
+  private resumeFrom(conversationId: string, position: StreamPosition, signal: AbortSignal): Promise<Response> {
+    const url: StreamReplyData['url'] = '/api/v1/conversations/{id}/messages/{messageId}/stream';
+    return this.openEventStream(
+      this.client.get<unknown, unknown, true, 'fields'>({
+        ...streamRequest(signal),
+        url,
+        path: { id: conversationId, messageId: position.replyId! },
+        headers: { Accept: 'text/event-stream', 'Last-Event-ID': String(position.lastEventId) },
+      }),
+    );
+  }
+
+  /** The response of a call made with `streamRequest()`, checked to be an event stream. */
+  private async openEventStream(call: Promise<{ response: Response }>): Promise<Response> {
+    const { response } = await call;
+    if (!(response.headers.get('content-type') ?? '').startsWith('text/event-stream')) {
+      await response.body?.cancel();
+      throw new Error(`Expected an event stream, got ${response.headers.get('content-type') ?? 'no content type'}.`);
+    }
+    return response;
+  }
+}
+
+/** Creates a client: `const chorus = createChorusClient({ baseUrl, credentials: { apiKey } })`. */
+export function createChorusClient(options: ChorusClientOptions): ChorusClient {
+  return new ChorusClient(options);
+}
+
+/**
+ * Options that make a call return the raw event-stream response, read by ReplyStream. The paths
+ * are typed by the generated operations (SendMessageData['url'], ...), so a renamed path fails
+ * typechecking, while the calls do not depend on how the generator chooses to model the stream.
+ */
+function streamRequest(signal: AbortSignal) {
+  return {
+    signal,
+    security: [{ scheme: 'bearer', type: 'http' }],
+    parseAs: 'stream',
+    responseStyle: 'fields',
+    throwOnError: true,
+    headers: { Accept: 'text/event-stream' },
+  } as const;
+}
+
+function apiClient(baseUrl: string, send: typeof fetch, headers: Readonly<Record<string, string>> | undefined, token?: () => string | undefined): Client {
+  const client = createClient(createConfig({ baseUrl, fetch: send, headers, throwOnError: true, auth: token }));
+  // Failed answers become ChorusApiError; network errors (no response) stay what they are.
+  client.interceptors.error.use((error, response) => (response ? ChorusApiError.fromBody(error, response) : error));
+  return client;
+}

@@ -1,0 +1,707 @@
+// This file is generated from openapi/openapi.json by `npm run sdk`. Do not edit.
+
+import { client } from './client.gen.js';
+import type { Client, Options as Options2, TDataShape } from './client/index.js';
+import type { CancelReplyData, CancelReplyErrors, CancelReplyResponses, ChangePasswordData, ChangePasswordErrors, ChangePasswordResponses, CreateApiKeyData, CreateApiKeyErrors, CreateApiKeyResponses, CreateChatCompletionData, CreateChatCompletionErrors, CreateChatCompletionResponses, CreateConversationData, CreateConversationErrors, CreateConversationResponses, CreateInfluencerData, CreateInfluencerErrors, CreateInfluencerResponses, DeleteApiKeyData, DeleteApiKeyErrors, DeleteApiKeyResponses, DeleteConversationData, DeleteConversationErrors, DeleteConversationResponses, DeleteInfluencerData, DeleteInfluencerErrors, DeleteInfluencerResponses, DeleteMeData, DeleteMeErrors, DeleteMeResponses, GetConversationData, GetConversationErrors, GetConversationResponses, GetInfluencerData, GetInfluencerErrors, GetInfluencerResponses, GetLivenessData, GetLivenessErrors, GetLivenessResponses, GetMeData, GetMeErrors, GetMeResponses, GetMyUsageData, GetMyUsageErrors, GetMyUsageResponses, GetReadinessData, GetReadinessErrors, GetReadinessResponses, GetUserData, GetUserErrors, GetUserResponses, ListApiKeysData, ListApiKeysErrors, ListApiKeysResponses, ListConversationsData, ListConversationsErrors, ListConversationsResponses, ListInfluencersData, ListInfluencersErrors, ListInfluencersResponses, ListMessagesData, ListMessagesErrors, ListMessagesResponses, ListOpenAiModelsData, ListOpenAiModelsErrors, ListOpenAiModelsResponses, ListPlansData, ListPlansErrors, ListPlansResponses, ListProvidersData, ListProvidersErrors, ListProvidersResponses, ListSessionsData, ListSessionsErrors, ListSessionsResponses, ListTrendingInfluencersData, ListTrendingInfluencersErrors, ListTrendingInfluencersResponses, ListUsageData, ListUsageErrors, ListUsageResponses, ListUsersData, ListUsersErrors, ListUsersResponses, LoginData, LoginErrors, LoginResponses, LogoutAllData, LogoutAllErrors, LogoutAllResponses, LogoutData, LogoutErrors, LogoutResponses, MarkConversationReadData, MarkConversationReadErrors, MarkConversationReadResponses, RefreshTokensData, RefreshTokensErrors, RefreshTokensResponses, RegenerateReplyData, RegenerateReplyErrors, RegenerateReplyResponses, RegisterData, RegisterErrors, RegisterResponses, RevokeSessionData, RevokeSessionErrors, RevokeSessionResponses, SendMessageData, SendMessageErrors, SendMessageResponses, StreamReplyData, StreamReplyErrors, StreamReplyResponse, StreamReplyResponses, UpdateConversationData, UpdateConversationErrors, UpdateConversationResponses, UpdateInfluencerData, UpdateInfluencerErrors, UpdateInfluencerResponses, UpdateMeData, UpdateMeErrors, UpdateMeResponses, UpdateUserData, UpdateUserErrors, UpdateUserQuotaData, UpdateUserQuotaErrors, UpdateUserQuotaResponses, UpdateUserResponses } from './types.gen.js';
+
+export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean, TResponse = unknown> = Options2<TData, ThrowOnError, TResponse> & {
+    /**
+     * You can provide a client instance returned by `createClient()` instead of
+     * individual options. This might be also useful if you want to implement a
+     * custom client.
+     */
+    client?: Client;
+    /**
+     * You can pass arbitrary values through the `meta` object. This can be
+     * used to access values that aren't defined as part of the SDK function.
+     */
+    meta?: Record<string, unknown>;
+};
+
+class HeyApiClient {
+    protected client: Client;
+    
+    constructor(args?: {
+        client?: Client;
+    }) {
+        this.client = args?.client ?? client;
+    }
+}
+
+class HeyApiRegistry<T> {
+    private readonly defaultKey = 'default';
+    
+    private readonly instances: Map<string, T> = new Map();
+    
+    get(key?: string): T {
+        const instance = this.instances.get(key ?? this.defaultKey);
+        if (!instance) {
+            throw new Error(`No SDK client found. Create one with "new ChorusApi()" to fix this error.`);
+        }
+        return instance;
+    }
+    
+    set(value: T, key?: string): void {
+        this.instances.set(key ?? this.defaultKey, value);
+    }
+}
+
+export class ChorusApi extends HeyApiClient {
+    public static readonly __registry = new HeyApiRegistry<ChorusApi>();
+    
+    constructor(args?: {
+        client?: Client;
+        key?: string;
+    }) {
+        super(args);
+        ChorusApi.__registry.set(this, args?.key);
+    }
+    
+    /**
+     * Usage totals
+     *
+     * Admins only: totals by day (UTC), user, provider and model, newest day first.
+     */
+    public listUsage<ThrowOnError extends boolean = true>(options?: Options<ListUsageData, ThrowOnError>) {
+        return (options?.client ?? this.client).get<ListUsageResponses, ListUsageErrors, ThrowOnError, 'data'>({
+            responseStyle: 'data',
+            security: [{ scheme: 'bearer', type: 'http' }, { scheme: 'bearer', type: 'http' }],
+            url: '/api/v1/admin/usage',
+            ...options
+        });
+    }
+    
+    /**
+     * List users
+     *
+     * Newest first, cursor-paginated; `email` filters by a part of the address.
+     */
+    public listUsers<ThrowOnError extends boolean = true>(options?: Options<ListUsersData, ThrowOnError>) {
+        return (options?.client ?? this.client).get<ListUsersResponses, ListUsersErrors, ThrowOnError, 'data'>({
+            responseStyle: 'data',
+            security: [{ scheme: 'bearer', type: 'http' }, { scheme: 'bearer', type: 'http' }],
+            url: '/api/v1/admin/users',
+            ...options
+        });
+    }
+    
+    /**
+     * Get a user
+     */
+    public getUser<ThrowOnError extends boolean = true>(options: Options<GetUserData, ThrowOnError>) {
+        return (options.client ?? this.client).get<GetUserResponses, GetUserErrors, ThrowOnError, 'data'>({
+            responseStyle: 'data',
+            security: [{ scheme: 'bearer', type: 'http' }, { scheme: 'bearer', type: 'http' }],
+            url: '/api/v1/admin/users/{id}',
+            ...options
+        });
+    }
+    
+    /**
+     * Change a user's role, plan or status
+     *
+     * Banning ends every session and deletes every API key of the user at once. Role and plan changes reach the user's access tokens at their next refresh. The last active admin cannot be demoted or banned.
+     */
+    public updateUser<ThrowOnError extends boolean = true>(options: Options<UpdateUserData, ThrowOnError>) {
+        return (options.client ?? this.client).patch<UpdateUserResponses, UpdateUserErrors, ThrowOnError, 'data'>({
+            responseStyle: 'data',
+            security: [{ scheme: 'bearer', type: 'http' }, { scheme: 'bearer', type: 'http' }],
+            url: '/api/v1/admin/users/{id}',
+            ...options,
+            headers: {
+                'Content-Type': 'application/json',
+                ...options.headers
+            }
+        });
+    }
+    
+    /**
+     * Override a user's limits
+     *
+     * Admins only: limits laid over the user's plan; returns the effective limits.
+     */
+    public updateUserQuota<ThrowOnError extends boolean = true>(options: Options<UpdateUserQuotaData, ThrowOnError>) {
+        return (options.client ?? this.client).patch<UpdateUserQuotaResponses, UpdateUserQuotaErrors, ThrowOnError, 'data'>({
+            responseStyle: 'data',
+            security: [{ scheme: 'bearer', type: 'http' }, { scheme: 'bearer', type: 'http' }],
+            url: '/api/v1/admin/users/{id}/quota',
+            ...options,
+            headers: {
+                'Content-Type': 'application/json',
+                ...options.headers
+            }
+        });
+    }
+    
+    /**
+     * Sign in
+     *
+     * Returns a short-lived access token and a refresh token. Wrong passwords and unknown emails get the same answer. Limited per client IP and per email (AUTH_LOGIN_LIMIT_PER_IP, AUTH_LOGIN_LIMIT_PER_EMAIL).
+     */
+    public login<ThrowOnError extends boolean = true>(options: Options<LoginData, ThrowOnError>) {
+        return (options.client ?? this.client).post<LoginResponses, LoginErrors, ThrowOnError, 'data'>({
+            responseStyle: 'data',
+            url: '/api/v1/auth/login',
+            ...options,
+            headers: {
+                'Content-Type': 'application/json',
+                ...options.headers
+            }
+        });
+    }
+    
+    /**
+     * Sign out of this session
+     *
+     * Ends the session of the access token used; its tokens stop working at once.
+     */
+    public logout<ThrowOnError extends boolean = true>(options?: Options<LogoutData, ThrowOnError>) {
+        return (options?.client ?? this.client).post<LogoutResponses, LogoutErrors, ThrowOnError, 'data'>({
+            responseStyle: 'data',
+            security: [{ scheme: 'bearer', type: 'http' }, { scheme: 'bearer', type: 'http' }],
+            url: '/api/v1/auth/logout',
+            ...options
+        });
+    }
+    
+    /**
+     * Sign out everywhere
+     *
+     * Ends every session of the caller, this one included. API keys keep working.
+     */
+    public logoutAll<ThrowOnError extends boolean = true>(options?: Options<LogoutAllData, ThrowOnError>) {
+        return (options?.client ?? this.client).post<LogoutAllResponses, LogoutAllErrors, ThrowOnError, 'data'>({
+            responseStyle: 'data',
+            security: [{ scheme: 'bearer', type: 'http' }, { scheme: 'bearer', type: 'http' }],
+            url: '/api/v1/auth/logout-all',
+            ...options
+        });
+    }
+    
+    /**
+     * Exchange a refresh token for new tokens
+     *
+     * Each refresh token works once and is replaced by the one returned. Presenting a used one again ends the whole session (its newest token too) and answers 401 `refresh_token_reused`.
+     */
+    public refreshTokens<ThrowOnError extends boolean = true>(options: Options<RefreshTokensData, ThrowOnError>) {
+        return (options.client ?? this.client).post<RefreshTokensResponses, RefreshTokensErrors, ThrowOnError, 'data'>({
+            responseStyle: 'data',
+            url: '/api/v1/auth/refresh',
+            ...options,
+            headers: {
+                'Content-Type': 'application/json',
+                ...options.headers
+            }
+        });
+    }
+    
+    /**
+     * Create an account
+     *
+     * Creates a user on the default plan and signs them in. Limited per client IP (AUTH_REGISTER_LIMIT_PER_IP).
+     */
+    public register<ThrowOnError extends boolean = true>(options: Options<RegisterData, ThrowOnError>) {
+        return (options.client ?? this.client).post<RegisterResponses, RegisterErrors, ThrowOnError, 'data'>({
+            responseStyle: 'data',
+            url: '/api/v1/auth/register',
+            ...options,
+            headers: {
+                'Content-Type': 'application/json',
+                ...options.headers
+            }
+        });
+    }
+    
+    /**
+     * List my conversations
+     *
+     * Most recent activity first, with the last message and the unread count.
+     */
+    public listConversations<ThrowOnError extends boolean = true>(options?: Options<ListConversationsData, ThrowOnError>) {
+        return (options?.client ?? this.client).get<ListConversationsResponses, ListConversationsErrors, ThrowOnError, 'data'>({
+            responseStyle: 'data',
+            security: [{ scheme: 'bearer', type: 'http' }, { scheme: 'bearer', type: 'http' }],
+            url: '/api/v1/conversations',
+            ...options
+        });
+    }
+    
+    /**
+     * Start a conversation
+     *
+     * With an active persona; the persona's greeting is the first message.
+     */
+    public createConversation<ThrowOnError extends boolean = true>(options: Options<CreateConversationData, ThrowOnError>) {
+        return (options.client ?? this.client).post<CreateConversationResponses, CreateConversationErrors, ThrowOnError, 'data'>({
+            responseStyle: 'data',
+            security: [{ scheme: 'bearer', type: 'http' }, { scheme: 'bearer', type: 'http' }],
+            url: '/api/v1/conversations',
+            ...options,
+            headers: {
+                'Content-Type': 'application/json',
+                ...options.headers
+            }
+        });
+    }
+    
+    /**
+     * Delete a conversation
+     *
+     * With all its messages.
+     */
+    public deleteConversation<ThrowOnError extends boolean = true>(options: Options<DeleteConversationData, ThrowOnError>) {
+        return (options.client ?? this.client).delete<DeleteConversationResponses, DeleteConversationErrors, ThrowOnError, 'data'>({
+            responseStyle: 'data',
+            security: [{ scheme: 'bearer', type: 'http' }, { scheme: 'bearer', type: 'http' }],
+            url: '/api/v1/conversations/{id}',
+            ...options
+        });
+    }
+    
+    /**
+     * Get a conversation
+     */
+    public getConversation<ThrowOnError extends boolean = true>(options: Options<GetConversationData, ThrowOnError>) {
+        return (options.client ?? this.client).get<GetConversationResponses, GetConversationErrors, ThrowOnError, 'data'>({
+            responseStyle: 'data',
+            security: [{ scheme: 'bearer', type: 'http' }, { scheme: 'bearer', type: 'http' }],
+            url: '/api/v1/conversations/{id}',
+            ...options
+        });
+    }
+    
+    /**
+     * Rename a conversation
+     */
+    public updateConversation<ThrowOnError extends boolean = true>(options: Options<UpdateConversationData, ThrowOnError>) {
+        return (options.client ?? this.client).patch<UpdateConversationResponses, UpdateConversationErrors, ThrowOnError, 'data'>({
+            responseStyle: 'data',
+            security: [{ scheme: 'bearer', type: 'http' }, { scheme: 'bearer', type: 'http' }],
+            url: '/api/v1/conversations/{id}',
+            ...options,
+            headers: {
+                'Content-Type': 'application/json',
+                ...options.headers
+            }
+        });
+    }
+    
+    /**
+     * Read the history
+     *
+     * Oldest first within a page; the newest page by default, `before`/`after` to move.
+     */
+    public listMessages<ThrowOnError extends boolean = true>(options: Options<ListMessagesData, ThrowOnError>) {
+        return (options.client ?? this.client).get<ListMessagesResponses, ListMessagesErrors, ThrowOnError, 'data'>({
+            responseStyle: 'data',
+            security: [{ scheme: 'bearer', type: 'http' }, { scheme: 'bearer', type: 'http' }],
+            url: '/api/v1/conversations/{id}/messages',
+            ...options
+        });
+    }
+    
+    /**
+     * Send a message and get the reply
+     *
+     * With `Accept: text/event-stream` the reply streams as server-sent events; otherwise the answer comes when the reply is done. Retrying with the same `clientMessageId` returns the same messages and never generates twice. A client that disconnects does not stop the reply: it is saved, and GET .../stream resumes it. Events (each with an increasing `id`): `message` (ReplyMessageEvent: the stored user message), `reply.started` (ReplyStartedEvent), `reply.delta` (ReplyDeltaEvent: the next piece of text), then `reply.completed` (ReplyCompletedEvent, also for a cancelled reply) or `error` (a problem document with `messageId` and `partialLength`). Comment lines keep idle connections open. Reconnect with `Last-Event-ID` to GET /conversations/{id}/messages/{messageId}/stream.
+     */
+    public sendMessage<ThrowOnError extends boolean = true>(options: Options<SendMessageData, ThrowOnError>) {
+        return (options.client ?? this.client).post<SendMessageResponses, SendMessageErrors, ThrowOnError, 'data'>({
+            responseStyle: 'data',
+            security: [{ scheme: 'bearer', type: 'http' }, { scheme: 'bearer', type: 'http' }],
+            url: '/api/v1/conversations/{id}/messages',
+            ...options,
+            headers: {
+                'Content-Type': 'application/json',
+                ...options.headers
+            }
+        });
+    }
+    
+    /**
+     * Stop a reply
+     *
+     * Closes the provider connection (so generation and billing stop) and saves the partial reply as `cancelled`. A finished reply is returned as it is.
+     */
+    public cancelReply<ThrowOnError extends boolean = true>(options: Options<CancelReplyData, ThrowOnError>) {
+        return (options.client ?? this.client).post<CancelReplyResponses, CancelReplyErrors, ThrowOnError, 'data'>({
+            responseStyle: 'data',
+            security: [{ scheme: 'bearer', type: 'http' }, { scheme: 'bearer', type: 'http' }],
+            url: '/api/v1/conversations/{id}/messages/{messageId}/cancel',
+            ...options
+        });
+    }
+    
+    /**
+     * Regenerate a reply
+     *
+     * A new reply to the same user message. The earlier reply stays in the history (same `replyToId`) as an alternative; later replies are generated from the newest one. Streams like sending a message. Events (each with an increasing `id`): `message` (ReplyMessageEvent: the stored user message), `reply.started` (ReplyStartedEvent), `reply.delta` (ReplyDeltaEvent: the next piece of text), then `reply.completed` (ReplyCompletedEvent, also for a cancelled reply) or `error` (a problem document with `messageId` and `partialLength`). Comment lines keep idle connections open. Reconnect with `Last-Event-ID` to GET /conversations/{id}/messages/{messageId}/stream.
+     */
+    public regenerateReply<ThrowOnError extends boolean = true>(options: Options<RegenerateReplyData, ThrowOnError>) {
+        return (options.client ?? this.client).post<RegenerateReplyResponses, RegenerateReplyErrors, ThrowOnError, 'data'>({
+            responseStyle: 'data',
+            security: [{ scheme: 'bearer', type: 'http' }, { scheme: 'bearer', type: 'http' }],
+            url: '/api/v1/conversations/{id}/messages/{messageId}/regenerate',
+            ...options
+        });
+    }
+    
+    /**
+     * Resume a reply stream
+     *
+     * Replays the events after `Last-Event-ID` and follows the live reply; a finished reply returns its final events at once. Events (each with an increasing `id`): `message` (ReplyMessageEvent: the stored user message), `reply.started` (ReplyStartedEvent), `reply.delta` (ReplyDeltaEvent: the next piece of text), then `reply.completed` (ReplyCompletedEvent, also for a cancelled reply) or `error` (a problem document with `messageId` and `partialLength`). Comment lines keep idle connections open. Reconnect with `Last-Event-ID` to GET /conversations/{id}/messages/{messageId}/stream.
+     */
+    public streamReply<ThrowOnError extends boolean = true>(options: Options<StreamReplyData, ThrowOnError, StreamReplyResponse>) {
+        return (options.client ?? this.client).sse.get<StreamReplyResponses, StreamReplyErrors, ThrowOnError, 'data'>({
+            responseStyle: 'data',
+            security: [{ scheme: 'bearer', type: 'http' }, { scheme: 'bearer', type: 'http' }],
+            url: '/api/v1/conversations/{id}/messages/{messageId}/stream',
+            ...options
+        });
+    }
+    
+    /**
+     * Mark a conversation read
+     *
+     * Sets its unread count to zero.
+     */
+    public markConversationRead<ThrowOnError extends boolean = true>(options: Options<MarkConversationReadData, ThrowOnError>) {
+        return (options.client ?? this.client).post<MarkConversationReadResponses, MarkConversationReadErrors, ThrowOnError, 'data'>({
+            responseStyle: 'data',
+            security: [{ scheme: 'bearer', type: 'http' }, { scheme: 'bearer', type: 'http' }],
+            url: '/api/v1/conversations/{id}/read',
+            ...options
+        });
+    }
+    
+    /**
+     * List personas
+     *
+     * By name, cursor-paginated; search by name or handle, filter by category. Only active personas, except for admins.
+     */
+    public listInfluencers<ThrowOnError extends boolean = true>(options?: Options<ListInfluencersData, ThrowOnError>) {
+        return (options?.client ?? this.client).get<ListInfluencersResponses, ListInfluencersErrors, ThrowOnError, 'data'>({
+            responseStyle: 'data',
+            security: [{ scheme: 'bearer', type: 'http' }, { scheme: 'bearer', type: 'http' }],
+            url: '/api/v1/influencers',
+            ...options
+        });
+    }
+    
+    /**
+     * Create a persona
+     *
+     * Admins only. The model policy defaults to DEFAULT_MODEL.
+     */
+    public createInfluencer<ThrowOnError extends boolean = true>(options: Options<CreateInfluencerData, ThrowOnError>) {
+        return (options.client ?? this.client).post<CreateInfluencerResponses, CreateInfluencerErrors, ThrowOnError, 'data'>({
+            responseStyle: 'data',
+            security: [{ scheme: 'bearer', type: 'http' }, { scheme: 'bearer', type: 'http' }],
+            url: '/api/v1/influencers',
+            ...options,
+            headers: {
+                'Content-Type': 'application/json',
+                ...options.headers
+            }
+        });
+    }
+    
+    /**
+     * Trending personas
+     *
+     * The 10 active personas with the most messages over the last 7 days.
+     */
+    public listTrendingInfluencers<ThrowOnError extends boolean = true>(options?: Options<ListTrendingInfluencersData, ThrowOnError>) {
+        return (options?.client ?? this.client).get<ListTrendingInfluencersResponses, ListTrendingInfluencersErrors, ThrowOnError, 'data'>({
+            responseStyle: 'data',
+            security: [{ scheme: 'bearer', type: 'http' }, { scheme: 'bearer', type: 'http' }],
+            url: '/api/v1/influencers/trending',
+            ...options
+        });
+    }
+    
+    /**
+     * Delete a persona
+     *
+     * Admins only. A soft delete: existing conversations keep their history.
+     */
+    public deleteInfluencer<ThrowOnError extends boolean = true>(options: Options<DeleteInfluencerData, ThrowOnError>) {
+        return (options.client ?? this.client).delete<DeleteInfluencerResponses, DeleteInfluencerErrors, ThrowOnError, 'data'>({
+            responseStyle: 'data',
+            security: [{ scheme: 'bearer', type: 'http' }, { scheme: 'bearer', type: 'http' }],
+            url: '/api/v1/influencers/{id}',
+            ...options
+        });
+    }
+    
+    /**
+     * Get a persona
+     *
+     * By id or handle. The system prompt and model policy are shown to admins only.
+     */
+    public getInfluencer<ThrowOnError extends boolean = true>(options: Options<GetInfluencerData, ThrowOnError>) {
+        return (options.client ?? this.client).get<GetInfluencerResponses, GetInfluencerErrors, ThrowOnError, 'data'>({
+            responseStyle: 'data',
+            security: [{ scheme: 'bearer', type: 'http' }, { scheme: 'bearer', type: 'http' }],
+            url: '/api/v1/influencers/{id}',
+            ...options
+        });
+    }
+    
+    /**
+     * Update a persona
+     *
+     * Admins only. A new system prompt becomes a new version; replies record the version they were generated with.
+     */
+    public updateInfluencer<ThrowOnError extends boolean = true>(options: Options<UpdateInfluencerData, ThrowOnError>) {
+        return (options.client ?? this.client).patch<UpdateInfluencerResponses, UpdateInfluencerErrors, ThrowOnError, 'data'>({
+            responseStyle: 'data',
+            security: [{ scheme: 'bearer', type: 'http' }, { scheme: 'bearer', type: 'http' }],
+            url: '/api/v1/influencers/{id}',
+            ...options,
+            headers: {
+                'Content-Type': 'application/json',
+                ...options.headers
+            }
+        });
+    }
+    
+    /**
+     * Delete my account
+     *
+     * Needs the current password. Deletes the account and everything it owns; every token and API key stops working.
+     */
+    public deleteMe<ThrowOnError extends boolean = true>(options: Options<DeleteMeData, ThrowOnError>) {
+        return (options.client ?? this.client).delete<DeleteMeResponses, DeleteMeErrors, ThrowOnError, 'data'>({
+            responseStyle: 'data',
+            security: [{ scheme: 'bearer', type: 'http' }, { scheme: 'bearer', type: 'http' }],
+            url: '/api/v1/me',
+            ...options,
+            headers: {
+                'Content-Type': 'application/json',
+                ...options.headers
+            }
+        });
+    }
+    
+    /**
+     * Get my account
+     */
+    public getMe<ThrowOnError extends boolean = true>(options?: Options<GetMeData, ThrowOnError>) {
+        return (options?.client ?? this.client).get<GetMeResponses, GetMeErrors, ThrowOnError, 'data'>({
+            responseStyle: 'data',
+            security: [{ scheme: 'bearer', type: 'http' }, { scheme: 'bearer', type: 'http' }],
+            url: '/api/v1/me',
+            ...options
+        });
+    }
+    
+    /**
+     * Update my profile
+     *
+     * Display name and client preferences (replaced as a whole).
+     */
+    public updateMe<ThrowOnError extends boolean = true>(options: Options<UpdateMeData, ThrowOnError>) {
+        return (options.client ?? this.client).patch<UpdateMeResponses, UpdateMeErrors, ThrowOnError, 'data'>({
+            responseStyle: 'data',
+            security: [{ scheme: 'bearer', type: 'http' }, { scheme: 'bearer', type: 'http' }],
+            url: '/api/v1/me',
+            ...options,
+            headers: {
+                'Content-Type': 'application/json',
+                ...options.headers
+            }
+        });
+    }
+    
+    /**
+     * List my API keys
+     *
+     * Newest first; shows each key's prefix, never the key.
+     */
+    public listApiKeys<ThrowOnError extends boolean = true>(options?: Options<ListApiKeysData, ThrowOnError>) {
+        return (options?.client ?? this.client).get<ListApiKeysResponses, ListApiKeysErrors, ThrowOnError, 'data'>({
+            responseStyle: 'data',
+            security: [{ scheme: 'bearer', type: 'http' }, { scheme: 'bearer', type: 'http' }],
+            url: '/api/v1/me/api-keys',
+            ...options
+        });
+    }
+    
+    /**
+     * Create an API key
+     *
+     * The key (`chorus_sk_...`) is in the response this once; only its hash is kept. Use it as `Authorization: Bearer <key>`.
+     */
+    public createApiKey<ThrowOnError extends boolean = true>(options: Options<CreateApiKeyData, ThrowOnError>) {
+        return (options.client ?? this.client).post<CreateApiKeyResponses, CreateApiKeyErrors, ThrowOnError, 'data'>({
+            responseStyle: 'data',
+            security: [{ scheme: 'bearer', type: 'http' }, { scheme: 'bearer', type: 'http' }],
+            url: '/api/v1/me/api-keys',
+            ...options,
+            headers: {
+                'Content-Type': 'application/json',
+                ...options.headers
+            }
+        });
+    }
+    
+    /**
+     * Delete an API key
+     *
+     * It stops working on the next request. Another user's key is not found.
+     */
+    public deleteApiKey<ThrowOnError extends boolean = true>(options: Options<DeleteApiKeyData, ThrowOnError>) {
+        return (options.client ?? this.client).delete<DeleteApiKeyResponses, DeleteApiKeyErrors, ThrowOnError, 'data'>({
+            responseStyle: 'data',
+            security: [{ scheme: 'bearer', type: 'http' }, { scheme: 'bearer', type: 'http' }],
+            url: '/api/v1/me/api-keys/{id}',
+            ...options
+        });
+    }
+    
+    /**
+     * Change my password
+     *
+     * Needs the current password. Every other session is ended; this one stays signed in.
+     */
+    public changePassword<ThrowOnError extends boolean = true>(options: Options<ChangePasswordData, ThrowOnError>) {
+        return (options.client ?? this.client).post<ChangePasswordResponses, ChangePasswordErrors, ThrowOnError, 'data'>({
+            responseStyle: 'data',
+            security: [{ scheme: 'bearer', type: 'http' }, { scheme: 'bearer', type: 'http' }],
+            url: '/api/v1/me/password',
+            ...options,
+            headers: {
+                'Content-Type': 'application/json',
+                ...options.headers
+            }
+        });
+    }
+    
+    /**
+     * List my sessions
+     *
+     * The signed-in devices, most recently used first.
+     */
+    public listSessions<ThrowOnError extends boolean = true>(options?: Options<ListSessionsData, ThrowOnError>) {
+        return (options?.client ?? this.client).get<ListSessionsResponses, ListSessionsErrors, ThrowOnError, 'data'>({
+            responseStyle: 'data',
+            security: [{ scheme: 'bearer', type: 'http' }, { scheme: 'bearer', type: 'http' }],
+            url: '/api/v1/me/sessions',
+            ...options
+        });
+    }
+    
+    /**
+     * End one of my sessions
+     *
+     * Its tokens stop working at once. Another user's session is not found.
+     */
+    public revokeSession<ThrowOnError extends boolean = true>(options: Options<RevokeSessionData, ThrowOnError>) {
+        return (options.client ?? this.client).delete<RevokeSessionResponses, RevokeSessionErrors, ThrowOnError, 'data'>({
+            responseStyle: 'data',
+            security: [{ scheme: 'bearer', type: 'http' }, { scheme: 'bearer', type: 'http' }],
+            url: '/api/v1/me/sessions/{id}',
+            ...options
+        });
+    }
+    
+    /**
+     * My usage
+     *
+     * Per modality: used, reserved (replies in progress), limit, remaining and when it resets; plus the ledger, newest first.
+     */
+    public getMyUsage<ThrowOnError extends boolean = true>(options?: Options<GetMyUsageData, ThrowOnError>) {
+        return (options?.client ?? this.client).get<GetMyUsageResponses, GetMyUsageErrors, ThrowOnError, 'data'>({
+            responseStyle: 'data',
+            security: [{ scheme: 'bearer', type: 'http' }, { scheme: 'bearer', type: 'http' }],
+            url: '/api/v1/me/usage',
+            ...options
+        });
+    }
+    
+    /**
+     * List plans
+     *
+     * Every plan with its limits per modality (null: unlimited).
+     */
+    public listPlans<ThrowOnError extends boolean = true>(options?: Options<ListPlansData, ThrowOnError>) {
+        return (options?.client ?? this.client).get<ListPlansResponses, ListPlansErrors, ThrowOnError, 'data'>({
+            responseStyle: 'data',
+            url: '/api/v1/plans',
+            ...options
+        });
+    }
+    
+    /**
+     * List AI providers
+     *
+     * Admins only. Every configured provider with its models (context window, reply limit, prices) and the state of its circuit breaker: an `open` circuit means the provider failed repeatedly and its models fall back to the next model of each persona policy until a trial call succeeds.
+     */
+    public listProviders<ThrowOnError extends boolean = true>(options?: Options<ListProvidersData, ThrowOnError>) {
+        return (options?.client ?? this.client).get<ListProvidersResponses, ListProvidersErrors, ThrowOnError, 'data'>({
+            responseStyle: 'data',
+            security: [{ scheme: 'bearer', type: 'http' }, { scheme: 'bearer', type: 'http' }],
+            url: '/api/v1/providers',
+            ...options
+        });
+    }
+    
+    /**
+     * Liveness probe
+     *
+     * Answers 200 while the process is up; checks nothing else.
+     */
+    public getLiveness<ThrowOnError extends boolean = true>(options?: Options<GetLivenessData, ThrowOnError>) {
+        return (options?.client ?? this.client).get<GetLivenessResponses, GetLivenessErrors, ThrowOnError, 'data'>({
+            responseStyle: 'data',
+            url: '/health/live',
+            ...options
+        });
+    }
+    
+    /**
+     * Readiness probe
+     *
+     * Answers 200 when the database (and Redis, when configured) answer; otherwise 503 with a problem document whose `checks` member gives each dependency its status.
+     */
+    public getReadiness<ThrowOnError extends boolean = true>(options?: Options<GetReadinessData, ThrowOnError>) {
+        return (options?.client ?? this.client).get<GetReadinessResponses, GetReadinessErrors, ThrowOnError, 'data'>({
+            responseStyle: 'data',
+            url: '/health/ready',
+            ...options
+        });
+    }
+    
+    /**
+     * Create a chat completion (OpenAI-compatible)
+     *
+     * OpenAI's request and response formats, streaming (`stream: true`, chunks then `[DONE]`, usage with `stream_options.include_usage`) or not. Quotas, rate limits and the usage ledger apply as in the native API. With `X-Chorus-Conversation-Id` the last user message is sent in that conversation (stored like any message; `Idempotency-Key` makes retries safe); without it nothing is stored but the usage.
+     */
+    public createChatCompletion<ThrowOnError extends boolean = true>(options: Options<CreateChatCompletionData, ThrowOnError>) {
+        return (options.client ?? this.client).post<CreateChatCompletionResponses, CreateChatCompletionErrors, ThrowOnError, 'data'>({
+            responseStyle: 'data',
+            security: [{ scheme: 'bearer', type: 'http' }, { scheme: 'bearer', type: 'http' }],
+            url: '/openai/v1/chat/completions',
+            ...options,
+            headers: {
+                'Content-Type': 'application/json',
+                ...options.headers
+            }
+        });
+    }
+    
+    /**
+     * List models (OpenAI-compatible)
+     *
+     * The personas the caller may talk to, as `persona/<handle>`; admins also see raw provider models. Errors use OpenAI's format.
+     */
+    public listOpenAiModels<ThrowOnError extends boolean = true>(options?: Options<ListOpenAiModelsData, ThrowOnError>) {
+        return (options?.client ?? this.client).get<ListOpenAiModelsResponses, ListOpenAiModelsErrors, ThrowOnError, 'data'>({
+            responseStyle: 'data',
+            security: [{ scheme: 'bearer', type: 'http' }, { scheme: 'bearer', type: 'http' }],
+            url: '/openai/v1/models',
+            ...options
+        });
+    }
+}

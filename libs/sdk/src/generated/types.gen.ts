@@ -1,0 +1,2453 @@
+// This file is generated from openapi/openapi.json by `npm run sdk`. Do not edit.
+
+export type ClientOptions = {
+    baseUrl: `${string}://${string}` | (string & {});
+};
+
+export type AdminUpdateUserDto = {
+    /**
+     * One of the configured plans (PLANS).
+     */
+    plan?: string;
+    role?: UserRole;
+    /**
+     * Banning ends all sessions and deletes all API keys at once.
+     */
+    status?: UserStatus;
+};
+
+export type ApiKeyDto = {
+    createdAt: string;
+    expiresAt: string | null;
+    id: string;
+    /**
+     * Recorded to the minute.
+     */
+    lastUsedAt: string | null;
+    name: string;
+    /**
+     * The first characters of the key, to tell keys apart.
+     */
+    prefix: string;
+};
+
+export type AuthResultDto = {
+    tokens: TokensDto;
+    user: UserDto;
+};
+
+export type AvatarLimitsDto = {
+    concurrentSessions: number | null;
+    secondsPerMonth: number | null;
+};
+
+export type ChangePasswordDto = {
+    currentPassword: string;
+    newPassword: string;
+};
+
+export type ChatLimitsDto = {
+    /**
+     * Micro-dollars (1 USD = 1,000,000).
+     */
+    costMicrosPerMonth: number | null;
+    messagesPerDay: number | null;
+    tokensPerMonth: number | null;
+};
+
+/**
+ * `closed`: in use. `open`: failed repeatedly, skipped (its models fall back) until the cooldown ends. `half_open`: the next call is a trial that closes or reopens the circuit.
+ */
+export type CircuitBreakerState = 'closed' | 'open' | 'half_open';
+
+export type ConversationDto = {
+    createdAt: string;
+    id: string;
+    influencer: ConversationPersonaDto;
+    lastMessage: MessagePreviewDto | null;
+    lastMessageAt: string;
+    title: string | null;
+    /**
+     * Replies since the conversation was last marked read.
+     */
+    unreadCount: number;
+};
+
+export type ConversationPersonaDto = {
+    avatarUrl: string | null;
+    displayName: string;
+    handle: string;
+    id: string;
+};
+
+export type ConversationWithGreetingDto = {
+    createdAt: string;
+    /**
+     * The persona's greeting, the first message.
+     */
+    greeting: MessageDto;
+    id: string;
+    influencer: ConversationPersonaDto;
+    lastMessage: MessagePreviewDto | null;
+    lastMessageAt: string;
+    title: string | null;
+    /**
+     * Replies since the conversation was last marked read.
+     */
+    unreadCount: number;
+};
+
+export type CreateApiKeyDto = {
+    /**
+     * When the key stops working; never, if omitted.
+     */
+    expiresAt?: string;
+    name: string;
+};
+
+export type CreateConversationDto = {
+    /**
+     * The persona to talk to.
+     */
+    influencerId: string;
+};
+
+export type CreateInfluencerDto = {
+    avatarId?: string;
+    avatarUrl?: string;
+    bio?: string;
+    category: string;
+    displayName: string;
+    greeting: string;
+    /**
+     * Lowercase letters, digits and dashes; unique.
+     */
+    handle: string;
+    /**
+     * Defaults to DEFAULT_MODEL with no fallbacks.
+     */
+    modelPolicy?: ModelPolicyDto;
+    nsfw?: boolean;
+    premiumOnly?: boolean;
+    status?: InfluencerStatus;
+    suggestedOpeners?: Array<string>;
+    /**
+     * Instructions for the model; admins only. Editing it creates a new version.
+     */
+    systemPrompt: string;
+    traits?: Array<string>;
+    voiceId?: string;
+};
+
+export type CreatedApiKeyDto = {
+    createdAt: string;
+    expiresAt: string | null;
+    id: string;
+    /**
+     * Recorded to the minute.
+     */
+    lastUsedAt: string | null;
+    name: string;
+    /**
+     * The first characters of the key, to tell keys apart.
+     */
+    prefix: string;
+    /**
+     * The key itself. Shown this once: store it now.
+     */
+    secret: string;
+};
+
+export type DeleteAccountDto = {
+    /**
+     * The current password, to confirm.
+     */
+    password: string;
+};
+
+export type DependencyStatus = 'up' | 'down' | 'degraded';
+
+export type DependencyStatusDto = {
+    /**
+     * How long the check took.
+     */
+    latencyMs?: number;
+    status: DependencyStatus;
+};
+
+export type EffectiveLimitsDto = {
+    /**
+     * null for admins (unlimited).
+     */
+    limits: PlanLimitsDto | null;
+};
+
+export type FieldErrorDto = {
+    /**
+     * Dotted path of the rejected field.
+     */
+    field: string;
+    /**
+     * Why it was rejected.
+     */
+    message: string;
+};
+
+export type HealthDto = {
+    /**
+     * Each dependency checked, by name (database, redis).
+     */
+    details: {
+        [key: string]: DependencyStatusDto;
+    };
+    status: HealthStatus;
+};
+
+export type HealthStatus = 'ok' | 'error' | 'degraded' | 'shutting_down';
+
+export type InfluencerDto = {
+    avatarId: string | null;
+    avatarUrl: string | null;
+    bio: string;
+    category: string;
+    createdAt: string;
+    displayName: string;
+    greeting: string;
+    handle: string;
+    id: string;
+    /**
+     * Admins only.
+     */
+    modelPolicy?: ModelPolicyDto;
+    nsfw: boolean;
+    premiumOnly: boolean;
+    /**
+     * Admins only: the version of the current system prompt.
+     */
+    promptVersion?: number;
+    status: InfluencerStatus;
+    suggestedOpeners: Array<string>;
+    /**
+     * Admins only.
+     */
+    systemPrompt?: string;
+    traits: Array<string>;
+    updatedAt: string;
+    voiceId: string | null;
+};
+
+export type InfluencerStatus = 'active' | 'coming_soon' | 'discontinued';
+
+export type LoginDto = {
+    email: string;
+    password: string;
+};
+
+export type MediaLimitsDto = {
+    bytesPerMonth: number | null;
+    uploadsPerDay: number | null;
+};
+
+export type MessageDto = {
+    clientMessageId: string | null;
+    completedAt: string | null;
+    content: string;
+    conversationId: string;
+    createdAt: string;
+    /**
+     * Why a failed reply failed.
+     */
+    errorCode: string | null;
+    finishReason: string | null;
+    /**
+     * Milliseconds from the request to the first token.
+     */
+    firstTokenMs: number | null;
+    id: string;
+    model: string | null;
+    /**
+     * The persona system prompt version used.
+     */
+    promptVersion: number | null;
+    provider: string | null;
+    /**
+     * For replies: the user message answered.
+     */
+    replyToId: string | null;
+    role: MessageRole;
+    status: MessageStatus;
+    usage: UsageDto | null;
+};
+
+export type MessagePageDto = {
+    /**
+     * Oldest first.
+     */
+    items: Array<MessageDto>;
+    /**
+     * Pass as `after` for newer messages.
+     */
+    newerCursor: string | null;
+    /**
+     * Pass as `before` for older messages.
+     */
+    olderCursor: string | null;
+};
+
+export type MessagePreviewDto = {
+    /**
+     * The first 200 characters.
+     */
+    content: string;
+    createdAt: string;
+    role: MessageRole;
+};
+
+export type MessageRole = 'user' | 'assistant';
+
+export type MessageStatus = 'streaming' | 'completed' | 'cancelled' | 'failed';
+
+export type MeterDto = {
+    /**
+     * null: unlimited.
+     */
+    limit: number | null;
+    metric: string;
+    remaining: number | null;
+    /**
+     * Held by replies being generated right now.
+     */
+    reserved: number;
+    resetsAt: string;
+    used: number;
+};
+
+export type ModalityMetersDto = {
+    avatar: Array<MeterDto>;
+    chat: Array<MeterDto>;
+    media: Array<MeterDto>;
+    voice: Array<MeterDto>;
+};
+
+export type ModelPolicyDto = {
+    /**
+     * Tried in order when the primary fails before its first token.
+     */
+    fallbacks: Array<ModelRefDto>;
+    maxReplyTokens?: number;
+    primary: ModelRefDto;
+    temperature?: number;
+};
+
+export type ModelRefDto = {
+    model: string;
+    provider: string;
+};
+
+export type ModelRefEventDto = {
+    model: string;
+    provider: string;
+};
+
+export type MyUsageDto = {
+    /**
+     * The most recent ledger events, newest first.
+     */
+    events: UsageEventPageDto;
+    meters: ModalityMetersDto;
+    /**
+     * The plan, or `admin` (unlimited).
+     */
+    plan: string;
+};
+
+export type PlanDto = {
+    description: string;
+    /**
+     * null means unlimited.
+     */
+    limits: PlanLimitsDto;
+    name: string;
+};
+
+export type PlanLimitsDto = {
+    avatar: AvatarLimitsDto;
+    chat: ChatLimitsDto;
+    media: MediaLimitsDto;
+    /**
+     * Whether premium-only personas are open to the plan.
+     */
+    premiumPersonas: boolean;
+    requestsPerMinute: number;
+    voice: VoiceLimitsDto;
+};
+
+export type ProblemDocumentDto = {
+    /**
+     * Stable machine-readable code; branch on this, not on the text.
+     */
+    code: string;
+    /**
+     * What went wrong with this request.
+     */
+    detail: string;
+    /**
+     * The rejected fields, for validation problems.
+     */
+    errors?: Array<FieldErrorDto>;
+    /**
+     * The request id, also in the X-Request-Id response header.
+     */
+    requestId: string;
+    /**
+     * HTTP status code.
+     */
+    status: number;
+    /**
+     * Short, human-readable summary of the kind of problem.
+     */
+    title: string;
+    /**
+     * A URI naming the kind of problem.
+     */
+    type: string;
+};
+
+/**
+ * The adapter: `openai` also serves every OpenAI-compatible server.
+ */
+export type ProviderKind = 'openai' | 'gemini' | 'simulated';
+
+export type ProviderListDto = {
+    items: Array<ProviderStatusDto>;
+};
+
+export type ProviderModelDto = {
+    /**
+     * Tokens the model reads at most (prompt and reply).
+     */
+    contextWindow: number;
+    /**
+     * The model id, as a persona model policy names it.
+     */
+    id: string;
+    /**
+     * US dollars per million input tokens.
+     */
+    inputUsdPerMillion: number;
+    /**
+     * Tokens a reply may have at most.
+     */
+    maxOutputTokens: number;
+    /**
+     * US dollars per million output tokens.
+     */
+    outputUsdPerMillion: number;
+};
+
+export type ProviderStatusDto = {
+    /**
+     * `closed`: in use. `open`: failed repeatedly, skipped (its models fall back) until the cooldown ends. `half_open`: the next call is a trial that closes or reopens the circuit.
+     */
+    breaker: CircuitBreakerState;
+    /**
+     * The adapter: `openai` also serves every OpenAI-compatible server.
+     */
+    kind: ProviderKind;
+    models: Array<ProviderModelDto>;
+    /**
+     * The provider name from the configuration.
+     */
+    name: string;
+};
+
+export type QuotaOverrideDto = {
+    /**
+     * Limits laid over the plan for this user, e.g. `{"chat": {"messagesPerDay": 500}}`; null removes every override.
+     */
+    limits: {
+        [key: string]: unknown;
+    } | null;
+};
+
+export type RefreshDto = {
+    /**
+     * The refresh token from login, register or the previous refresh.
+     */
+    refreshToken: string;
+};
+
+export type RegisterDto = {
+    /**
+     * Defaults to the part of the email before the @.
+     */
+    displayName?: string;
+    email: string;
+    password: string;
+};
+
+export type ReplyCompletedEventDto = {
+    /**
+     * The whole reply, to reconcile with the deltas received.
+     */
+    content: string;
+    finishReason: string;
+    firstTokenMs: number | null;
+    /**
+     * Length of the reply in characters.
+     */
+    length: number;
+    messageId: string;
+    servedBy: ModelRefEventDto;
+    status: ReplyEndStatus;
+    usage: UsageDto | null;
+};
+
+export type ReplyDeltaEventDto = {
+    messageId: string;
+    text: string;
+};
+
+export type ReplyEndStatus = 'completed' | 'cancelled';
+
+export type ReplyErrorEventDto = {
+    /**
+     * Why: providers_unavailable, provider_failed_mid_stream, reply_not_saved, ...
+     */
+    code: string;
+    detail: string;
+    messageId: string;
+    /**
+     * Characters streamed before the failure (kept in the stored reply).
+     */
+    partialLength: number;
+    status: number;
+    title: string;
+    type: string;
+};
+
+export type ReplyMessageEventDto = {
+    message: MessageDto;
+    /**
+     * The id of the reply being generated (for cancel and resume).
+     */
+    replyId: string;
+};
+
+export type ReplyStartedEventDto = {
+    messageId: string;
+    model: string;
+    promptVersion: number;
+    /**
+     * The primary model of the persona; `servedBy` at the end says which one answered.
+     */
+    provider: string;
+};
+
+export type SendMessageDto = {
+    /**
+     * Chosen by the client, unique per conversation: retrying a send with the same id never generates twice.
+     */
+    clientMessageId: string;
+    content: string;
+};
+
+export type SentMessageDto = {
+    message: MessageDto;
+    /**
+     * The reply, finished (completed, cancelled or failed).
+     */
+    reply: MessageDto;
+};
+
+export type SessionDto = {
+    createdAt: string;
+    /**
+     * True for the session of the access token making this request.
+     */
+    current: boolean;
+    expiresAt: string;
+    id: string;
+    ip: string | null;
+    lastUsedAt: string;
+    userAgent: string | null;
+};
+
+export type TokensDto = {
+    /**
+     * JWT to send as `Authorization: Bearer <token>`.
+     */
+    accessToken: string;
+    accessTokenExpiresAt: string;
+    /**
+     * Opaque; exchange it at POST /auth/refresh. Each one works once.
+     */
+    refreshToken: string;
+    refreshTokenExpiresAt: string;
+    tokenType: 'Bearer';
+};
+
+export type UpdateConversationDto = {
+    title: string;
+};
+
+export type UpdateInfluencerDto = {
+    avatarId?: string;
+    avatarUrl?: string;
+    bio?: string;
+    category?: string;
+    displayName?: string;
+    greeting?: string;
+    /**
+     * Lowercase letters, digits and dashes; unique.
+     */
+    handle?: string;
+    /**
+     * Defaults to DEFAULT_MODEL with no fallbacks.
+     */
+    modelPolicy?: ModelPolicyDto;
+    nsfw?: boolean;
+    premiumOnly?: boolean;
+    status?: InfluencerStatus;
+    suggestedOpeners?: Array<string>;
+    /**
+     * Instructions for the model; admins only. Editing it creates a new version.
+     */
+    systemPrompt?: string;
+    traits?: Array<string>;
+    voiceId?: string;
+};
+
+export type UpdateProfileDto = {
+    displayName?: string;
+    /**
+     * Free-form client settings, replaced as a whole; at most 4096 bytes of JSON.
+     */
+    preferences?: {
+        [key: string]: unknown;
+    };
+};
+
+export type UsageAggregateDto = {
+    /**
+     * Micro-dollars.
+     */
+    costMicros: number;
+    day: string;
+    events: number;
+    inputTokens: number;
+    messages: number;
+    model: string | null;
+    outputTokens: number;
+    provider: string | null;
+    userId: string;
+};
+
+export type UsageDto = {
+    cachedInputTokens?: number;
+    inputTokens: number;
+    outputTokens: number;
+    reasoningTokens?: number;
+};
+
+export type UsageEventDto = {
+    cachedInputTokens: number;
+    conversationId: string | null;
+    /**
+     * Micro-dollars.
+     */
+    costMicros: number;
+    createdAt: string;
+    id: string;
+    inputTokens: number;
+    messageId: string | null;
+    modality: string;
+    model: string | null;
+    outputTokens: number;
+    provider: string | null;
+    /**
+     * Messages for chat.
+     */
+    quantity: number;
+    reasoningTokens: number;
+};
+
+export type UsageEventPageDto = {
+    items: Array<UsageEventDto>;
+    nextCursor: string | null;
+};
+
+export type UserDto = {
+    createdAt: string;
+    displayName: string;
+    email: string;
+    id: string;
+    lastLoginAt: string | null;
+    plan: string;
+    preferences: {
+        [key: string]: unknown;
+    };
+    role: UserRole;
+    status: UserStatus;
+    updatedAt: string;
+};
+
+export type UserRole = 'user' | 'admin';
+
+export type UserStatus = 'active' | 'banned';
+
+export type VoiceLimitsDto = {
+    sttSecondsPerMonth: number | null;
+    ttsCharactersPerMonth: number | null;
+};
+
+export type ListUsageData = {
+    body?: never;
+    path?: never;
+    query?: {
+        /**
+         * Items per page.
+         */
+        limit?: number;
+        /**
+         * The `nextCursor` of the previous page; omit for the first page.
+         */
+        cursor?: string;
+        from?: string;
+        to?: string;
+        userId?: string;
+        provider?: string;
+        model?: string;
+    };
+    url: '/api/v1/admin/usage';
+};
+
+export type ListUsageErrors = {
+    /**
+     * `validation_failed`: The request is not valid
+     */
+    400: ProblemDocumentDto;
+    /**
+     * `unauthorized`: Authentication is required
+     */
+    401: ProblemDocumentDto;
+    /**
+     * `forbidden`: This action is not allowed
+     */
+    403: ProblemDocumentDto;
+    /**
+     * `rate_limited`: Too many requests
+     */
+    429: ProblemDocumentDto;
+    /**
+     * `internal_error`: Internal server error
+     */
+    500: ProblemDocumentDto;
+};
+
+export type ListUsageError = ListUsageErrors[keyof ListUsageErrors];
+
+export type ListUsageResponses = {
+    200: {
+        items: Array<UsageAggregateDto>;
+        /**
+         * Pass as `cursor` to get the next page.
+         */
+        nextCursor: string | null;
+    };
+};
+
+export type ListUsageResponse = ListUsageResponses[keyof ListUsageResponses];
+
+export type ListUsersData = {
+    body?: never;
+    path?: never;
+    query?: {
+        /**
+         * Items per page.
+         */
+        limit?: number;
+        /**
+         * The `nextCursor` of the previous page; omit for the first page.
+         */
+        cursor?: string;
+        /**
+         * Only users whose email contains this text (any letter case).
+         */
+        email?: string;
+    };
+    url: '/api/v1/admin/users';
+};
+
+export type ListUsersErrors = {
+    /**
+     * `validation_failed`: The request is not valid
+     */
+    400: ProblemDocumentDto;
+    /**
+     * `unauthorized`: Authentication is required
+     */
+    401: ProblemDocumentDto;
+    /**
+     * `forbidden`: This action is not allowed
+     */
+    403: ProblemDocumentDto;
+    /**
+     * `rate_limited`: Too many requests
+     */
+    429: ProblemDocumentDto;
+    /**
+     * `internal_error`: Internal server error
+     */
+    500: ProblemDocumentDto;
+};
+
+export type ListUsersError = ListUsersErrors[keyof ListUsersErrors];
+
+export type ListUsersResponses = {
+    200: {
+        items: Array<UserDto>;
+        /**
+         * Pass as `cursor` to get the next page.
+         */
+        nextCursor: string | null;
+    };
+};
+
+export type ListUsersResponse = ListUsersResponses[keyof ListUsersResponses];
+
+export type GetUserData = {
+    body?: never;
+    path: {
+        id: string;
+    };
+    query?: never;
+    url: '/api/v1/admin/users/{id}';
+};
+
+export type GetUserErrors = {
+    /**
+     * `unauthorized`: Authentication is required
+     */
+    401: ProblemDocumentDto;
+    /**
+     * `forbidden`: This action is not allowed
+     */
+    403: ProblemDocumentDto;
+    /**
+     * `not_found`: Not found
+     */
+    404: ProblemDocumentDto;
+    /**
+     * `rate_limited`: Too many requests
+     */
+    429: ProblemDocumentDto;
+    /**
+     * `internal_error`: Internal server error
+     */
+    500: ProblemDocumentDto;
+};
+
+export type GetUserError = GetUserErrors[keyof GetUserErrors];
+
+export type GetUserResponses = {
+    200: UserDto;
+};
+
+export type GetUserResponse = GetUserResponses[keyof GetUserResponses];
+
+export type UpdateUserData = {
+    body: AdminUpdateUserDto;
+    path: {
+        id: string;
+    };
+    query?: never;
+    url: '/api/v1/admin/users/{id}';
+};
+
+export type UpdateUserErrors = {
+    /**
+     * `validation_failed`: The request is not valid; `unknown_plan`: Unknown plan
+     */
+    400: ProblemDocumentDto;
+    /**
+     * `unauthorized`: Authentication is required
+     */
+    401: ProblemDocumentDto;
+    /**
+     * `forbidden`: This action is not allowed
+     */
+    403: ProblemDocumentDto;
+    /**
+     * `not_found`: Not found
+     */
+    404: ProblemDocumentDto;
+    /**
+     * `last_admin`: The last admin cannot be removed
+     */
+    409: ProblemDocumentDto;
+    /**
+     * `rate_limited`: Too many requests
+     */
+    429: ProblemDocumentDto;
+    /**
+     * `internal_error`: Internal server error
+     */
+    500: ProblemDocumentDto;
+};
+
+export type UpdateUserError = UpdateUserErrors[keyof UpdateUserErrors];
+
+export type UpdateUserResponses = {
+    200: UserDto;
+};
+
+export type UpdateUserResponse = UpdateUserResponses[keyof UpdateUserResponses];
+
+export type UpdateUserQuotaData = {
+    body: QuotaOverrideDto;
+    path: {
+        id: string;
+    };
+    query?: never;
+    url: '/api/v1/admin/users/{id}/quota';
+};
+
+export type UpdateUserQuotaErrors = {
+    /**
+     * `validation_failed`: The request is not valid
+     */
+    400: ProblemDocumentDto;
+    /**
+     * `unauthorized`: Authentication is required
+     */
+    401: ProblemDocumentDto;
+    /**
+     * `forbidden`: This action is not allowed
+     */
+    403: ProblemDocumentDto;
+    /**
+     * `not_found`: Not found
+     */
+    404: ProblemDocumentDto;
+    /**
+     * `rate_limited`: Too many requests
+     */
+    429: ProblemDocumentDto;
+    /**
+     * `internal_error`: Internal server error
+     */
+    500: ProblemDocumentDto;
+};
+
+export type UpdateUserQuotaError = UpdateUserQuotaErrors[keyof UpdateUserQuotaErrors];
+
+export type UpdateUserQuotaResponses = {
+    200: EffectiveLimitsDto;
+};
+
+export type UpdateUserQuotaResponse = UpdateUserQuotaResponses[keyof UpdateUserQuotaResponses];
+
+export type LoginData = {
+    body: LoginDto;
+    path?: never;
+    query?: never;
+    url: '/api/v1/auth/login';
+};
+
+export type LoginErrors = {
+    /**
+     * `validation_failed`: The request is not valid
+     */
+    400: ProblemDocumentDto;
+    /**
+     * `invalid_credentials`: Invalid credentials
+     */
+    401: ProblemDocumentDto;
+    /**
+     * `account_banned`: Account banned
+     */
+    403: ProblemDocumentDto;
+    /**
+     * `rate_limited`: Too many requests
+     */
+    429: ProblemDocumentDto;
+    /**
+     * `internal_error`: Internal server error
+     */
+    500: ProblemDocumentDto;
+};
+
+export type LoginError = LoginErrors[keyof LoginErrors];
+
+export type LoginResponses = {
+    200: AuthResultDto;
+};
+
+export type LoginResponse = LoginResponses[keyof LoginResponses];
+
+export type LogoutData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/api/v1/auth/logout';
+};
+
+export type LogoutErrors = {
+    /**
+     * `not_a_session`: Not signed in with a session
+     */
+    400: ProblemDocumentDto;
+    /**
+     * `unauthorized`: Authentication is required
+     */
+    401: ProblemDocumentDto;
+    /**
+     * `rate_limited`: Too many requests
+     */
+    429: ProblemDocumentDto;
+    /**
+     * `internal_error`: Internal server error
+     */
+    500: ProblemDocumentDto;
+};
+
+export type LogoutError = LogoutErrors[keyof LogoutErrors];
+
+export type LogoutResponses = {
+    /**
+     * Signed out.
+     */
+    204: void;
+};
+
+export type LogoutResponse = LogoutResponses[keyof LogoutResponses];
+
+export type LogoutAllData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/api/v1/auth/logout-all';
+};
+
+export type LogoutAllErrors = {
+    /**
+     * `unauthorized`: Authentication is required
+     */
+    401: ProblemDocumentDto;
+    /**
+     * `rate_limited`: Too many requests
+     */
+    429: ProblemDocumentDto;
+    /**
+     * `internal_error`: Internal server error
+     */
+    500: ProblemDocumentDto;
+};
+
+export type LogoutAllError = LogoutAllErrors[keyof LogoutAllErrors];
+
+export type LogoutAllResponses = {
+    /**
+     * Signed out of every session.
+     */
+    204: void;
+};
+
+export type LogoutAllResponse = LogoutAllResponses[keyof LogoutAllResponses];
+
+export type RefreshTokensData = {
+    body: RefreshDto;
+    path?: never;
+    query?: never;
+    url: '/api/v1/auth/refresh';
+};
+
+export type RefreshTokensErrors = {
+    /**
+     * `validation_failed`: The request is not valid
+     */
+    400: ProblemDocumentDto;
+    /**
+     * `invalid_refresh_token`: Invalid refresh token; `refresh_token_reused`: Refresh token reused
+     */
+    401: ProblemDocumentDto;
+    /**
+     * `rate_limited`: Too many requests
+     */
+    429: ProblemDocumentDto;
+    /**
+     * `internal_error`: Internal server error
+     */
+    500: ProblemDocumentDto;
+};
+
+export type RefreshTokensError = RefreshTokensErrors[keyof RefreshTokensErrors];
+
+export type RefreshTokensResponses = {
+    200: TokensDto;
+};
+
+export type RefreshTokensResponse = RefreshTokensResponses[keyof RefreshTokensResponses];
+
+export type RegisterData = {
+    body: RegisterDto;
+    path?: never;
+    query?: never;
+    url: '/api/v1/auth/register';
+};
+
+export type RegisterErrors = {
+    /**
+     * `validation_failed`: The request is not valid
+     */
+    400: ProblemDocumentDto;
+    /**
+     * `registration_disabled`: Registration is closed
+     */
+    403: ProblemDocumentDto;
+    /**
+     * `email_taken`: Email already registered
+     */
+    409: ProblemDocumentDto;
+    /**
+     * `rate_limited`: Too many requests
+     */
+    429: ProblemDocumentDto;
+    /**
+     * `internal_error`: Internal server error
+     */
+    500: ProblemDocumentDto;
+};
+
+export type RegisterError = RegisterErrors[keyof RegisterErrors];
+
+export type RegisterResponses = {
+    201: AuthResultDto;
+};
+
+export type RegisterResponse = RegisterResponses[keyof RegisterResponses];
+
+export type ListConversationsData = {
+    body?: never;
+    path?: never;
+    query?: {
+        /**
+         * Items per page.
+         */
+        limit?: number;
+        /**
+         * The `nextCursor` of the previous page; omit for the first page.
+         */
+        cursor?: string;
+    };
+    url: '/api/v1/conversations';
+};
+
+export type ListConversationsErrors = {
+    /**
+     * `validation_failed`: The request is not valid
+     */
+    400: ProblemDocumentDto;
+    /**
+     * `unauthorized`: Authentication is required
+     */
+    401: ProblemDocumentDto;
+    /**
+     * `rate_limited`: Too many requests
+     */
+    429: ProblemDocumentDto;
+    /**
+     * `internal_error`: Internal server error
+     */
+    500: ProblemDocumentDto;
+};
+
+export type ListConversationsError = ListConversationsErrors[keyof ListConversationsErrors];
+
+export type ListConversationsResponses = {
+    200: {
+        items: Array<ConversationDto>;
+        /**
+         * Pass as `cursor` to get the next page.
+         */
+        nextCursor: string | null;
+    };
+};
+
+export type ListConversationsResponse = ListConversationsResponses[keyof ListConversationsResponses];
+
+export type CreateConversationData = {
+    body: CreateConversationDto;
+    path?: never;
+    query?: never;
+    url: '/api/v1/conversations';
+};
+
+export type CreateConversationErrors = {
+    /**
+     * `validation_failed`: The request is not valid
+     */
+    400: ProblemDocumentDto;
+    /**
+     * `unauthorized`: Authentication is required
+     */
+    401: ProblemDocumentDto;
+    /**
+     * `plan_required`: A higher plan is required
+     */
+    403: ProblemDocumentDto;
+    /**
+     * `not_found`: Not found
+     */
+    404: ProblemDocumentDto;
+    /**
+     * `rate_limited`: Too many requests
+     */
+    429: ProblemDocumentDto;
+    /**
+     * `internal_error`: Internal server error
+     */
+    500: ProblemDocumentDto;
+};
+
+export type CreateConversationError = CreateConversationErrors[keyof CreateConversationErrors];
+
+export type CreateConversationResponses = {
+    201: ConversationWithGreetingDto;
+};
+
+export type CreateConversationResponse = CreateConversationResponses[keyof CreateConversationResponses];
+
+export type DeleteConversationData = {
+    body?: never;
+    path: {
+        id: string;
+    };
+    query?: never;
+    url: '/api/v1/conversations/{id}';
+};
+
+export type DeleteConversationErrors = {
+    /**
+     * `unauthorized`: Authentication is required
+     */
+    401: ProblemDocumentDto;
+    /**
+     * `not_found`: Not found
+     */
+    404: ProblemDocumentDto;
+    /**
+     * `rate_limited`: Too many requests
+     */
+    429: ProblemDocumentDto;
+    /**
+     * `internal_error`: Internal server error
+     */
+    500: ProblemDocumentDto;
+};
+
+export type DeleteConversationError = DeleteConversationErrors[keyof DeleteConversationErrors];
+
+export type DeleteConversationResponses = {
+    /**
+     * Deleted.
+     */
+    204: void;
+};
+
+export type DeleteConversationResponse = DeleteConversationResponses[keyof DeleteConversationResponses];
+
+export type GetConversationData = {
+    body?: never;
+    path: {
+        id: string;
+    };
+    query?: never;
+    url: '/api/v1/conversations/{id}';
+};
+
+export type GetConversationErrors = {
+    /**
+     * `unauthorized`: Authentication is required
+     */
+    401: ProblemDocumentDto;
+    /**
+     * `not_found`: Not found
+     */
+    404: ProblemDocumentDto;
+    /**
+     * `rate_limited`: Too many requests
+     */
+    429: ProblemDocumentDto;
+    /**
+     * `internal_error`: Internal server error
+     */
+    500: ProblemDocumentDto;
+};
+
+export type GetConversationError = GetConversationErrors[keyof GetConversationErrors];
+
+export type GetConversationResponses = {
+    200: ConversationDto;
+};
+
+export type GetConversationResponse = GetConversationResponses[keyof GetConversationResponses];
+
+export type UpdateConversationData = {
+    body: UpdateConversationDto;
+    path: {
+        id: string;
+    };
+    query?: never;
+    url: '/api/v1/conversations/{id}';
+};
+
+export type UpdateConversationErrors = {
+    /**
+     * `validation_failed`: The request is not valid
+     */
+    400: ProblemDocumentDto;
+    /**
+     * `unauthorized`: Authentication is required
+     */
+    401: ProblemDocumentDto;
+    /**
+     * `not_found`: Not found
+     */
+    404: ProblemDocumentDto;
+    /**
+     * `rate_limited`: Too many requests
+     */
+    429: ProblemDocumentDto;
+    /**
+     * `internal_error`: Internal server error
+     */
+    500: ProblemDocumentDto;
+};
+
+export type UpdateConversationError = UpdateConversationErrors[keyof UpdateConversationErrors];
+
+export type UpdateConversationResponses = {
+    200: ConversationDto;
+};
+
+export type UpdateConversationResponse = UpdateConversationResponses[keyof UpdateConversationResponses];
+
+export type ListMessagesData = {
+    body?: never;
+    path: {
+        id: string;
+    };
+    query?: {
+        limit?: number;
+        /**
+         * Messages older than this cursor (`olderCursor` of a page). Omit both for the newest page.
+         */
+        before?: string;
+        /**
+         * Messages newer than this cursor (`newerCursor` of a page).
+         */
+        after?: string;
+    };
+    url: '/api/v1/conversations/{id}/messages';
+};
+
+export type ListMessagesErrors = {
+    /**
+     * `validation_failed`: The request is not valid
+     */
+    400: ProblemDocumentDto;
+    /**
+     * `unauthorized`: Authentication is required
+     */
+    401: ProblemDocumentDto;
+    /**
+     * `not_found`: Not found
+     */
+    404: ProblemDocumentDto;
+    /**
+     * `rate_limited`: Too many requests
+     */
+    429: ProblemDocumentDto;
+    /**
+     * `internal_error`: Internal server error
+     */
+    500: ProblemDocumentDto;
+};
+
+export type ListMessagesError = ListMessagesErrors[keyof ListMessagesErrors];
+
+export type ListMessagesResponses = {
+    200: MessagePageDto;
+};
+
+export type ListMessagesResponse = ListMessagesResponses[keyof ListMessagesResponses];
+
+export type SendMessageData = {
+    body: SendMessageDto;
+    path: {
+        id: string;
+    };
+    query?: never;
+    url: '/api/v1/conversations/{id}/messages';
+};
+
+export type SendMessageErrors = {
+    /**
+     * `validation_failed`: The request is not valid
+     */
+    400: ProblemDocumentDto;
+    /**
+     * `unauthorized`: Authentication is required
+     */
+    401: ProblemDocumentDto;
+    /**
+     * `plan_required`: A higher plan is required
+     */
+    403: ProblemDocumentDto;
+    /**
+     * `not_found`: Not found
+     */
+    404: ProblemDocumentDto;
+    /**
+     * `persona_unavailable`: Persona unavailable
+     */
+    409: ProblemDocumentDto;
+    /**
+     * `quota_exceeded`: Quota exceeded; `rate_limited`: Too many requests
+     */
+    429: ProblemDocumentDto;
+    /**
+     * `internal_error`: Internal server error
+     */
+    500: ProblemDocumentDto;
+};
+
+export type SendMessageError = SendMessageErrors[keyof SendMessageErrors];
+
+export type SendMessageResponses = {
+    /**
+     * The event stream with `Accept: text/event-stream`; otherwise the message and its finished reply.
+     */
+    200: SentMessageDto;
+};
+
+export type SendMessageResponse = SendMessageResponses[keyof SendMessageResponses];
+
+export type CancelReplyData = {
+    body?: never;
+    path: {
+        id: string;
+        /**
+         * The reply (assistant message).
+         */
+        messageId: string;
+    };
+    query?: never;
+    url: '/api/v1/conversations/{id}/messages/{messageId}/cancel';
+};
+
+export type CancelReplyErrors = {
+    /**
+     * `unauthorized`: Authentication is required
+     */
+    401: ProblemDocumentDto;
+    /**
+     * `not_found`: Not found
+     */
+    404: ProblemDocumentDto;
+    /**
+     * `rate_limited`: Too many requests
+     */
+    429: ProblemDocumentDto;
+    /**
+     * `internal_error`: Internal server error
+     */
+    500: ProblemDocumentDto;
+};
+
+export type CancelReplyError = CancelReplyErrors[keyof CancelReplyErrors];
+
+export type CancelReplyResponses = {
+    200: MessageDto;
+};
+
+export type CancelReplyResponse = CancelReplyResponses[keyof CancelReplyResponses];
+
+export type RegenerateReplyData = {
+    body?: never;
+    path: {
+        id: string;
+        /**
+         * The reply to regenerate.
+         */
+        messageId: string;
+    };
+    query?: never;
+    url: '/api/v1/conversations/{id}/messages/{messageId}/regenerate';
+};
+
+export type RegenerateReplyErrors = {
+    /**
+     * `unauthorized`: Authentication is required
+     */
+    401: ProblemDocumentDto;
+    /**
+     * `plan_required`: A higher plan is required
+     */
+    403: ProblemDocumentDto;
+    /**
+     * `not_found`: Not found
+     */
+    404: ProblemDocumentDto;
+    /**
+     * `reply_in_progress`: Reply in progress; `persona_unavailable`: Persona unavailable
+     */
+    409: ProblemDocumentDto;
+    /**
+     * `quota_exceeded`: Quota exceeded; `rate_limited`: Too many requests
+     */
+    429: ProblemDocumentDto;
+    /**
+     * `internal_error`: Internal server error
+     */
+    500: ProblemDocumentDto;
+};
+
+export type RegenerateReplyError = RegenerateReplyErrors[keyof RegenerateReplyErrors];
+
+export type RegenerateReplyResponses = {
+    /**
+     * The event stream with `Accept: text/event-stream`; otherwise the message and its finished reply.
+     */
+    200: SentMessageDto;
+};
+
+export type RegenerateReplyResponse = RegenerateReplyResponses[keyof RegenerateReplyResponses];
+
+export type StreamReplyData = {
+    body?: never;
+    headers?: {
+        /**
+         * The id of the last event received.
+         */
+        'Last-Event-ID'?: string;
+    };
+    path: {
+        id: string;
+        /**
+         * The reply (assistant message).
+         */
+        messageId: string;
+    };
+    query?: never;
+    url: '/api/v1/conversations/{id}/messages/{messageId}/stream';
+};
+
+export type StreamReplyErrors = {
+    /**
+     * `unauthorized`: Authentication is required
+     */
+    401: ProblemDocumentDto;
+    /**
+     * `not_found`: Not found
+     */
+    404: ProblemDocumentDto;
+    /**
+     * `reply_in_progress`: Reply in progress
+     */
+    409: ProblemDocumentDto;
+    /**
+     * `rate_limited`: Too many requests
+     */
+    429: ProblemDocumentDto;
+    /**
+     * `internal_error`: Internal server error
+     */
+    500: ProblemDocumentDto;
+};
+
+export type StreamReplyError = StreamReplyErrors[keyof StreamReplyErrors];
+
+export type StreamReplyResponses = {
+    /**
+     * Server-sent events; the `data` of each is one of these.
+     */
+    200: ReplyMessageEventDto | ReplyStartedEventDto | ReplyDeltaEventDto | ReplyCompletedEventDto | ReplyErrorEventDto;
+};
+
+export type StreamReplyResponse = StreamReplyResponses[keyof StreamReplyResponses];
+
+export type MarkConversationReadData = {
+    body?: never;
+    path: {
+        id: string;
+    };
+    query?: never;
+    url: '/api/v1/conversations/{id}/read';
+};
+
+export type MarkConversationReadErrors = {
+    /**
+     * `unauthorized`: Authentication is required
+     */
+    401: ProblemDocumentDto;
+    /**
+     * `not_found`: Not found
+     */
+    404: ProblemDocumentDto;
+    /**
+     * `rate_limited`: Too many requests
+     */
+    429: ProblemDocumentDto;
+    /**
+     * `internal_error`: Internal server error
+     */
+    500: ProblemDocumentDto;
+};
+
+export type MarkConversationReadError = MarkConversationReadErrors[keyof MarkConversationReadErrors];
+
+export type MarkConversationReadResponses = {
+    200: ConversationDto;
+};
+
+export type MarkConversationReadResponse = MarkConversationReadResponses[keyof MarkConversationReadResponses];
+
+export type ListInfluencersData = {
+    body?: never;
+    path?: never;
+    query?: {
+        /**
+         * Items per page.
+         */
+        limit?: number;
+        /**
+         * The `nextCursor` of the previous page; omit for the first page.
+         */
+        cursor?: string;
+        /**
+         * Matches part of the name or handle.
+         */
+        search?: string;
+        category?: string;
+        /**
+         * Admins only; others always see active personas.
+         */
+        status?: InfluencerStatus;
+    };
+    url: '/api/v1/influencers';
+};
+
+export type ListInfluencersErrors = {
+    /**
+     * `validation_failed`: The request is not valid
+     */
+    400: ProblemDocumentDto;
+    /**
+     * `rate_limited`: Too many requests
+     */
+    429: ProblemDocumentDto;
+    /**
+     * `internal_error`: Internal server error
+     */
+    500: ProblemDocumentDto;
+};
+
+export type ListInfluencersError = ListInfluencersErrors[keyof ListInfluencersErrors];
+
+export type ListInfluencersResponses = {
+    200: {
+        items: Array<InfluencerDto>;
+        /**
+         * Pass as `cursor` to get the next page.
+         */
+        nextCursor: string | null;
+    };
+};
+
+export type ListInfluencersResponse = ListInfluencersResponses[keyof ListInfluencersResponses];
+
+export type CreateInfluencerData = {
+    body: CreateInfluencerDto;
+    path?: never;
+    query?: never;
+    url: '/api/v1/influencers';
+};
+
+export type CreateInfluencerErrors = {
+    /**
+     * `validation_failed`: The request is not valid; `unknown_model`: Unknown model
+     */
+    400: ProblemDocumentDto;
+    /**
+     * `unauthorized`: Authentication is required
+     */
+    401: ProblemDocumentDto;
+    /**
+     * `forbidden`: This action is not allowed
+     */
+    403: ProblemDocumentDto;
+    /**
+     * `handle_taken`: Handle already in use
+     */
+    409: ProblemDocumentDto;
+    /**
+     * `rate_limited`: Too many requests
+     */
+    429: ProblemDocumentDto;
+    /**
+     * `internal_error`: Internal server error
+     */
+    500: ProblemDocumentDto;
+};
+
+export type CreateInfluencerError = CreateInfluencerErrors[keyof CreateInfluencerErrors];
+
+export type CreateInfluencerResponses = {
+    201: InfluencerDto;
+};
+
+export type CreateInfluencerResponse = CreateInfluencerResponses[keyof CreateInfluencerResponses];
+
+export type ListTrendingInfluencersData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/api/v1/influencers/trending';
+};
+
+export type ListTrendingInfluencersErrors = {
+    /**
+     * `rate_limited`: Too many requests
+     */
+    429: ProblemDocumentDto;
+    /**
+     * `internal_error`: Internal server error
+     */
+    500: ProblemDocumentDto;
+};
+
+export type ListTrendingInfluencersError = ListTrendingInfluencersErrors[keyof ListTrendingInfluencersErrors];
+
+export type ListTrendingInfluencersResponses = {
+    200: Array<InfluencerDto>;
+};
+
+export type ListTrendingInfluencersResponse = ListTrendingInfluencersResponses[keyof ListTrendingInfluencersResponses];
+
+export type DeleteInfluencerData = {
+    body?: never;
+    path: {
+        id: string;
+    };
+    query?: never;
+    url: '/api/v1/influencers/{id}';
+};
+
+export type DeleteInfluencerErrors = {
+    /**
+     * `unauthorized`: Authentication is required
+     */
+    401: ProblemDocumentDto;
+    /**
+     * `forbidden`: This action is not allowed
+     */
+    403: ProblemDocumentDto;
+    /**
+     * `not_found`: Not found
+     */
+    404: ProblemDocumentDto;
+    /**
+     * `rate_limited`: Too many requests
+     */
+    429: ProblemDocumentDto;
+    /**
+     * `internal_error`: Internal server error
+     */
+    500: ProblemDocumentDto;
+};
+
+export type DeleteInfluencerError = DeleteInfluencerErrors[keyof DeleteInfluencerErrors];
+
+export type DeleteInfluencerResponses = {
+    /**
+     * Deleted.
+     */
+    204: void;
+};
+
+export type DeleteInfluencerResponse = DeleteInfluencerResponses[keyof DeleteInfluencerResponses];
+
+export type GetInfluencerData = {
+    body?: never;
+    path: {
+        /**
+         * The persona's id (uuid) or handle.
+         */
+        id: string;
+    };
+    query?: never;
+    url: '/api/v1/influencers/{id}';
+};
+
+export type GetInfluencerErrors = {
+    /**
+     * `not_found`: Not found
+     */
+    404: ProblemDocumentDto;
+    /**
+     * `rate_limited`: Too many requests
+     */
+    429: ProblemDocumentDto;
+    /**
+     * `internal_error`: Internal server error
+     */
+    500: ProblemDocumentDto;
+};
+
+export type GetInfluencerError = GetInfluencerErrors[keyof GetInfluencerErrors];
+
+export type GetInfluencerResponses = {
+    200: InfluencerDto;
+};
+
+export type GetInfluencerResponse = GetInfluencerResponses[keyof GetInfluencerResponses];
+
+export type UpdateInfluencerData = {
+    body: UpdateInfluencerDto;
+    path: {
+        id: string;
+    };
+    query?: never;
+    url: '/api/v1/influencers/{id}';
+};
+
+export type UpdateInfluencerErrors = {
+    /**
+     * `validation_failed`: The request is not valid; `unknown_model`: Unknown model
+     */
+    400: ProblemDocumentDto;
+    /**
+     * `unauthorized`: Authentication is required
+     */
+    401: ProblemDocumentDto;
+    /**
+     * `forbidden`: This action is not allowed
+     */
+    403: ProblemDocumentDto;
+    /**
+     * `not_found`: Not found
+     */
+    404: ProblemDocumentDto;
+    /**
+     * `handle_taken`: Handle already in use
+     */
+    409: ProblemDocumentDto;
+    /**
+     * `rate_limited`: Too many requests
+     */
+    429: ProblemDocumentDto;
+    /**
+     * `internal_error`: Internal server error
+     */
+    500: ProblemDocumentDto;
+};
+
+export type UpdateInfluencerError = UpdateInfluencerErrors[keyof UpdateInfluencerErrors];
+
+export type UpdateInfluencerResponses = {
+    200: InfluencerDto;
+};
+
+export type UpdateInfluencerResponse = UpdateInfluencerResponses[keyof UpdateInfluencerResponses];
+
+export type DeleteMeData = {
+    body: DeleteAccountDto;
+    path?: never;
+    query?: never;
+    url: '/api/v1/me';
+};
+
+export type DeleteMeErrors = {
+    /**
+     * `validation_failed`: The request is not valid
+     */
+    400: ProblemDocumentDto;
+    /**
+     * `unauthorized`: Authentication is required
+     */
+    401: ProblemDocumentDto;
+    /**
+     * `wrong_password`: Wrong password
+     */
+    403: ProblemDocumentDto;
+    /**
+     * `last_admin`: The last admin cannot be removed
+     */
+    409: ProblemDocumentDto;
+    /**
+     * `rate_limited`: Too many requests
+     */
+    429: ProblemDocumentDto;
+    /**
+     * `internal_error`: Internal server error
+     */
+    500: ProblemDocumentDto;
+};
+
+export type DeleteMeError = DeleteMeErrors[keyof DeleteMeErrors];
+
+export type DeleteMeResponses = {
+    /**
+     * Deleted.
+     */
+    204: void;
+};
+
+export type DeleteMeResponse = DeleteMeResponses[keyof DeleteMeResponses];
+
+export type GetMeData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/api/v1/me';
+};
+
+export type GetMeErrors = {
+    /**
+     * `unauthorized`: Authentication is required
+     */
+    401: ProblemDocumentDto;
+    /**
+     * `rate_limited`: Too many requests
+     */
+    429: ProblemDocumentDto;
+    /**
+     * `internal_error`: Internal server error
+     */
+    500: ProblemDocumentDto;
+};
+
+export type GetMeError = GetMeErrors[keyof GetMeErrors];
+
+export type GetMeResponses = {
+    200: UserDto;
+};
+
+export type GetMeResponse = GetMeResponses[keyof GetMeResponses];
+
+export type UpdateMeData = {
+    body: UpdateProfileDto;
+    path?: never;
+    query?: never;
+    url: '/api/v1/me';
+};
+
+export type UpdateMeErrors = {
+    /**
+     * `validation_failed`: The request is not valid
+     */
+    400: ProblemDocumentDto;
+    /**
+     * `unauthorized`: Authentication is required
+     */
+    401: ProblemDocumentDto;
+    /**
+     * `rate_limited`: Too many requests
+     */
+    429: ProblemDocumentDto;
+    /**
+     * `internal_error`: Internal server error
+     */
+    500: ProblemDocumentDto;
+};
+
+export type UpdateMeError = UpdateMeErrors[keyof UpdateMeErrors];
+
+export type UpdateMeResponses = {
+    200: UserDto;
+};
+
+export type UpdateMeResponse = UpdateMeResponses[keyof UpdateMeResponses];
+
+export type ListApiKeysData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/api/v1/me/api-keys';
+};
+
+export type ListApiKeysErrors = {
+    /**
+     * `unauthorized`: Authentication is required
+     */
+    401: ProblemDocumentDto;
+    /**
+     * `rate_limited`: Too many requests
+     */
+    429: ProblemDocumentDto;
+    /**
+     * `internal_error`: Internal server error
+     */
+    500: ProblemDocumentDto;
+};
+
+export type ListApiKeysError = ListApiKeysErrors[keyof ListApiKeysErrors];
+
+export type ListApiKeysResponses = {
+    200: Array<ApiKeyDto>;
+};
+
+export type ListApiKeysResponse = ListApiKeysResponses[keyof ListApiKeysResponses];
+
+export type CreateApiKeyData = {
+    body: CreateApiKeyDto;
+    path?: never;
+    query?: never;
+    url: '/api/v1/me/api-keys';
+};
+
+export type CreateApiKeyErrors = {
+    /**
+     * `validation_failed`: The request is not valid
+     */
+    400: ProblemDocumentDto;
+    /**
+     * `unauthorized`: Authentication is required
+     */
+    401: ProblemDocumentDto;
+    /**
+     * `api_key_limit`: Too many API keys
+     */
+    409: ProblemDocumentDto;
+    /**
+     * `rate_limited`: Too many requests
+     */
+    429: ProblemDocumentDto;
+    /**
+     * `internal_error`: Internal server error
+     */
+    500: ProblemDocumentDto;
+};
+
+export type CreateApiKeyError = CreateApiKeyErrors[keyof CreateApiKeyErrors];
+
+export type CreateApiKeyResponses = {
+    201: CreatedApiKeyDto;
+};
+
+export type CreateApiKeyResponse = CreateApiKeyResponses[keyof CreateApiKeyResponses];
+
+export type DeleteApiKeyData = {
+    body?: never;
+    path: {
+        id: string;
+    };
+    query?: never;
+    url: '/api/v1/me/api-keys/{id}';
+};
+
+export type DeleteApiKeyErrors = {
+    /**
+     * `unauthorized`: Authentication is required
+     */
+    401: ProblemDocumentDto;
+    /**
+     * `not_found`: Not found
+     */
+    404: ProblemDocumentDto;
+    /**
+     * `rate_limited`: Too many requests
+     */
+    429: ProblemDocumentDto;
+    /**
+     * `internal_error`: Internal server error
+     */
+    500: ProblemDocumentDto;
+};
+
+export type DeleteApiKeyError = DeleteApiKeyErrors[keyof DeleteApiKeyErrors];
+
+export type DeleteApiKeyResponses = {
+    /**
+     * Deleted.
+     */
+    204: void;
+};
+
+export type DeleteApiKeyResponse = DeleteApiKeyResponses[keyof DeleteApiKeyResponses];
+
+export type ChangePasswordData = {
+    body: ChangePasswordDto;
+    path?: never;
+    query?: never;
+    url: '/api/v1/me/password';
+};
+
+export type ChangePasswordErrors = {
+    /**
+     * `validation_failed`: The request is not valid
+     */
+    400: ProblemDocumentDto;
+    /**
+     * `unauthorized`: Authentication is required
+     */
+    401: ProblemDocumentDto;
+    /**
+     * `wrong_password`: Wrong password
+     */
+    403: ProblemDocumentDto;
+    /**
+     * `rate_limited`: Too many requests
+     */
+    429: ProblemDocumentDto;
+    /**
+     * `internal_error`: Internal server error
+     */
+    500: ProblemDocumentDto;
+};
+
+export type ChangePasswordError = ChangePasswordErrors[keyof ChangePasswordErrors];
+
+export type ChangePasswordResponses = {
+    /**
+     * Password changed.
+     */
+    204: void;
+};
+
+export type ChangePasswordResponse = ChangePasswordResponses[keyof ChangePasswordResponses];
+
+export type ListSessionsData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/api/v1/me/sessions';
+};
+
+export type ListSessionsErrors = {
+    /**
+     * `unauthorized`: Authentication is required
+     */
+    401: ProblemDocumentDto;
+    /**
+     * `rate_limited`: Too many requests
+     */
+    429: ProblemDocumentDto;
+    /**
+     * `internal_error`: Internal server error
+     */
+    500: ProblemDocumentDto;
+};
+
+export type ListSessionsError = ListSessionsErrors[keyof ListSessionsErrors];
+
+export type ListSessionsResponses = {
+    200: Array<SessionDto>;
+};
+
+export type ListSessionsResponse = ListSessionsResponses[keyof ListSessionsResponses];
+
+export type RevokeSessionData = {
+    body?: never;
+    path: {
+        id: string;
+    };
+    query?: never;
+    url: '/api/v1/me/sessions/{id}';
+};
+
+export type RevokeSessionErrors = {
+    /**
+     * `unauthorized`: Authentication is required
+     */
+    401: ProblemDocumentDto;
+    /**
+     * `not_found`: Not found
+     */
+    404: ProblemDocumentDto;
+    /**
+     * `rate_limited`: Too many requests
+     */
+    429: ProblemDocumentDto;
+    /**
+     * `internal_error`: Internal server error
+     */
+    500: ProblemDocumentDto;
+};
+
+export type RevokeSessionError = RevokeSessionErrors[keyof RevokeSessionErrors];
+
+export type RevokeSessionResponses = {
+    /**
+     * Session ended.
+     */
+    204: void;
+};
+
+export type RevokeSessionResponse = RevokeSessionResponses[keyof RevokeSessionResponses];
+
+export type GetMyUsageData = {
+    body?: never;
+    path?: never;
+    query?: {
+        /**
+         * Items per page.
+         */
+        limit?: number;
+        /**
+         * The `nextCursor` of the previous page; omit for the first page.
+         */
+        cursor?: string;
+    };
+    url: '/api/v1/me/usage';
+};
+
+export type GetMyUsageErrors = {
+    /**
+     * `validation_failed`: The request is not valid
+     */
+    400: ProblemDocumentDto;
+    /**
+     * `unauthorized`: Authentication is required
+     */
+    401: ProblemDocumentDto;
+    /**
+     * `rate_limited`: Too many requests
+     */
+    429: ProblemDocumentDto;
+    /**
+     * `internal_error`: Internal server error
+     */
+    500: ProblemDocumentDto;
+};
+
+export type GetMyUsageError = GetMyUsageErrors[keyof GetMyUsageErrors];
+
+export type GetMyUsageResponses = {
+    200: MyUsageDto;
+};
+
+export type GetMyUsageResponse = GetMyUsageResponses[keyof GetMyUsageResponses];
+
+export type ListPlansData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/api/v1/plans';
+};
+
+export type ListPlansErrors = {
+    /**
+     * `rate_limited`: Too many requests
+     */
+    429: ProblemDocumentDto;
+    /**
+     * `internal_error`: Internal server error
+     */
+    500: ProblemDocumentDto;
+};
+
+export type ListPlansError = ListPlansErrors[keyof ListPlansErrors];
+
+export type ListPlansResponses = {
+    200: Array<PlanDto>;
+};
+
+export type ListPlansResponse = ListPlansResponses[keyof ListPlansResponses];
+
+export type ListProvidersData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/api/v1/providers';
+};
+
+export type ListProvidersErrors = {
+    /**
+     * `unauthorized`: Authentication is required
+     */
+    401: ProblemDocumentDto;
+    /**
+     * `forbidden`: This action is not allowed
+     */
+    403: ProblemDocumentDto;
+    /**
+     * `rate_limited`: Too many requests
+     */
+    429: ProblemDocumentDto;
+    /**
+     * `internal_error`: Internal server error
+     */
+    500: ProblemDocumentDto;
+};
+
+export type ListProvidersError = ListProvidersErrors[keyof ListProvidersErrors];
+
+export type ListProvidersResponses = {
+    200: ProviderListDto;
+};
+
+export type ListProvidersResponse = ListProvidersResponses[keyof ListProvidersResponses];
+
+export type GetLivenessData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/health/live';
+};
+
+export type GetLivenessErrors = {
+    /**
+     * `internal_error`: Internal server error
+     */
+    500: ProblemDocumentDto;
+};
+
+export type GetLivenessError = GetLivenessErrors[keyof GetLivenessErrors];
+
+export type GetLivenessResponses = {
+    200: HealthDto;
+};
+
+export type GetLivenessResponse = GetLivenessResponses[keyof GetLivenessResponses];
+
+export type GetReadinessData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/health/ready';
+};
+
+export type GetReadinessErrors = {
+    /**
+     * `internal_error`: Internal server error
+     */
+    500: ProblemDocumentDto;
+    /**
+     * `service_unavailable`: Service unavailable
+     */
+    503: ProblemDocumentDto;
+};
+
+export type GetReadinessError = GetReadinessErrors[keyof GetReadinessErrors];
+
+export type GetReadinessResponses = {
+    200: HealthDto;
+};
+
+export type GetReadinessResponse = GetReadinessResponses[keyof GetReadinessResponses];
+
+export type CreateChatCompletionData = {
+    body: {
+        max_completion_tokens?: number;
+        max_tokens?: number;
+        messages: Array<{
+            content: string;
+            role: 'system' | 'user' | 'assistant';
+        }>;
+        /**
+         * `persona/<handle>`; admins may also name `<provider>/<model>`.
+         */
+        model: string;
+        stream?: boolean;
+        stream_options?: {
+            include_usage?: boolean;
+        };
+        temperature?: number;
+        [key: string]: unknown;
+    };
+    headers?: {
+        /**
+         * With a conversation: retries with the same key never generate twice.
+         */
+        'Idempotency-Key'?: string;
+        /**
+         * Store the exchange in this conversation of yours.
+         */
+        'X-Chorus-Conversation-Id'?: string;
+    };
+    path?: never;
+    query?: never;
+    url: '/openai/v1/chat/completions';
+};
+
+export type CreateChatCompletionErrors = {
+    /**
+     * `invalid_request`: Invalid request
+     */
+    400: ProblemDocumentDto;
+    /**
+     * `unauthorized`: Authentication is required
+     */
+    401: ProblemDocumentDto;
+    /**
+     * `model_not_found`: Model not found
+     */
+    404: ProblemDocumentDto;
+    /**
+     * `rate_limited`: Too many requests
+     */
+    429: ProblemDocumentDto;
+    /**
+     * `internal_error`: Internal server error
+     */
+    500: ProblemDocumentDto;
+    /**
+     * `generation_failed`: The reply could not be generated
+     */
+    502: ProblemDocumentDto;
+};
+
+export type CreateChatCompletionError = CreateChatCompletionErrors[keyof CreateChatCompletionErrors];
+
+export type CreateChatCompletionResponses = {
+    /**
+     * An OpenAI chat completion, or its chunk stream.
+     */
+    200: {
+        [key: string]: unknown;
+    };
+};
+
+export type CreateChatCompletionResponse = CreateChatCompletionResponses[keyof CreateChatCompletionResponses];
+
+export type ListOpenAiModelsData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/openai/v1/models';
+};
+
+export type ListOpenAiModelsErrors = {
+    /**
+     * `unauthorized`: Authentication is required
+     */
+    401: ProblemDocumentDto;
+    /**
+     * `rate_limited`: Too many requests
+     */
+    429: ProblemDocumentDto;
+    /**
+     * `internal_error`: Internal server error
+     */
+    500: ProblemDocumentDto;
+};
+
+export type ListOpenAiModelsError = ListOpenAiModelsErrors[keyof ListOpenAiModelsErrors];
+
+export type ListOpenAiModelsResponses = {
+    /**
+     * An OpenAI model list.
+     */
+    200: {
+        data?: Array<{
+            [key: string]: unknown;
+        }>;
+        object?: string;
+    };
+};
+
+export type ListOpenAiModelsResponse = ListOpenAiModelsResponses[keyof ListOpenAiModelsResponses];
