@@ -154,6 +154,19 @@ describe('conversations and streamed replies', () => {
     });
   });
 
+  it('resumes a finished reply from the database, past any Last-Event-ID the client had', async () => {
+    const conversationId = await newConversation(alice);
+    const sent = await sut.http().post(`/api/v1/conversations/${conversationId}/messages`).set(alice.auth).send({ content: 'Old news', clientMessageId: randomUUID() }).expect(200);
+    // Another instance never saw this reply live: it rebuilds the final events from the database.
+    await withSlowApp(40, async (_other, otherBase) => {
+      const url = `${otherBase}/api/v1/conversations/${conversationId}/messages/${sent.body.reply.id}/stream`;
+      const all = await (await EventStreamReader.open(url, { headers: alice.auth })).rest();
+      expect(all.map((event) => event.event)).toEqual(['message', 'reply.started', 'reply.completed']);
+      const late = await (await EventStreamReader.open(url, { headers: { ...alice.auth, 'Last-Event-ID': '57' } })).rest();
+      expect(late).toEqual([expect.objectContaining({ id: 58, event: 'reply.completed', data: expect.objectContaining({ content: sent.body.reply.content }) })]);
+    });
+  });
+
   it('cancels mid-stream: the partial reply is stored as cancelled', async () => {
     await withSlowApp(20, async (slow, slowBase) => {
       const conversationId = await newConversation(alice);

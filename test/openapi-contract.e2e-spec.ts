@@ -27,7 +27,7 @@ const PUBLIC = new Set([
   'POST /api/v1/auth/refresh',
   'GET /api/v1/influencers',
   'GET /api/v1/influencers/trending',
-  'GET /api/v1/influencers/{idOrHandle}',
+  'GET /api/v1/influencers/{id}',
   'GET /api/v1/plans',
 ]);
 
@@ -65,7 +65,7 @@ describe('the committed OpenAPI contract', () => {
   });
 
   it.each(operations.filter(({ name }) => !PUBLIC.has(name)))('$name declares bearer authentication and its 401', ({ operation }) => {
-    expect(operation.security).toEqual([{ bearer: [] }]);
+    expect(operation.security).toEqual([{ bearer: [] }, { apiKey: [] }]);
     expect(operation.responses['401']).toBeDefined();
   });
 });

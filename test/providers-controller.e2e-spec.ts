@@ -70,7 +70,7 @@ describe('GET /providers (module)', () => {
       operationId: 'listProviders',
       summary: 'List AI providers',
       tags: ['providers'],
-      security: [{ bearer: [] }],
+      security: [{ bearer: [] }, { apiKey: [] }],
     });
     expect(Object.keys(operation?.responses ?? {})).toEqual(expect.arrayContaining(['200', '401', '403']));
     const schemas = document.components?.schemas ?? {};

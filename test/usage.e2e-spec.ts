@@ -104,16 +104,27 @@ describe('usage, plans and quotas', () => {
   });
 
   it('holds a token budget under concurrency too: estimates are reserved before generating', async () => {
-    const user = await newAccount(sut);
-    // A reply reserves its prompt plus the whole reply budget (1024 for the simulator): two fit in 2500, three do not.
-    await setLimits(user, { chat: { messagesPerDay: 100, tokensPerMonth: 2500 } });
-    const conversations = await Promise.all(Array.from({ length: 10 }, () => conversationFor(user)));
-    const attempts = await Promise.all(conversations.map((conversationId) => send(user, conversationId)));
-    expect(attempts.filter((attempt) => attempt.status === 200)).toHaveLength(2);
-    expect(attempts.filter((attempt) => attempt.status === 429).every((attempt) => attempt.body.limit === 'chat.tokensPerMonth')).toBe(true);
-    const ledger = await books(user.id);
-    expect(ledger.tokens).toBe(ledger.ledgerTokens);
-    expect(ledger.reserved).toBe(0);
+    // Replies that take a while to start, so that every request reserves before any reply settles.
+    const slow = await TestApp.start({ database: sut.database, env: { PLANS, SIMULATED_FIRST_TOKEN_MS: '1500', SEED_EXAMPLE_PERSONAS: 'false' } });
+    try {
+      const user = await newAccount(slow);
+      // A reply reserves its prompt plus the whole reply budget (1024 for the simulator): two fit in 2500, three do not.
+      await setLimits(user, { chat: { messagesPerDay: 100, tokensPerMonth: 2500 } });
+      const conversations = await Promise.all(Array.from({ length: 10 }, () => conversationFor(user)));
+      const attempts = await Promise.all(
+        conversations.map((conversationId) =>
+          slow.http().post(`/api/v1/conversations/${conversationId}/messages`).set(user.auth).send({ content: 'hello', clientMessageId: randomUUID() }),
+        ),
+      );
+      expect(attempts.filter((attempt) => attempt.status === 200)).toHaveLength(2);
+      expect(attempts.filter((attempt) => attempt.status === 429).every((attempt) => attempt.body.limit === 'chat.tokensPerMonth')).toBe(true);
+      const ledger = await books(user.id);
+      expect(ledger.tokens).toBe(ledger.ledgerTokens);
+      expect(ledger.tokens).toBeLessThanOrEqual(2500);
+      expect(ledger.reserved).toBe(0);
+    } finally {
+      await slow.close();
+    }
   });
 
   it('keeps premium-only personas for plans that include them', async () => {

@@ -4,6 +4,7 @@ import { AUTH_ENTITIES, AuthModule } from '#chorus/auth';
 import { CONVERSATION_ENTITIES, ConversationsModule } from '#chorus/conversations';
 import { CoreModule, type AppConfig, type Clock, type DatabaseSchema } from '#chorus/core';
 import { INFLUENCER_ENTITIES, InfluencersModule } from '#chorus/influencers';
+import { OpenAICompatModule } from '#chorus/openai-compat';
 import { PlanTierResolver, USAGE_ENTITIES, UsageModule } from '#chorus/usage';
 import { MIGRATIONS } from '../../../migrations/index.js';
 
@@ -38,6 +39,7 @@ export class AppModule {
         InfluencersModule,
         ConversationsModule,
         UsageModule,
+        OpenAICompatModule,
         ...(options.extraModules ?? []),
       ],
     };

@@ -2,13 +2,11 @@ import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Param, Patch, Post
 import {
   ApiBearerAuth,
   ApiCreatedResponse,
-  ApiExtraModels,
   ApiHeader,
   ApiNoContentResponse,
   ApiOkResponse,
   ApiOperation,
   ApiParam,
-  ApiProduces,
   ApiTags,
 } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
@@ -31,7 +29,7 @@ import {
   toConversationDto,
   toMessageDto,
 } from './dto/conversation.dto.js';
-import { ReplyCompletedEventDto, ReplyDeltaEventDto, ReplyMessageEventDto, ReplyStartedEventDto, SSE_DESCRIPTION } from './dto/reply-events.dto.js';
+import { ApiReplyStreamResponse, SSE_DESCRIPTION } from './dto/reply-events.dto.js';
 import { RepliesService, type ReplyHandle } from './replies.service.js';
 import { lastEventIdOf, wantsEventStream, writeEventStream } from './sse.js';
 
@@ -41,7 +39,6 @@ const messageId = new ResourceIdPipe('message');
 @ApiTags('conversations')
 @ApiBearerAuth('bearer')
 @ApiProblems(CoreProblems.unauthorized)
-@ApiExtraModels(ReplyMessageEventDto, ReplyStartedEventDto, ReplyDeltaEventDto, ReplyCompletedEventDto)
 @Controller('conversations')
 export class ConversationsController {
   constructor(
@@ -125,8 +122,7 @@ export class ConversationsController {
       SSE_DESCRIPTION,
   })
   @ApiParam({ name: 'id', format: 'uuid' })
-  @ApiProduces('application/json', 'text/event-stream')
-  @ApiOkResponse({ type: SentMessageDto, description: 'The message and its finished reply (without `Accept: text/event-stream`), or the event stream.' })
+  @ApiReplyStreamResponse(SentMessageDto)
   @ApiProblems(CoreProblems.validationFailed, CoreProblems.notFound, ConversationProblems.personaUnavailable, UsageProblems.quotaExceeded, UsageProblems.planRequired)
   async sendMessage(
     @CurrentUser() caller: Principal,
@@ -146,8 +142,7 @@ export class ConversationsController {
   @ApiParam({ name: 'id', format: 'uuid' })
   @ApiParam({ name: 'messageId', format: 'uuid', description: 'The reply (assistant message).' })
   @ApiHeader({ name: 'Last-Event-ID', required: false, description: 'The id of the last event received.' })
-  @ApiProduces('text/event-stream')
-  @ApiOkResponse({ description: 'The event stream.' })
+  @ApiReplyStreamResponse()
   @ApiProblems(CoreProblems.notFound, ConversationProblems.replyInProgress)
   async streamReply(
     @CurrentUser() caller: Principal,
@@ -182,8 +177,7 @@ export class ConversationsController {
   })
   @ApiParam({ name: 'id', format: 'uuid' })
   @ApiParam({ name: 'messageId', format: 'uuid', description: 'The reply to regenerate.' })
-  @ApiProduces('application/json', 'text/event-stream')
-  @ApiOkResponse({ type: SentMessageDto })
+  @ApiReplyStreamResponse(SentMessageDto)
   @ApiProblems(CoreProblems.notFound, ConversationProblems.replyInProgress, ConversationProblems.personaUnavailable, UsageProblems.quotaExceeded, UsageProblems.planRequired)
   async regenerateReply(
     @CurrentUser() caller: Principal,

@@ -13,5 +13,6 @@ import { ReplyStreamHub } from './reply-stream-hub.js';
   imports: [InfluencersModule, ProvidersModule, UsageModule],
   controllers: [ConversationsController],
   providers: [ConversationsService, RepliesService, ReplyStreamHub, ContextBuilder],
+  exports: [ConversationsService, RepliesService, ContextBuilder],
 })
 export class ConversationsModule {}

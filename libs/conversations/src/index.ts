@@ -2,3 +2,6 @@ export { CONVERSATION_ENTITIES, MESSAGE_ROLES, MESSAGE_STATUSES, type MessageRol
 export { ContextBuilder } from './context-builder.js';
 export { ConversationProblems } from './conversations.errors.js';
 export { ConversationsModule } from './conversations.module.js';
+export { ConversationsService } from './conversations.service.js';
+export { RepliesService, type ReplyHandle } from './replies.service.js';
+export type { LiveReply, ReplyEvent } from './reply-stream-hub.js';

@@ -303,6 +303,7 @@ export class RepliesService implements OnApplicationBootstrap, BeforeApplication
             billed.cachedInputTokens ?? null, billed.reasoningTokens ?? null, firstTokenMs, finishReason, errorCode],
         );
         await this.quota.settleChat(manager, {
+          reservationId: replyId,
           messageId: replyId,
           conversationId: target.conversation_id,
           userId: target.user_id,

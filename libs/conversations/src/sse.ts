@@ -41,7 +41,11 @@ export function writeEventStream(request: Request, response: Response, source: L
   request.on('close', finish);
 
   if (Array.isArray(source)) {
-    for (const event of source) if (event.id > afterId) write(event);
+    // A finished reply rebuilt from the database has fewer events than its live stream had:
+    // a client that saw more than these still gets the final event, numbered after its last.
+    const unseen = source.filter((event) => event.id > afterId);
+    const final = source.at(-1);
+    for (const event of unseen.length > 0 || !final ? unseen : [{ ...final, id: afterId + 1 }]) write(event);
     finish();
     return;
   }

@@ -1,7 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Param, Patch, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { CurrentUser, OptionalUser, type Principal } from '#chorus/auth';
-import { ApiCursorPageResponse, ApiProblems, CoreProblems, Public, ResourceIdPipe, Roles, type CursorPage } from '#chorus/core';
+import { ApiCursorPageResponse, ApiProblems, CoreProblems, PublicWithOptionalAuth, ResourceIdPipe, Roles, type CursorPage } from '#chorus/core';
 import { CreateInfluencerDto, InfluencerDto, ListInfluencersQueryDto, UpdateInfluencerDto, toInfluencerDto } from './dto/influencer.dto.js';
 import { InfluencerProblems } from './influencers.errors.js';
 import { InfluencersService } from './influencers.service.js';
@@ -14,7 +14,7 @@ const isAdmin = (principal: Principal | undefined): boolean => principal?.role =
 export class InfluencersController {
   constructor(private readonly influencers: InfluencersService) {}
 
-  @Public()
+  @PublicWithOptionalAuth()
   @Get()
   @ApiOperation({
     summary: 'List personas',
@@ -27,7 +27,7 @@ export class InfluencersController {
     return { items: page.items.map((item) => toInfluencerDto(item, isAdmin(caller))), nextCursor: page.nextCursor };
   }
 
-  @Public()
+  @PublicWithOptionalAuth()
   @Get('trending')
   @ApiOperation({ summary: 'Trending personas', description: `The ${TRENDING_COUNT} active personas with the most messages over the last 7 days.` })
   @ApiOkResponse({ type: [InfluencerDto] })
@@ -36,13 +36,13 @@ export class InfluencersController {
     return (await this.influencers.trending(TRENDING_COUNT)).map((item) => toInfluencerDto(item, isAdmin(caller)));
   }
 
-  @Public()
-  @Get(':idOrHandle')
+  @PublicWithOptionalAuth()
+  @Get(':id')
   @ApiOperation({ summary: 'Get a persona', description: 'By id or handle. The system prompt and model policy are shown to admins only.' })
-  @ApiParam({ name: 'idOrHandle', example: 'nova' })
+  @ApiParam({ name: 'id', description: 'The persona\'s id (uuid) or handle.', example: 'nova' })
   @ApiOkResponse({ type: InfluencerDto })
   @ApiProblems(CoreProblems.notFound)
-  async getInfluencer(@Param('idOrHandle') idOrHandle: string, @OptionalUser() caller?: Principal): Promise<InfluencerDto> {
+  async getInfluencer(@Param('id') idOrHandle: string, @OptionalUser() caller?: Principal): Promise<InfluencerDto> {
     return toInfluencerDto(await this.influencers.get(idOrHandle, isAdmin(caller)), isAdmin(caller));
   }
 

@@ -26,8 +26,11 @@ export interface ChatEstimate {
 
 /** What a reply cost, settled when it ends. */
 export interface ChatCharge {
-  readonly messageId: string;
-  readonly conversationId: string;
+  /** The key the estimate was reserved under (the reply's message id, or a stateless request's id). */
+  readonly reservationId: string;
+  /** The stored reply, when there is one (stateless OpenAI-compatible requests store none). */
+  readonly messageId: string | null;
+  readonly conversationId: string | null;
   readonly userId: string;
   /** Whether the message counts toward the daily message limit (not when nothing was generated). */
   readonly countsAsMessage: boolean;
@@ -103,7 +106,7 @@ export class QuotaService implements OnApplicationBootstrap, OnApplicationShutdo
    * the user's message). Throws 429 `quota_exceeded` naming the limit when it does not fit; the
    * caller's transaction then rolls back and nothing is stored.
    */
-  async reserveChat(manager: EntityManager, caller: Caller, messageId: string, estimate: ChatEstimate): Promise<QuotaSnapshot> {
+  async reserveChat(manager: EntityManager, caller: Caller, reservationId: string, estimate: ChatEstimate): Promise<QuotaSnapshot> {
     const limits = await this.limitsFor(caller, manager);
     const now = this.clock.now();
     const amounts: Record<ChatMetric, number> = { 'chat.messages': 1, 'chat.tokens': estimate.tokens, 'chat.cost_micros': estimate.costMicros };
@@ -144,7 +147,7 @@ export class QuotaService implements OnApplicationBootstrap, OnApplicationShutdo
     }
     await manager.query(
       `INSERT INTO usage_reservations (user_id, message_id, holds, expires_at) VALUES ($1, $2, $3, now() + make_interval(secs => $4))`,
-      [caller.userId, messageId, JSON.stringify(holds), this.config.usage.reservationTtlSeconds],
+      [caller.userId, reservationId, JSON.stringify(holds), this.config.usage.reservationTtlSeconds],
     );
     return { messagesRemainingToday: remaining['chat.messages'] ?? null, tokensRemainingThisMonth: remaining['chat.tokens'] ?? null };
   }
@@ -154,7 +157,7 @@ export class QuotaService implements OnApplicationBootstrap, OnApplicationShutdo
    * ledger event, the counters' use, and the release of its reservation, all or nothing.
    */
   async settleChat(manager: EntityManager, charge: ChatCharge): Promise<void> {
-    const [reservation] = await queryReturning<{ holds: Hold[] }>(manager, 'DELETE FROM usage_reservations WHERE message_id = $1 RETURNING holds', [charge.messageId]);
+    const [reservation] = await queryReturning<{ holds: Hold[] }>(manager, 'DELETE FROM usage_reservations WHERE message_id = $1 RETURNING holds', [charge.reservationId]);
     const costMicros = this.costOf(charge);
     await manager.query(
       `INSERT INTO usage_events (user_id, modality, quantity, input_tokens, output_tokens, cached_input_tokens, reasoning_tokens,

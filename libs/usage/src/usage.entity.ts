@@ -102,7 +102,7 @@ export class UsageReservationEntity {
   @JoinColumn({ name: 'user_id' })
   user?: unknown;
 
-  /** The reply it is held for. */
+  /** The reply it is held for (or a stateless request's own id). */
   @Index('usage_reservations_message_key', { unique: true })
   @Column({ name: 'message_id', type: 'uuid' })
   messageId!: string;

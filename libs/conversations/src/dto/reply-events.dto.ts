@@ -1,4 +1,5 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { applyDecorators, type Type } from '@nestjs/common';
+import { ApiExtraModels, ApiProperty, ApiResponse, getSchemaPath } from '@nestjs/swagger';
 import { MessageDto, UsageDto } from './conversation.dto.js';
 
 /** How the reply streams, for the endpoints that stream it. */
@@ -39,4 +40,33 @@ export class ReplyCompletedEventDto {
   @ApiProperty({ example: 'stop' }) finishReason!: string;
   @ApiProperty({ type: ModelRefEventDto }) servedBy!: ModelRefEventDto;
   @ApiProperty({ type: Number, nullable: true }) firstTokenMs!: number | null;
+}
+
+export class ReplyErrorEventDto {
+  @ApiProperty({ example: 'urn:chorus:problem:providers_unavailable' }) type!: string;
+  @ApiProperty({ example: 'Reply failed' }) title!: string;
+  @ApiProperty({ example: 502 }) status!: number;
+  @ApiProperty() detail!: string;
+  @ApiProperty({ example: 'providers_unavailable', description: 'Why: providers_unavailable, provider_failed_mid_stream, reply_not_saved, ...' }) code!: string;
+  @ApiProperty({ format: 'uuid' }) messageId!: string;
+  @ApiProperty({ description: 'Characters streamed before the failure (kept in the stored reply).' }) partialLength!: number;
+}
+
+const EVENT_MODELS = [ReplyMessageEventDto, ReplyStartedEventDto, ReplyDeltaEventDto, ReplyCompletedEventDto, ReplyErrorEventDto];
+
+/** Documents a 200 that is the reply's event stream (each event's `data` one of the event schemas), or `json` without streaming. */
+export function ApiReplyStreamResponse(json?: Type<unknown>): MethodDecorator {
+  return applyDecorators(
+    ApiExtraModels(...EVENT_MODELS, ...(json ? [json] : [])),
+    ApiResponse({
+      status: 200,
+      description: json ? 'The event stream with `Accept: text/event-stream`; otherwise the message and its finished reply.' : 'The event stream.',
+      content: {
+        ...(json ? { 'application/json': { schema: { $ref: getSchemaPath(json) } } } : {}),
+        'text/event-stream': {
+          schema: { description: 'Server-sent events; the `data` of each is one of these.', oneOf: EVENT_MODELS.map((model) => ({ $ref: getSchemaPath(model) })) },
+        },
+      },
+    }),
+  );
 }

@@ -1,8 +1,11 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 
 export class DependencyStatusDto {
   @ApiProperty({ enum: ['up', 'down', 'degraded'], enumName: 'DependencyStatus', example: 'up' })
   status!: 'up' | 'down' | 'degraded';
+
+  @ApiPropertyOptional({ description: 'How long the check took.', example: 1 })
+  latencyMs?: number;
 }
 
 export class HealthDto {

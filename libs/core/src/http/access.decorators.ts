@@ -1,4 +1,6 @@
-import { SetMetadata } from '@nestjs/common';
+import { SetMetadata, applyDecorators } from '@nestjs/common';
+import { ApiExtension } from '@nestjs/swagger';
+import { OPTIONAL_AUTH_EXTENSION } from './openapi.js';
 
 export const IS_PUBLIC = 'chorus:public';
 export const REQUIRED_ROLES = 'chorus:roles';
@@ -9,6 +11,9 @@ export const REQUIRED_ROLES = 'chorus:roles';
  * guard enforces both.
  */
 export const Public = (): MethodDecorator & ClassDecorator => SetMetadata(IS_PUBLIC, true);
+
+/** A public route that shows more to a caller who signs in (documented as optional authentication). */
+export const PublicWithOptionalAuth = (): MethodDecorator => applyDecorators(Public(), ApiExtension(OPTIONAL_AUTH_EXTENSION, true));
 
 /** Only callers with one of these roles (`user`, `admin`) may use the route; others get 403. */
 export const Roles = (...roles: Array<'user' | 'admin'>): MethodDecorator & ClassDecorator => SetMetadata(REQUIRED_ROLES, roles);

@@ -10,8 +10,8 @@ import { setupOpenApi } from './openapi.js';
 
 export const API_PREFIX = 'api/v1';
 
-/** Paths served outside the API prefix. */
-const UNPREFIXED_ROUTES = ['health/live', 'health/ready'];
+/** Paths served outside the API prefix: probes, and the OpenAI-compatible surface at its own version path. */
+const UNPREFIXED_ROUTES = ['health/live', 'health/ready', 'openai/v1/models', 'openai/v1/chat/completions'];
 
 /** Mounts the API under /api/v1 (health probes stay at the root); the OpenAPI generator uses it too. */
 export function applyApiPrefix(app: INestApplication): void {

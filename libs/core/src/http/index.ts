@@ -1,5 +1,5 @@
 export { API_PREFIX, applyApiPrefix, configureApp } from './configure-app.js';
 export { GracefulShutdown } from './graceful-shutdown.js';
-export { IS_PUBLIC, Public, REQUIRED_ROLES, Roles } from './access.decorators.js';
+export { IS_PUBLIC, Public, PublicWithOptionalAuth, REQUIRED_ROLES, Roles } from './access.decorators.js';
 export { ResourceIdPipe } from './resource-id.pipe.js';
 export { DOCS_PATH, OPENAPI_JSON_PATH, buildOpenApiDocument, setupOpenApi, toDeterministicJson } from './openapi.js';

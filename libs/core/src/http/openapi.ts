@@ -20,14 +20,60 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     .setTitle('Chorus API')
     .setDescription(info.description)
     .setVersion(info.version)
-    .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'An access token.' }, 'bearer')
+    .setLicense('MIT', 'https://opensource.org/licenses/MIT')
+    .addServer('/', 'The server that serves this document')
+    .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'An access token from POST /api/v1/auth/login.' }, 'bearer')
+    .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'An API key (`chorus_sk_...`) from POST /api/v1/me/api-keys, sent as a bearer token.' }, 'apiKey')
     .build();
   const document = SwaggerModule.createDocument(app, config, {
     // operationIds are the controller method names, so the generated SDK reads like the code.
     operationIdFactory: (_controllerKey, methodKey) => methodKey,
   });
   assertUniqueOperationIds(document);
+  applySecurity(document);
+  unwrapSingleAllOf(document);
   return document;
+}
+
+export const OPTIONAL_AUTH_EXTENSION = 'x-chorus-optional-auth';
+
+/**
+ * Every operation says how it is authenticated: an access token or an API key (either works
+ * wherever the other does), none for public routes, and optionally one for public routes that
+ * show more to a signed-in caller.
+ */
+function applySecurity(document: OpenAPIObject): void {
+  const credentials: Array<Record<string, string[]>> = [{ bearer: [] }, { apiKey: [] }];
+  document.security = credentials;
+  for (const item of Object.values(document.paths)) {
+    for (const operation of Object.values(item) as Array<Record<string, unknown>>) {
+      if (typeof operation !== 'object' || operation === null || !('responses' in operation)) continue;
+      if (operation[OPTIONAL_AUTH_EXTENSION]) {
+        operation['security'] = [{}, ...credentials];
+        delete operation[OPTIONAL_AUTH_EXTENSION];
+      } else {
+        operation['security'] = operation['security'] ? credentials : [];
+      }
+    }
+  }
+}
+
+/** `{ allOf: [{ $ref }] }` with nothing beside it (how Swagger wraps named enums) is just the `$ref`. */
+function unwrapSingleAllOf(node: unknown): void {
+  if (Array.isArray(node)) {
+    node.forEach(unwrapSingleAllOf);
+    return;
+  }
+  if (node === null || typeof node !== 'object') return;
+  const record = node as Record<string, unknown>;
+  for (const [key, value] of Object.entries(record)) {
+    if (value && typeof value === 'object' && !Array.isArray(value)) {
+      const candidate = value as Record<string, unknown>;
+      const allOf = candidate['allOf'];
+      if (Array.isArray(allOf) && allOf.length === 1 && Object.keys(candidate).length === 1) record[key] = allOf[0];
+    }
+    unwrapSingleAllOf(record[key]);
+  }
 }
 
 /** Swagger UI at /docs and the JSON document at /docs/openapi.json, outside the API prefix. */

@@ -1,0 +1,1 @@
+export { OpenAICompatModule } from './openai-compat.module.js';
