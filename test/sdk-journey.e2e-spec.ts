@@ -91,7 +91,14 @@ describe('the SDK against the real server: the main user journey', () => {
     expect(history.items.map((message) => `${message.role}:${message.status}`)).toEqual(['assistant:completed', 'user:completed', 'assistant:completed']);
     expect(history.items[1]!.content).toBe('What can I see tonight?');
     expect(history.items[2]!.replyToId).toBe(history.items[1]!.id);
-    // GET /me/usage does not exist yet (usage ledger issue): the journey's usage step comes with it.
+  });
+
+  it('shows the usage of that reply: the meter and the ledger event', async () => {
+    const usage = await chorus.api.getMyUsage();
+    expect(usage.plan).toBe('free');
+    expect(usage.meters.chat[0]).toMatchObject({ metric: 'messagesPerDay', used: 1, reserved: 0 });
+    expect(usage.events.items).toHaveLength(1);
+    expect(usage.events.items[0]).toMatchObject({ modality: 'chat', quantity: 1, conversationId });
   });
 
   it('resumes a stream whose connection dropped mid-reply, without repeating an event', async () => {
