@@ -68,7 +68,8 @@ describe('loadConfig', () => {
     expect(problemsOf({ JWT_SECRET: 'short' })).toEqual([expect.stringMatching(/^JWT_SECRET must be at least 32/)]);
     expect(problemsOf({ PLANS: '{"free":{},"pro":{}}', DEFAULT_PLAN: 'gold' })).toEqual([expect.stringMatching(/^DEFAULT_PLAN must be one of/)]);
     expect(problemsOf({ PLANS: '{"free":{"chat":{"messagesPerWeek":3}}}' })).toEqual([expect.stringMatching(/^PLANS plan free: chat.messagesPerWeek is not a known limit/)]);
-    expect(problemsOf({ PLANS: 'free,premium' })).toEqual([expect.stringMatching(/^PLANS must be a JSON object/)]);
+    expect(problemsOf({ PLANS: 'free,premium' })).toEqual([expect.stringMatching(/^PLANS must be valid JSON/)]);
+    expect(problemsOf({ PLANS: '["free"]' })).toEqual([expect.stringMatching(/^PLANS must be a JSON object/)]);
     expect(problemsOf({ ADMIN_EMAIL: 'root@example.com' })).toEqual([expect.stringMatching(/^ADMIN_PASSWORD must be set together/)]);
     const custom = loadConfig({ PLANS: '{"basic":{"chat":{"messagesPerDay":5}},"pro":{"chat":{"messagesPerDay":null}}}' });
     expect(custom.auth).toMatchObject({ plans: ['basic', 'pro'], defaultPlan: 'basic' });
@@ -77,6 +78,8 @@ describe('loadConfig', () => {
     expect(problemsOf({ PROVIDERS: '[{"name":"x","kind":"openai","baseUrl":"not a url","models":[{"id":"m","contextWindow":1}]}]' }))
       .toEqual([expect.stringMatching(/^PROVIDERS entry 0: baseUrl must be an http\(s\) URL/)]);
     expect(problemsOf({ PROVIDERS: '{"name":"x"}' })).toEqual([expect.stringMatching(/^PROVIDERS must be a JSON array/)]);
+    expect(problemsOf({ PROVIDERS: '[{' })).toEqual([expect.stringMatching(/^PROVIDERS must be valid JSON/)]);
+    expect(problemsOf({ PLANS_FILE: '/nonexistent/plans.json' })).toEqual([expect.stringMatching(/^PLANS_FILE names a file that does not exist/)]);
     expect(problemsOf({ DEFAULT_MODEL: 'openai/gpt-9' })).toEqual([expect.stringMatching(/^DEFAULT_MODEL must be provider\/model/)]);
     expect(loadConfig({ OPENAI_API_KEY: 'sk-test' }).ai.defaultModel).toEqual({ provider: 'openai', model: 'gpt-4o-mini' });
   });

@@ -1,3 +1,5 @@
+import { existsSync, readFileSync } from 'node:fs';
+
 /**
  * Small typed readers for environment variables. Each reader either returns a value or
  * records a problem, so that boot can report every bad variable at once instead of the
@@ -92,6 +94,28 @@ export class EnvReader {
     const unit = (match[2] ?? 'b').toLowerCase();
     const factor = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 }[unit] ?? 1;
     return Number(match[1]) * factor;
+  }
+
+  /**
+   * JSON from the variable `name`, or from the file that `fileName` names (which wins). Returns
+   * the parsed value and which variable it came from, or undefined when neither is set or the
+   * JSON does not parse (recorded as a problem).
+   */
+  json(name: string, fileName: string): { value: unknown; source: string } | undefined {
+    const file = this.raw(fileName);
+    let text = this.raw(name);
+    let source = name;
+    if (file) {
+      if (!existsSync(file)) return this.fail(fileName, `names a file that does not exist: ${file}`, undefined);
+      text = readFileSync(file, 'utf8');
+      source = fileName;
+    }
+    if (text === undefined) return undefined;
+    try {
+      return { value: JSON.parse(text) as unknown, source };
+    } catch {
+      return this.fail(source, 'must be valid JSON', undefined);
+    }
   }
 
   /** Records a problem found by a rule that spans variables. */

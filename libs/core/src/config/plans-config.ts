@@ -1,4 +1,3 @@
-import { existsSync, readFileSync } from 'node:fs';
 import type { EnvReader } from './env-schema.js';
 
 /** Limits of one plan; null means unlimited. Periods are UTC days and calendar months. */
@@ -53,24 +52,9 @@ const DEFAULT_PLANS: PlanConfig[] = [
 
 /** A JSON object of plans by name, each a partial PlanLimits over the free plan's defaults, plus a description. */
 export function readPlans(read: EnvReader): PlanConfig[] {
-  const file = read.optionalString('PLANS_FILE');
-  let text = read.optionalString('PLANS');
-  let source = 'PLANS';
-  if (file) {
-    if (!existsSync(file)) {
-      read.reject('PLANS_FILE', `names a file that does not exist: ${file}`);
-      return DEFAULT_PLANS;
-    }
-    text = readFileSync(file, 'utf8');
-    source = 'PLANS_FILE';
-  }
-  if (!text) return DEFAULT_PLANS;
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    parsed = undefined;
-  }
+  const json = read.json('PLANS', 'PLANS_FILE');
+  if (!json) return DEFAULT_PLANS;
+  const { value: parsed, source } = json;
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed) || Object.keys(parsed).length === 0) {
     read.reject(source, 'must be a JSON object of plans by name, e.g. {"free": {"chat": {"messagesPerDay": 20}}}');
     return DEFAULT_PLANS;

@@ -1,4 +1,3 @@
-import { existsSync, readFileSync } from 'node:fs';
 import type { EnvReader } from './env-schema.js';
 
 export const PROVIDER_KINDS = ['openai', 'gemini', 'simulated'] as const;
@@ -97,25 +96,9 @@ export function readProvidersConfig(read: EnvReader): ProvidersConfig {
 }
 
 function parseProviderList(read: EnvReader): ProviderConfig[] {
-  const file = read.optionalString('PROVIDERS_FILE');
-  let text = read.optionalString('PROVIDERS');
-  let source = 'PROVIDERS';
-  if (file) {
-    if (!existsSync(file)) {
-      read.reject('PROVIDERS_FILE', `names a file that does not exist: ${file}`);
-      return [];
-    }
-    text = readFileSync(file, 'utf8');
-    source = 'PROVIDERS_FILE';
-  }
-  if (!text) return [];
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    read.reject(source, 'must be a JSON array of providers');
-    return [];
-  }
+  const json = read.json('PROVIDERS', 'PROVIDERS_FILE');
+  if (!json) return [];
+  const { value: parsed, source } = json;
   if (!Array.isArray(parsed)) {
     read.reject(source, 'must be a JSON array of providers');
     return [];
