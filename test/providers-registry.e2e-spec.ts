@@ -65,7 +65,7 @@ describe('ProviderRegistry', () => {
 
   const breakerOf = (sut: ProviderRegistry, name: string) => sut.status().find((provider) => provider.name === name)?.breaker;
 
-  async function waitForBreaker(sut: ProviderRegistry, name: string, state: string, timeoutMs = 2000): Promise<void> {
+  async function waitForBreaker(sut: ProviderRegistry, name: string, state: string, timeoutMs = 5000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (breakerOf(sut, name) !== state) {
       if (Date.now() > deadline) throw new Error(`breaker of ${name} is ${breakerOf(sut, name)}, not ${state}`);
@@ -246,7 +246,7 @@ describe('ProviderRegistry', () => {
 
   describe('circuit breaker', () => {
     it('opens after consecutive failures, skips the provider while open, and closes after a successful trial', async () => {
-      const sut = registry({ maxRetries: 0, breakerThreshold: 2, breakerCooldownMs: 300 });
+      const sut = registry({ maxRetries: 0, breakerThreshold: 2, breakerCooldownMs: 1500 });
       primary.failNext(2, 500);
 
       for (let call = 0; call < 2; call += 1) {
@@ -268,7 +268,8 @@ describe('ProviderRegistry', () => {
     });
 
     it('reopens when the trial fails', async () => {
-      const sut = registry({ maxRetries: 0, breakerThreshold: 1, breakerCooldownMs: 150 });
+      // A cooldown long enough that a loaded machine cannot let it pass before the next line looks.
+      const sut = registry({ maxRetries: 0, breakerThreshold: 1, breakerCooldownMs: 1500 });
       primary.failNext(2, 500);
 
       await collectGeneration(sut.generate(withFallback, messages, new AbortController().signal));
