@@ -110,46 +110,58 @@ export class QuotaService implements OnApplicationBootstrap, OnApplicationShutdo
     const limits = await this.limitsFor(caller, manager);
     const now = this.clock.now();
     const amounts: Record<ChatMetric, number> = { 'chat.messages': 1, 'chat.tokens': estimate.tokens, 'chat.cost_micros': estimate.costMicros };
-    const holds: Hold[] = [];
-    const remaining: Partial<Record<ChatMetric, number | null>> = {};
-    for (const { metric, period, limit, name } of CHAT_METRICS) {
-      const periodStart = periodStartOf(period, now);
-      const cap = limits ? limit(limits) : null;
-      await manager.query(
-        'INSERT INTO usage_counters (user_id, metric, period_start) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING',
-        [caller.userId, metric, periodStart],
+    const rows = CHAT_METRICS.map((entry) => ({
+      ...entry,
+      periodStart: periodStartOf(entry.period, now),
+      amount: amounts[entry.metric],
+      cap: limits ? entry.limit(limits) : null,
+    }));
+    // Two round trips for every counter: make sure the rows exist, then hold the estimate on all
+    // of them in one conditional update, which locks them and re-checks each limit under the lock.
+    await manager.query(
+      `INSERT INTO usage_counters (user_id, metric, period_start)
+       VALUES ${rows.map((_, index) => `($1, $${index * 2 + 2}, $${index * 2 + 3})`).join(', ')}
+       ON CONFLICT DO NOTHING`,
+      [caller.userId, ...rows.flatMap((row) => [row.metric, row.periodStart])],
+    );
+    const held = await queryReturning<{ metric: ChatMetric; used: string; reserved: string }>(
+      manager,
+      `UPDATE usage_counters c SET reserved = c.reserved + v.amount
+         FROM (VALUES ${rows.map((_, index) => `($${index * 4 + 2}::varchar, $${index * 4 + 3}::timestamptz, $${index * 4 + 4}::bigint, $${index * 4 + 5}::bigint)`).join(', ')})
+              AS v(metric, period_start, amount, cap)
+        WHERE c.user_id = $1 AND c.metric = v.metric AND c.period_start = v.period_start
+          AND (v.cap IS NULL OR c.used + c.reserved + v.amount <= v.cap)
+        RETURNING c.metric, c.used, c.reserved`,
+      [caller.userId, ...rows.flatMap((row) => [row.metric, row.periodStart, row.amount, row.cap])],
+    );
+    const refused = rows.find((row) => !held.some((candidate) => candidate.metric === row.metric));
+    if (refused) {
+      const [current] = await manager.query(
+        'SELECT used, reserved FROM usage_counters WHERE user_id = $1 AND metric = $2 AND period_start = $3',
+        [caller.userId, refused.metric, refused.periodStart],
       );
-      const [row] = await queryReturning<{ used: string; reserved: string }>(
-        manager,
-        `UPDATE usage_counters SET reserved = reserved + $4
-          WHERE user_id = $1 AND metric = $2 AND period_start = $3 AND ($5::bigint IS NULL OR used + reserved + $4 <= $5::bigint)
-          RETURNING used, reserved`,
-        [caller.userId, metric, periodStart, amounts[metric], cap],
-      );
-      if (!row) {
-        const [current]: Array<{ used: string; reserved: string }> = await manager.query(
-          'SELECT used, reserved FROM usage_counters WHERE user_id = $1 AND metric = $2 AND period_start = $3',
-          [caller.userId, metric, periodStart],
-        );
-        const resetsAt = periodEndOf(period, now);
-        throw new ProblemException(UsageProblems.quotaExceeded, `The ${name} limit of your plan is reached; it resets at ${resetsAt.toISOString()}.`, {
-          extensions: {
-            limit: name,
-            used: Number(current?.used ?? 0) + Number(current?.reserved ?? 0),
-            max: cap,
-            resetsAt: resetsAt.toISOString(),
-            retryAfterSeconds: Math.max(1, Math.ceil((resetsAt.getTime() - Date.now()) / 1000)),
-          },
-        });
-      }
-      holds.push({ metric, periodStart: periodStart.toISOString(), amount: amounts[metric] });
-      remaining[metric] = cap === null ? null : cap - Number(row.used) - Number(row.reserved);
+      const resetsAt = periodEndOf(refused.period, now);
+      throw new ProblemException(UsageProblems.quotaExceeded, `The ${refused.name} limit of your plan is reached; it resets at ${resetsAt.toISOString()}.`, {
+        extensions: {
+          limit: refused.name,
+          used: Number(current?.used ?? 0) + Number(current?.reserved ?? 0),
+          max: refused.cap,
+          resetsAt: resetsAt.toISOString(),
+          retryAfterSeconds: Math.max(1, Math.ceil((resetsAt.getTime() - Date.now()) / 1000)),
+        },
+      });
     }
+    const holds: Hold[] = rows.map((row) => ({ metric: row.metric, periodStart: row.periodStart.toISOString(), amount: row.amount }));
+    const remaining = (metric: ChatMetric): number | null => {
+      const row = rows.find((candidate) => candidate.metric === metric)!;
+      const after = held.find((candidate) => candidate.metric === metric)!;
+      return row.cap === null ? null : row.cap - Number(after.used) - Number(after.reserved);
+    };
     await manager.query(
       `INSERT INTO usage_reservations (user_id, message_id, holds, expires_at) VALUES ($1, $2, $3, now() + make_interval(secs => $4))`,
       [caller.userId, reservationId, JSON.stringify(holds), this.config.usage.reservationTtlSeconds],
     );
-    return { messagesRemainingToday: remaining['chat.messages'] ?? null, tokensRemainingThisMonth: remaining['chat.tokens'] ?? null };
+    return { messagesRemainingToday: remaining('chat.messages'), tokensRemainingThisMonth: remaining('chat.tokens') };
   }
 
   /**
@@ -172,16 +184,19 @@ export class QuotaService implements OnApplicationBootstrap, OnApplicationShutdo
       'chat.cost_micros': costMicros,
     };
     const now = this.clock.now();
-    for (const { metric, period } of CHAT_METRICS) {
-      // Charged to the period the reservation was made in (a reply may end after midnight).
+    // Charged to the period the reservation was made in (a reply may end after midnight); one upsert for every counter.
+    const counters = CHAT_METRICS.map(({ metric, period }) => {
       const hold = reservation?.holds.find((candidate) => candidate.metric === metric);
-      await manager.query(
-        `INSERT INTO usage_counters AS c (user_id, metric, period_start, used, reserved) VALUES ($1, $2, $3, $4, 0)
-         ON CONFLICT (user_id, metric, period_start)
-         DO UPDATE SET used = c.used + EXCLUDED.used, reserved = greatest(c.reserved - $5, 0)`,
-        [charge.userId, metric, hold ? new Date(hold.periodStart) : periodStartOf(period, now), used[metric], hold?.amount ?? 0],
-      );
-    }
+      return [metric, hold ? new Date(hold.periodStart) : periodStartOf(period, now), used[metric], hold?.amount ?? 0];
+    });
+    // A counter row that does not exist yet had nothing held on it, so `reserved` can carry the hold to release.
+    await manager.query(
+      `INSERT INTO usage_counters AS c (user_id, metric, period_start, used, reserved)
+       VALUES ${counters.map((_, index) => `($1, $${index * 4 + 2}, $${index * 4 + 3}, $${index * 4 + 4}, $${index * 4 + 5})`).join(', ')}
+       ON CONFLICT (user_id, metric, period_start)
+       DO UPDATE SET used = c.used + EXCLUDED.used, reserved = greatest(c.reserved - EXCLUDED.reserved, 0)`,
+      [charge.userId, ...counters.flat()],
+    );
   }
 
   /** Reservations of replies that never settled (their process died) give their hold back. */
