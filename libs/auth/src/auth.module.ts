@@ -1,3 +1,4 @@
+import { createSecretKey } from 'node:crypto';
 import { Global, Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { JwtModule } from '@nestjs/jwt';
@@ -23,7 +24,11 @@ import { UsersService } from './users.service.js';
   imports: [
     JwtModule.registerAsync({
       inject: [APP_CONFIG],
-      useFactory: (config: AppConfig) => ({ secret: resolveJwtSecret(config) }),
+      useFactory: (config: AppConfig) => {
+        // A key object made once: given the secret as a string, jsonwebtoken builds one per token it verifies.
+        const key = createSecretKey(Buffer.from(resolveJwtSecret(config), 'utf8'));
+        return { privateKey: key, publicKey: key };
+      },
     }),
   ],
   controllers: [AuthController, MeController, ApiKeysController, AdminUsersController],

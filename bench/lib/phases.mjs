@@ -1,0 +1,364 @@
+// The measurements: time to first token and gaps at concurrency 1, non-streaming requests/s
+// at a p99 latency bound, concurrent streams held, event-loop delay and RSS, the correctness
+// gates, database round trips per message, and a CPU profile of the SUT.
+
+import { performance } from 'node:perf_hooks';
+import { setInterval, clearInterval } from 'node:timers';
+import { setTimeout as sleep } from 'node:timers/promises';
+import autocannon from 'autocannon';
+import { jsonRequest, streamRequest } from './client.mjs';
+import { percentile, mean, round } from './stats.mjs';
+import { rssOf } from './proc.mjs';
+
+export const PROMPT = 'What can I see in the sky tonight?';
+
+// ---------------------------------------------------------------- mock and probe control
+
+export async function setKnobs(ctx, knobs) {
+  const response = await jsonRequest(ctx.controlAgent, 'POST', `${ctx.mockUrl}/_knobs`, { body: knobs });
+  if (response.status !== 200) throw new Error(`mock knobs: HTTP ${response.status} ${JSON.stringify(response.body)}`);
+  return response.body;
+}
+
+export async function mockStats(ctx, { reset = false } = {}) {
+  const stats = (await jsonRequest(ctx.controlAgent, 'GET', `${ctx.mockUrl}/_stats`)).body;
+  if (reset) await jsonRequest(ctx.controlAgent, 'POST', `${ctx.mockUrl}/_reset`);
+  return stats;
+}
+
+async function probeCall(ctx, target, method, path, body) {
+  if (!target.probePort) return null;
+  try {
+    const response = await jsonRequest(ctx.controlAgent, method, `http://127.0.0.1:${target.probePort}${path}`, {
+      body,
+      timeoutMs: 30_000,
+    });
+    return response.status === 200 ? response.body : null;
+  } catch {
+    return null;
+  }
+}
+
+export const resetEld = (ctx, target) => probeCall(ctx, target, 'POST', '/eld/reset');
+export const readEld = (ctx, target) => probeCall(ctx, target, 'GET', '/eld');
+
+/** Records the mock's own load during a phase, so a report can show it was not the bottleneck. */
+function mockLoad(stats) {
+  if (!stats) return null;
+  return {
+    seconds: round(stats.seconds, 2),
+    requestsPerSecond: round(stats.requestsPerSecond, 1),
+    tokensPerSecond: round(stats.tokensPerSecond, 0),
+    cpuShare: round(stats.cpuShare, 3),
+    eventLoopDelayP99Ms: round(stats.eventLoopDelayP99Ms, 2),
+  };
+}
+
+// ---------------------------------------------------------------- streaming at concurrency 1
+
+/** Sequential streams: time to first byte/token, gaps between tokens. */
+export async function ttftPhase(ctx, target, { requests, deadline }) {
+  await resetEld(ctx, target);
+  await mockStats(ctx, { reset: true });
+  const samples = [];
+  for (let i = 0; i < requests && Date.now() < deadline; i += 1) {
+    const request = target.streamRequest(PROMPT);
+    const sample = await streamRequest(target.agent, { ...request, dialect: target.dialect, timeoutMs: 30_000 });
+    target.account?.stream(sample);
+    samples.push(sample);
+  }
+  const eld = await readEld(ctx, target);
+  const mock = mockLoad(await mockStats(ctx));
+  return summarizeStreams(samples, { eld, mock, tokensExpected: ctx.knobs.tokens });
+}
+
+function summarizeStreams(samples, { eld, mock, tokensExpected }) {
+  const ok = samples.filter((sample) => sample.ok);
+  const ttft = ok.map((sample) => sample.ttftMs);
+  const ttfb = ok.map((sample) => sample.ttfbMs);
+  const gaps = ok.flatMap((sample) => sample.gaps);
+  const errors = samples.filter((sample) => !sample.ok).map((sample) => sample.error);
+  const wrongText = tokensExpected ? ok.filter((sample) => sample.tokens !== tokensExpected).length : 0;
+  return {
+    requests: samples.length,
+    ok: ok.length,
+    errors: errors.length,
+    firstErrors: [...new Set(errors)].slice(0, 3),
+    wrongTokenCount: wrongText,
+    ttftP50: percentile(ttft, 50),
+    ttftP99: percentile(ttft, 99),
+    ttftMean: mean(ttft),
+    ttfbP50: percentile(ttfb, 50),
+    ttfbP99: percentile(ttfb, 99),
+    gapP50: percentile(gaps, 50),
+    gapP99: percentile(gaps, 99),
+    gapMax: gaps.length ? Math.max(...gaps) : null,
+    eld,
+    mock,
+    raw: { ttft, gaps },
+  };
+}
+
+// ---------------------------------------------------------------- non-streaming requests/s
+
+/** autocannon at each concurrency level; the best requests/s whose p99 stays within the bound. */
+export async function throughputPhase(ctx, target, { levels, seconds, boundMs, deadline }) {
+  await resetEld(ctx, target);
+  await mockStats(ctx, { reset: true });
+  const results = [];
+  for (const connections of levels) {
+    if (Date.now() + seconds * 1000 > deadline) break;
+    const sample = target.jsonRequest(PROMPT);
+    const url = new URL(sample.url);
+    let calls = 0;
+    const began = performance.now();
+    const result = await autocannon({
+      url: url.origin,
+      connections,
+      duration: seconds,
+      timeout: 10,
+      pipelining: 1,
+      requests: [
+        {
+          method: 'POST',
+          setupRequest: (request) => {
+            calls += 1;
+            const next = target.jsonRequest(PROMPT);
+            const path = new URL(next.url);
+            return {
+              ...request,
+              method: 'POST',
+              path: path.pathname,
+              headers: { 'content-type': 'application/json', accept: 'application/json', ...next.headers },
+              body: JSON.stringify(next.body),
+            };
+          },
+        },
+      ],
+    });
+    const elapsed = (performance.now() - began) / 1000;
+    const ok = result['2xx'];
+    target.account?.json(calls, ok);
+    results.push({
+      connections,
+      seconds: elapsed,
+      rps: ok / elapsed,
+      p50Ms: result.latency.p50,
+      p99Ms: result.latency.p99,
+      maxMs: result.latency.max,
+      non2xx: result.non2xx,
+      errors: result.errors,
+      timeouts: result.timeouts,
+    });
+  }
+  const eld = await readEld(ctx, target);
+  const mock = mockLoad(await mockStats(ctx));
+  const within = results.filter((result) => result.p99Ms <= boundMs && result.non2xx === 0 && result.errors === 0);
+  const best = within.reduce((top, result) => (top === null || result.rps > top.rps ? result : top), null);
+  const fastest = results.reduce((top, result) => Math.max(top, result.rps), 0);
+  return { levels: results, boundMs, rpsAtBound: best ? best.rps : 0, bestLevel: best?.connections ?? null, rpsMax: fastest, eld, mock };
+}
+
+// ---------------------------------------------------------------- concurrent streams held
+
+/**
+ * Opens `streams` streams over `rampMs` against a mock at `tokensPerSecond`, and holds them to
+ * the end. A stall is a gap between two tokens longer than `stallMs`, or a stream that fails.
+ */
+export async function streamsPhase(ctx, target, { streams, rampMs, stallMs, timeoutMs, deadline }) {
+  await resetEld(ctx, target);
+  await mockStats(ctx, { reset: true });
+  const rssBefore = target.pid ? rssOf(target.pid) : null;
+  let rssPeak = rssBefore ?? 0;
+  let active = 0;
+  let peakActive = 0;
+  const sampler = setInterval(() => {
+    const rss = target.pid ? rssOf(target.pid) : null;
+    if (rss !== null && rss > rssPeak) rssPeak = rss;
+  }, 100);
+  const started = Date.now();
+  const samples = [];
+  try {
+    await Promise.all(
+      Array.from({ length: streams }, async (_, index) => {
+        await sleep(Math.floor((index * rampMs) / streams));
+        if (Date.now() > deadline) return;
+        const request = target.streamRequest(PROMPT);
+        active += 1;
+        if (active > peakActive) peakActive = active;
+        const sample = await streamRequest(target.agent, { ...request, dialect: target.dialect, timeoutMs, keepGaps: false });
+        active -= 1;
+        target.account?.stream(sample);
+        samples.push(sample);
+      }),
+    );
+  } finally {
+    clearInterval(sampler);
+  }
+  const eld = await readEld(ctx, target);
+  const mock = mockLoad(await mockStats(ctx));
+  const ok = samples.filter((sample) => sample.ok);
+  const stalled = samples.filter((sample) => !sample.ok || sample.maxGapMs > stallMs);
+  const ttft = ok.map((sample) => sample.ttftMs);
+  const maxGaps = ok.map((sample) => sample.maxGapMs);
+  const peakStreaming = peakOverlap(ok.map((sample) => [sample.startedAt + sample.ttftMs, sample.startedAt + sample.totalMs]));
+  const growth = rssBefore !== null ? rssPeak - rssBefore : null;
+  return {
+    streams,
+    started: samples.length,
+    completed: ok.length,
+    stalled: stalled.length,
+    failed: samples.length - ok.length,
+    firstErrors: [...new Set(samples.filter((sample) => !sample.ok).map((sample) => sample.error))].slice(0, 3),
+    // Open requests at the busiest moment, and streams receiving tokens at the same moment
+    // (between their first token and their end): the second is what "held" means.
+    peakConcurrent: peakActive,
+    peakStreaming,
+    stallMs,
+    ttftP50: percentile(ttft, 50),
+    ttftP99: percentile(ttft, 99),
+    maxGapP50: percentile(maxGaps, 50),
+    maxGapP99: percentile(maxGaps, 99),
+    maxGap: maxGaps.length ? Math.max(...maxGaps) : null,
+    seconds: (Date.now() - started) / 1000,
+    rssBeforeBytes: rssBefore,
+    rssPeakBytes: rssBefore !== null ? rssPeak : null,
+    rssPerStreamKiB: growth !== null && peakActive > 0 ? growth / peakActive / 1024 : null,
+    eld,
+    mock,
+  };
+}
+
+/** The largest number of [start, end] intervals that overlap at one moment. */
+function peakOverlap(intervals) {
+  const events = intervals.flatMap(([start, end]) => [
+    [start, 1],
+    [end, -1],
+  ]);
+  events.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  let open = 0;
+  let peak = 0;
+  for (const [, delta] of events) {
+    open += delta;
+    if (open > peak) peak = open;
+  }
+  return peak;
+}
+
+// ---------------------------------------------------------------- correctness: no buffering
+
+/** With a slow mock, the first token must reach the client before the mock sends its last one. */
+export async function bufferingGate(ctx, target, { requests = 3, deadline }) {
+  // A buffering path delivers its first token only after the mock's last one (520 ms in).
+  const knobs = { ttftMs: 20, tokensPerSecond: 10, tokens: 6, chunkTokens: 1, failPercent: 0 };
+  await setKnobs(ctx, knobs);
+  const lastTokenAtMs = knobs.ttftMs + ((knobs.tokens - 1) * 1000) / knobs.tokensPerSecond;
+  const samples = [];
+  for (let i = 0; i < requests && Date.now() < deadline; i += 1) {
+    const sample = await streamRequest(target.agent, { ...target.streamRequest(PROMPT), dialect: target.dialect, timeoutMs: 30_000 });
+    target.account?.stream(sample);
+    samples.push(sample);
+  }
+  const worst = Math.max(...samples.map((sample) => (sample.ok ? sample.ttftMs : Infinity)));
+  return {
+    pass: samples.length > 0 && samples.every((sample) => sample.ok && sample.ttftMs < lastTokenAtMs),
+    worstTtftMs: Number.isFinite(worst) ? worst : null,
+    mockLastTokenAtMs: lastTokenAtMs,
+    errors: samples.filter((sample) => !sample.ok).map((sample) => sample.error).slice(0, 3),
+  };
+}
+
+// ---------------------------------------------------------------- correctness: injected failures
+
+/** Upstream failures (before the first token): every send is answered and its reply stored as failed. */
+export async function failureGate(ctx, target, { sends = 20, failPercent = 30, deadline }) {
+  await setKnobs(ctx, { ttftMs: 0, tokensPerSecond: 0, tokens: 5, failPercent, seed: 7 });
+  const outcomes = { completed: 0, failed: 0, other: 0 };
+  try {
+    for (let i = 0; i < sends && Date.now() < deadline; i += 1) {
+      const request = target.jsonRequest(PROMPT);
+      const response = await jsonRequest(target.agent, 'POST', request.url, { body: request.body, headers: request.headers, timeoutMs: 30_000 });
+      const status = response.status === 200 ? response.body?.reply?.status : undefined;
+      if (status === 'completed' || status === 'failed') outcomes[status] += 1;
+      else outcomes.other += 1;
+      target.account?.jsonOutcome(response.status === 200, status);
+    }
+  } finally {
+    await setKnobs(ctx, { failPercent: 0 });
+  }
+  return { sends, failPercent, ...outcomes, pass: outcomes.other === 0 && outcomes.failed > 0 };
+}
+
+// ---------------------------------------------------------------- CPU profile summary
+
+/** Self time by function and by area (a Chorus lib, a package, Node, V8) from a .cpuprofile. */
+export function summarizeProfile(profile, { top = 12 } = {}) {
+  const byId = new Map(profile.nodes.map((node) => [node.id, node]));
+  const parent = new Map();
+  for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node);
+  // Native frames (no script) are charged to the nearest JavaScript caller, so "where" stays readable.
+  const callerOf = (node) => {
+    let current = node;
+    for (let depth = 0; current && !current.callFrame.url && depth < 200; depth += 1) current = parent.get(current.id);
+    return current && current.callFrame.url ? current : null;
+  };
+  const self = new Map();
+  for (let i = 0; i < profile.samples.length; i += 1) {
+    const id = profile.samples[i];
+    const delta = profile.timeDeltas[i] ?? 0;
+    self.set(id, (self.get(id) ?? 0) + delta);
+  }
+  const functions = new Map();
+  const areas = new Map();
+  let busy = 0;
+  let excluded = 0;
+  for (const [id, micros] of self) {
+    const node = byId.get(id);
+    if (!node) continue;
+    const { functionName } = node.callFrame;
+    if (functionName === '(idle)' || functionName === '(program)') continue;
+    const frame = functionName === '(garbage collector)' ? node : node.callFrame.url ? node : (callerOf(node) ?? node);
+    // The profiler's own work (the probe's inspector session) is not the target's.
+    if (frame.callFrame.url === 'node:inspector' || frame.callFrame.url.includes('/bench/lib/probe.mjs')) {
+      excluded += micros;
+      continue;
+    }
+    busy += micros;
+    const { url, lineNumber } = frame.callFrame;
+    const name = frame === node ? functionName : `${functionName || '(native)'} ← ${frame.callFrame.functionName || '(anonymous)'}`;
+    const area = areaOf(url, frame.callFrame.functionName);
+    areas.set(area, (areas.get(area) ?? 0) + micros);
+    const key = `${name || '(anonymous)'} ${shortUrl(url)}${url ? `:${lineNumber + 1}` : ''}`;
+    functions.set(key, (functions.get(key) ?? 0) + micros);
+  }
+  const rank = (map) =>
+    [...map.entries()]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, top)
+      .map(([name, micros]) => ({ name, ms: round(micros / 1000, 1), share: round(busy > 0 ? micros / busy : 0, 3) }));
+  return { busyMs: round(busy / 1000, 1), profilerMs: round(excluded / 1000, 1), areas: rank(areas), functions: rank(functions) };
+}
+
+function areaOf(url, functionName) {
+  if (!url) return functionName === '(garbage collector)' ? 'V8 garbage collector' : 'V8/native';
+  if (url.startsWith('node:')) return 'Node.js core';
+  const modules = url.lastIndexOf('/node_modules/');
+  if (modules >= 0) {
+    const rest = url.slice(modules + '/node_modules/'.length).split('/');
+    return `npm:${rest[0].startsWith('@') ? `${rest[0]}/${rest[1]}` : rest[0]}`;
+  }
+  const lib = url.match(/\/dist\/libs\/([^/]+)\//);
+  if (lib) return `chorus:${lib[1]}`;
+  if (url.includes('/dist/apps/')) return 'chorus:api';
+  if (url.includes('/bench/')) return 'bench probe';
+  return 'other';
+}
+
+function shortUrl(url) {
+  if (!url) return '';
+  const modules = url.lastIndexOf('/node_modules/');
+  if (modules >= 0) return url.slice(modules + '/node_modules/'.length);
+  const dist = url.indexOf('/dist/');
+  if (dist >= 0) return url.slice(dist + 1);
+  return url.replace(/^file:\/\//, '');
+}
