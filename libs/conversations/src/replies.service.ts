@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
-import { CoreProblems, InjectConfig, PROBLEM_TYPE_BASE, ProblemException, type AppConfig } from '#chorus/core';
+import { CoreProblems, InjectConfig, PROBLEM_TYPE_BASE, ProblemException, queryReturning, type AppConfig } from '#chorus/core';
 import type { ModelPolicyRecord } from '#chorus/influencers';
 import { GenerationError, ProviderRegistry, type ChatMessage, type ChatUsage, type ModelRef } from '#chorus/providers';
 import { QuotaService, type Caller, type ChatEstimate, type QuotaSnapshot } from '#chorus/usage';
@@ -30,6 +30,7 @@ interface ConversationTarget {
   user_id: string;
   plan: string;
   role: 'user' | 'admin';
+  quota_overrides: Record<string, unknown> | null;
 }
 
 /** What the model is sent, and what it is expected to cost. */
@@ -90,22 +91,22 @@ export class RepliesService implements OnApplicationBootstrap, BeforeApplication
     const history = await this.history(conversationId, null);
     const context = this.prepareContext(target, [...history, { role: 'user', content }]);
     const created = await this.dataSource.transaction(async (manager) => {
-      const [inserted]: Array<{ id: string }> = await manager.query(
+      const [inserted]: Array<Record<string, unknown>> = await manager.query(
         `INSERT INTO messages (conversation_id, role, content, status, client_message_id, completed_at)
          VALUES ($1, 'user', $2, 'completed', $3, now())
          ON CONFLICT (conversation_id, client_message_id) DO NOTHING
-         RETURNING id`,
+         RETURNING *`,
         [conversationId, content, clientMessageId],
       );
       if (!inserted) return undefined;
-      const userMessage = await manager.getRepository(MessageEntity).findOneByOrFail({ id: inserted.id });
+      const userMessage = messageFromRow(inserted);
       const reply = await this.insertPlaceholder(manager, target, userMessage.id);
       // Over quota: this throws, the transaction rolls back, and neither message is stored.
       const quota = await this.quota.reserveChat(manager, callerOf(target), reply.id, context.estimate);
       return { userMessage, reply, quota };
     });
     if (!created) return this.existing(conversationId, clientMessageId);
-    return this.start(target, toMessageView(created.userMessage), created.reply, context, created.quota);
+    return this.start(target, created.userMessage, created.reply, context, created.quota);
   }
 
   /** A new reply to the same user message; the earlier reply stays in history, and only the newest feeds later contexts. */
@@ -154,8 +155,9 @@ export class RepliesService implements OnApplicationBootstrap, BeforeApplication
   private async target(userId: string, conversationId: string): Promise<ConversationTarget> {
     const [target]: ConversationTarget[] = await this.dataSource.query(
       `SELECT c.id AS conversation_id, c.title, i.system_prompt, i.prompt_version, i.model_policy, i.premium_only, i.status, i.deleted_at,
-              u.id AS user_id, u.plan, u.role
+              u.id AS user_id, u.plan, u.role, q.limits AS quota_overrides
          FROM conversations c JOIN influencers i ON i.id = c.influencer_id JOIN users u ON u.id = c.user_id
+         LEFT JOIN quota_overrides q ON q.user_id = u.id
         WHERE c.id = $1 AND c.user_id = $2`,
       [conversationId, userId],
     );
@@ -293,12 +295,14 @@ export class RepliesService implements OnApplicationBootstrap, BeforeApplication
       outputTokens: this.contexts.countText(text),
     };
     try {
-      await this.dataSource.transaction(async (manager) => {
-        await manager.query(
+      const reply = await this.dataSource.transaction(async (manager) => {
+        const [saved] = await queryReturning<Record<string, unknown>>(
+          manager,
           `UPDATE messages SET content = $2, status = $3, provider = $4, model = $5, input_tokens = $6, output_tokens = $7,
                   cached_input_tokens = $8, reasoning_tokens = $9, first_token_ms = $10, finish_reason = $11, error_code = $12,
                   completed_at = now()
-            WHERE id = $1`,
+            WHERE id = $1
+            RETURNING *`,
           [replyId, text, status, servedBy.provider, servedBy.model, billed.inputTokens, billed.outputTokens,
             billed.cachedInputTokens ?? null, billed.reasoningTokens ?? null, firstTokenMs, finishReason, errorCode],
         );
@@ -315,9 +319,9 @@ export class RepliesService implements OnApplicationBootstrap, BeforeApplication
           provider: servedBy.provider,
           model: servedBy.model,
         });
+        return messageFromRow(saved!);
       });
       if (!target.title) await this.nameConversation(target.conversation_id, userMessage.content);
-      const reply = toMessageView(await this.dataSource.getRepository(MessageEntity).findOneByOrFail({ id: replyId }));
       for (const event of finalEvents(userMessage, reply).slice(2)) live.publish(event.type, event.data);
     } catch (error) {
       this.logger.error(`Reply ${replyId} could not be saved: ${(error as Error).message}`);
@@ -336,8 +340,36 @@ export class RepliesService implements OnApplicationBootstrap, BeforeApplication
 }
 
 /** The events a finished reply ends with: message, reply.started, then reply.completed (or error when failed). */
+/** A raw `messages` row (from RETURNING *) as the view the rest of the code uses. */
+function messageFromRow(row: Record<string, unknown>): MessageView {
+  return toMessageView(
+    Object.assign(new MessageEntity(), {
+      id: row['id'],
+      position: String(row['position']),
+      conversationId: row['conversation_id'],
+      role: row['role'],
+      content: row['content'],
+      status: row['status'],
+      clientMessageId: row['client_message_id'],
+      replyToId: row['reply_to_id'],
+      provider: row['provider'],
+      model: row['model'],
+      promptVersion: row['prompt_version'],
+      inputTokens: row['input_tokens'],
+      outputTokens: row['output_tokens'],
+      cachedInputTokens: row['cached_input_tokens'],
+      reasoningTokens: row['reasoning_tokens'],
+      firstTokenMs: row['first_token_ms'],
+      finishReason: row['finish_reason'],
+      errorCode: row['error_code'],
+      createdAt: row['created_at'],
+      completedAt: row['completed_at'],
+    }),
+  );
+}
+
 function callerOf(target: ConversationTarget): Caller {
-  return { userId: target.user_id, plan: target.plan, role: target.role };
+  return { userId: target.user_id, plan: target.plan, role: target.role, overrides: target.quota_overrides };
 }
 
 function finalEvents(userMessage: MessageView, reply: MessageView): ReplyEvent[] {

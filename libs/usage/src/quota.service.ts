@@ -16,6 +16,8 @@ export interface Caller {
   readonly userId: string;
   readonly plan: string;
   readonly role: 'user' | 'admin';
+  /** The admin's overrides for this user, when the caller's query already read them (null: none). */
+  readonly overrides?: Record<string, unknown> | null;
 }
 
 /** What a reply is expected to cost, reserved before it is generated. */
@@ -88,8 +90,11 @@ export class QuotaService implements OnApplicationBootstrap, OnApplicationShutdo
   async limitsFor(caller: Caller, manager: EntityManager = this.dataSource.manager): Promise<PlanLimits | undefined> {
     if (caller.role === 'admin') return undefined;
     const plan = this.config.usage.plans.find((candidate) => candidate.name === caller.plan) ?? this.config.usage.plans[0]!;
-    const [override]: Array<{ limits: Record<string, unknown> }> = await manager.query('SELECT limits FROM quota_overrides WHERE user_id = $1', [caller.userId]);
-    return override ? mergeLimits(plan.limits, override.limits) : plan.limits;
+    const overrides =
+      caller.overrides !== undefined
+        ? caller.overrides
+        : ((await manager.query('SELECT limits FROM quota_overrides WHERE user_id = $1', [caller.userId]))[0]?.limits ?? null);
+    return overrides ? mergeLimits(plan.limits, overrides) : plan.limits;
   }
 
   /** 403 `plan_required` for a premium-only persona on a plan without them. */
