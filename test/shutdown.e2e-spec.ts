@@ -1,18 +1,11 @@
-import type { AddressInfo } from 'node:net';
 import { ProbeModule } from './support/probe.module.js';
 import { TestApp } from './support/test-app.js';
-
-/** Shutdown needs a real listening server: supertest's ephemeral one is not closed by the app. */
-async function listen(sut: TestApp): Promise<string> {
-  await sut.app.listen(0, '127.0.0.1');
-  const { port } = sut.app.getHttpServer().address() as AddressInfo;
-  return `http://127.0.0.1:${port}`;
-}
 
 describe('graceful shutdown', () => {
   it('lets an in-flight request finish before closing, then refuses new connections', async () => {
     const sut = await TestApp.start({ extraModules: [ProbeModule] });
-    const base = await listen(sut);
+    // A real listening server: supertest's ephemeral one is not closed by the app.
+    const base = await sut.listen();
     const inFlight = fetch(`${base}/api/v1/probe/slow?ms=400`);
     await new Promise((resolve) => setTimeout(resolve, 100));
 
@@ -30,7 +23,8 @@ describe('graceful shutdown', () => {
 
   it('cuts requests that outlive SHUTDOWN_TIMEOUT_MS', async () => {
     const sut = await TestApp.start({ extraModules: [ProbeModule], env: { SHUTDOWN_TIMEOUT_MS: '200' } });
-    const base = await listen(sut);
+    // A real listening server: supertest's ephemeral one is not closed by the app.
+    const base = await sut.listen();
     // Settled at once: the rejection comes while close() is awaited.
     const stuck = fetch(`${base}/api/v1/probe/slow?ms=5000`).then(
       (response) => `answered ${response.status}`,

@@ -149,10 +149,6 @@ export class InfluencersService {
     if (!result.affected) throw new ProblemException(InfluencerProblems.notFound, 'No such persona.');
   }
 
-  async count(): Promise<number> {
-    return this.dataSource.getRepository(InfluencerEntity).count({ withDeleted: true });
-  }
-
   /** The policy as given (every model must be configured), or the default model with no fallbacks. */
   private checkedPolicy(policy: ModelPolicyRecord | undefined): ModelPolicyRecord {
     const checked: ModelPolicyRecord = policy ?? { primary: this.providers.defaultModel, fallbacks: [] };
