@@ -195,19 +195,22 @@ describe('auth configuration', () => {
     }
   });
 
-  it('throttles sign-in attempts per email with a 429 problem', async () => {
-    const sut = await TestApp.start({ env: { AUTH_LOGIN_LIMIT_PER_EMAIL: '3' } });
+  it('throttles sign-in attempts per email from one address, without locking the owner out elsewhere', async () => {
+    const sut = await TestApp.start({ env: { AUTH_LOGIN_LIMIT_PER_EMAIL: '3', TRUST_PROXY_HOPS: '1' } });
     try {
       const account = await newAccount(sut);
+      const attacker = { 'X-Forwarded-For': '203.0.113.66' };
       for (let attempt = 0; attempt < 3; attempt++) {
-        await sut.http().post('/api/v1/auth/login').send({ email: account.email, password: 'wrong guess' }).expect(401);
+        await sut.http().post('/api/v1/auth/login').set(attacker).send({ email: account.email, password: 'wrong guess' }).expect(401);
       }
-      const limited = await sut.http().post('/api/v1/auth/login').send({ email: account.email, password: account.password }).expect(429);
+      const limited = await sut.http().post('/api/v1/auth/login').set(attacker).send({ email: account.email, password: account.password }).expect(429);
       expect(limited.body.code).toBe('rate_limited');
       expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
-      // Another account from the same address is not affected by this one's budget.
+      // The owner, from their own address, still signs in.
+      await sut.http().post('/api/v1/auth/login').set({ 'X-Forwarded-For': '198.51.100.7' }).send({ email: account.email, password: account.password }).expect(200);
+      // Another account from the attacker's address is not affected by this one's budget.
       const other = await newAccount(sut);
-      await sut.http().post('/api/v1/auth/login').send({ email: other.email, password: other.password }).expect(200);
+      await sut.http().post('/api/v1/auth/login').set(attacker).send({ email: other.email, password: other.password }).expect(200);
     } finally {
       await sut.close();
     }

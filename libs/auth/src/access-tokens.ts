@@ -26,9 +26,9 @@ export interface IssuedAccessToken {
 }
 
 /**
- * Short-lived JWTs, verified from the token alone: no database read per request. Changes to a
- * user's role or plan reach their tokens at the next refresh; revocations (logout, ban) reach
- * them at once through the RevocationList.
+ * Short-lived JWTs, verified from the token alone: no database read per request. Revocations
+ * (logout, ban) and role or plan changes reach tokens already issued at once, through the
+ * RevocationList.
  */
 @Injectable()
 export class AccessTokens {
@@ -48,15 +48,30 @@ export class AccessTokens {
 
   /** Verifies signature, algorithm, issuer and expiry; answers 401 problems otherwise. */
   async verify(token: string): Promise<AccessTokenClaims> {
+    let claims: Partial<AccessTokenClaims>;
     try {
-      return await this.jwt.verifyAsync<AccessTokenClaims>(token, { algorithms: [ACCESS_TOKEN_ALGORITHM], issuer: ISSUER });
+      claims = await this.jwt.verifyAsync<AccessTokenClaims>(token, { algorithms: [ACCESS_TOKEN_ALGORITHM], issuer: ISSUER });
     } catch (error) {
       if ((error as Error).name === 'TokenExpiredError') {
         throw new ProblemException(AuthProblems.tokenExpired, 'The access token has expired: refresh it.');
       }
       throw new ProblemException(AuthProblems.invalidToken, 'The access token is not valid.');
     }
+    // jsonwebtoken accepts a token without `exp` as never expiring; ours always carry every claim.
+    if (!isComplete(claims)) throw new ProblemException(AuthProblems.invalidToken, 'The access token is not valid.');
+    return claims;
   }
+}
+
+function isComplete(claims: Partial<AccessTokenClaims>): claims is AccessTokenClaims {
+  return (
+    typeof claims.sub === 'string' &&
+    typeof claims.sid === 'string' &&
+    typeof claims.plan === 'string' &&
+    (claims.role === 'user' || claims.role === 'admin') &&
+    Number.isInteger(claims.iat) &&
+    Number.isInteger(claims.exp)
+  );
 }
 
 /**

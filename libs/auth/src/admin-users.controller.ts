@@ -35,8 +35,8 @@ export class AdminUsersController {
   @ApiOperation({
     summary: "Change a user's role, plan or status",
     description:
-      'Banning ends every session and deletes every API key of the user at once. Role and plan changes reach ' +
-      'the user\'s access tokens at their next refresh. The last active admin cannot be demoted or banned.',
+      'Banning ends every session and deletes every API key of the user at once. Role and plan changes apply ' +
+      'from the user\'s next request, to access tokens already issued too. The last active admin cannot be demoted or banned.',
   })
   @ApiParam({ name: 'id', format: 'uuid' })
   @ApiOkResponse({ type: UserDto })

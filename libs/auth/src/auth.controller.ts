@@ -1,11 +1,11 @@
 import { Body, Controller, HttpCode, HttpStatus, Post, Req } from '@nestjs/common';
-import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiBody, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Request } from 'express';
 import { ApiProblems, CoreProblems, Public } from '#chorus/core';
 import { AuthProblems } from './auth.errors.js';
 import { AuthService, type IssuedTokens } from './auth.service.js';
 import { clientInfoOf } from './client-info.js';
-import { AuthResultDto, LoginDto, RefreshDto, RegisterDto, TokensDto } from './dto/auth.dto.js';
+import { AuthResultDto, LoginDto, LogoutAllDto, RefreshDto, RegisterDto, TokensDto } from './dto/auth.dto.js';
 import { toUserDto } from './dto/user.dto.js';
 import { CurrentUser } from './guards/auth.decorators.js';
 import type { Principal } from './principal.js';
@@ -35,7 +35,8 @@ export class AuthController {
     summary: 'Sign in',
     description:
       'Returns a short-lived access token and a refresh token. Wrong passwords and unknown emails get the same answer. ' +
-      'Limited per client IP and per email (AUTH_LOGIN_LIMIT_PER_IP, AUTH_LOGIN_LIMIT_PER_EMAIL).',
+      'Limited per client IP, and per email from one client IP (AUTH_LOGIN_LIMIT_PER_IP, AUTH_LOGIN_LIMIT_PER_EMAIL): ' +
+      'failed guesses from elsewhere never lock the owner out.',
   })
   @ApiOkResponse({ type: AuthResultDto })
   @ApiProblems(CoreProblems.validationFailed, AuthProblems.invalidCredentials, AuthProblems.accountBanned)
@@ -72,11 +73,17 @@ export class AuthController {
   @Post('logout-all')
   @HttpCode(HttpStatus.NO_CONTENT)
   @ApiBearerAuth('bearer')
-  @ApiOperation({ summary: 'Sign out everywhere', description: 'Ends every session of the caller, this one included. API keys keep working.' })
+  @ApiOperation({
+    summary: 'Sign out everywhere',
+    description:
+      'Ends every session of the caller, this one included. API keys keep working unless the body asks ' +
+      '`{"revokeApiKeys": true}`; the body is optional.',
+  })
+  @ApiBody({ type: LogoutAllDto, required: false })
   @ApiNoContentResponse({ description: 'Signed out of every session.' })
-  @ApiProblems(AuthProblems.authenticationRequired)
-  async logoutAll(@CurrentUser() principal: Principal): Promise<void> {
-    await this.auth.logoutEverywhere(principal);
+  @ApiProblems(CoreProblems.validationFailed, AuthProblems.authenticationRequired)
+  async logoutAll(@CurrentUser() principal: Principal, @Body() body: LogoutAllDto = {}): Promise<void> {
+    await this.auth.logoutEverywhere(principal, body.revokeApiKeys);
   }
 }
 

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { InjectConfig, ProblemException, RateLimiter, type AppConfig } from '#chorus/core';
 import { AccessTokens } from './access-tokens.js';
+import { ApiKeysService } from './api-keys.service.js';
 import { AuthProblems } from './auth.errors.js';
 import type { Principal } from './principal.js';
 import { sha256Hex } from './secrets.js';
@@ -27,6 +28,7 @@ export class AuthService {
     private readonly dataSource: DataSource,
     private readonly users: UsersService,
     private readonly sessions: SessionsService,
+    private readonly apiKeys: ApiKeysService,
     private readonly accessTokens: AccessTokens,
     private readonly limiter: RateLimiter,
     @InjectConfig() private readonly config: AppConfig,
@@ -50,9 +52,10 @@ export class AuthService {
   async login(input: { email: string; password: string }, client: ClientInfo): Promise<AuthResult> {
     const { throttle } = this.config.auth;
     await this.limiter.consume({ key: `login:ip:${client.ip}`, limit: throttle.loginPerIp, windowSeconds: throttle.windowSeconds });
-    // Per account too, so that guessing one person's password from many addresses is bounded as well.
-    const emailKey = sha256Hex(input.email.trim().toLowerCase());
-    await this.limiter.consume({ key: `login:email:${emailKey}`, limit: throttle.loginPerEmail, windowSeconds: throttle.windowSeconds });
+    // Per account from this address as well, a tighter budget for guessing one person's password.
+    // Never per account alone: that would let anyone lock the owner out from anywhere.
+    const accountKey = sha256Hex(`${input.email.trim().toLowerCase()}\n${client.ip ?? ''}`);
+    await this.limiter.consume({ key: `login:email-ip:${accountKey}`, limit: throttle.loginPerEmail, windowSeconds: throttle.windowSeconds });
     const user = await this.users.verifyCredentials(input.email, input.password);
     const session = await this.sessions.open(user.id, client);
     await this.users.recordLogin(user.id);
@@ -69,9 +72,10 @@ export class AuthService {
     await this.sessions.revokeOwn(principal.userId, this.sessionOf(principal), 'logout');
   }
 
-  /** Ends every session of the caller, this one included. */
-  async logoutEverywhere(principal: Principal): Promise<void> {
+  /** Ends every session of the caller, this one included, and with `revokeApiKeys` deletes their API keys too. */
+  async logoutEverywhere(principal: Principal, revokeApiKeys = false): Promise<void> {
     await this.sessions.revokeAll(principal.userId, 'logout_all');
+    if (revokeApiKeys) await this.apiKeys.deleteAll(principal.userId);
   }
 
   sessionOf(principal: Principal): string {

@@ -11,7 +11,8 @@ import { API_KEY_PREFIX } from './secrets.js';
 /**
  * Who a request's `Authorization: Bearer` credential belongs to. Worked out once per request
  * and remembered, so that the rate limiter (which needs the caller's plan) and the auth guard
- * share one check. Access tokens are checked without the database; API keys by one lookup.
+ * share one check. Access tokens are checked without the database (the revocation list carries
+ * what changed since they were issued); API keys by one lookup.
  */
 @Injectable()
 export class Authenticator {
@@ -47,9 +48,11 @@ export class Authenticator {
       return principal;
     }
     const claims = await this.accessTokens.verify(credential);
-    if (await this.revocations.isRevoked(claims)) {
+    const standing = await this.revocations.standing(claims);
+    if (standing.revoked) {
       throw new ProblemException(AuthProblems.tokenRevoked, 'This session has ended: sign in again.');
     }
-    return { userId: claims.sub, role: claims.role, plan: claims.plan, sessionId: claims.sid };
+    // The role and plan in force now, which may differ from those the token was issued with.
+    return { userId: claims.sub, role: standing.access.role, plan: standing.access.plan, sessionId: claims.sid };
   }
 }

@@ -23,7 +23,7 @@ export class MeController {
   @ApiOperation({ summary: 'Get my account' })
   @ApiOkResponse({ type: UserDto })
   async getMe(@CurrentUser() principal: Principal): Promise<UserDto> {
-    return toUserDto(await this.users.get(principal.userId));
+    return toUserDto(await this.users.getOwn(principal.userId));
   }
 
   @Patch()
@@ -50,12 +50,14 @@ export class MeController {
   @HttpCode(HttpStatus.NO_CONTENT)
   @ApiOperation({
     summary: 'Change my password',
-    description: 'Needs the current password. Every other session is ended; this one stays signed in.',
+    description:
+      'Needs the current password. Every other session is ended; this one stays signed in. API keys keep working ' +
+      'unless `revokeApiKeys` is true.',
   })
   @ApiNoContentResponse({ description: 'Password changed.' })
   @ApiProblems(CoreProblems.validationFailed, AuthProblems.wrongPassword)
   async changePassword(@CurrentUser() principal: Principal, @Body() body: ChangePasswordDto): Promise<void> {
-    await this.users.changePassword(principal.userId, body.currentPassword, body.newPassword, principal.sessionId);
+    await this.users.changePassword(principal.userId, body, principal.sessionId);
   }
 
   @Get('sessions')

@@ -3,17 +3,29 @@ import type { Redis } from 'ioredis';
 import { DataSource } from 'typeorm';
 import { InjectConfig, REDIS_CLIENT, type AppConfig } from '#chorus/core';
 import type { AccessTokenClaims } from './access-tokens.js';
+import type { UserRole } from './entities/index.js';
+
+/** A user's role and plan as they are now, for tokens issued before they changed. */
+export interface CurrentAccess {
+  readonly role: UserRole;
+  readonly plan: string;
+}
+
+/** What the list says about one access token. */
+export type TokenStanding = { readonly revoked: true } | { readonly revoked: false; readonly access: CurrentAccess };
 
 /**
- * Access tokens are checked without the database, so revoking one needs a list the guard can
- * read fast: sessions revoked (logout, password change, refresh-token reuse) and users cut
- * off (ban, account deletion). An entry only has to outlive the tokens it stops, so each
- * expires after ACCESS_TOKEN_TTL_SECONDS. The list lives in Redis when configured (shared by
- * all processes), in process memory otherwise, where it is rebuilt from the database at start.
+ * Access tokens are checked without the database, so what changes after a token is issued has
+ * to reach the guard through a list it can read fast: sessions revoked (logout, password
+ * change, refresh-token reuse), users cut off (ban, account deletion), and users whose role or
+ * plan changed (a demoted admin's token must lose admin power on its next request, not at its
+ * expiry). An entry only has to outlive the tokens it corrects, so each expires after
+ * ACCESS_TOKEN_TTL_SECONDS. The list lives in Redis when configured (shared by all processes),
+ * in process memory otherwise, where it is rebuilt from the database at start.
  */
 @Injectable()
 export class RevocationList implements OnModuleInit {
-  private readonly memory = new Map<string, { value: number; expiresAt: number }>();
+  private readonly memory = new Map<string, { value: string; expiresAt: number }>();
 
   constructor(
     @Inject(REDIS_CLIENT) private readonly redis: Redis | null,
@@ -21,7 +33,7 @@ export class RevocationList implements OnModuleInit {
     private readonly dataSource: DataSource,
   ) {}
 
-  /** In memory, revocations made before a restart would be forgotten: reload the ones still in force. */
+  /** In memory, changes made before a restart would be forgotten: reload the ones still in force. */
   async onModuleInit(): Promise<void> {
     if (this.redis) return;
     const ttl = this.config.auth.accessTokenTtlSeconds;
@@ -29,46 +41,72 @@ export class RevocationList implements OnModuleInit {
       `SELECT id FROM sessions WHERE revoked_at > now() - make_interval(secs => $1)`,
       [ttl],
     );
-    for (const { id } of sessions) await this.revokeSession(id);
-    const users: Array<{ id: string; since: number }> = await this.dataSource.query(
-      `SELECT id, extract(epoch FROM updated_at)::int AS since FROM users
-        WHERE status = 'banned' AND updated_at > now() - make_interval(secs => $1)`,
+    for (const { id } of sessions) this.remember(`session:${id}`, '1');
+    // Any user changed within a token's lifetime: their row holds the role and plan now in force.
+    const users: Array<{ id: string; role: UserRole; plan: string; status: string; since: number }> = await this.dataSource.query(
+      `SELECT id, role, plan, status, ceil(extract(epoch FROM updated_at))::int AS since FROM users
+        WHERE updated_at > now() - make_interval(secs => $1)`,
       [ttl],
     );
-    for (const { id, since } of users) this.remember(`user:${id}`, since);
+    for (const user of users) {
+      if (user.status === 'banned') this.remember(`user:${user.id}`, String(user.since));
+      this.remember(`access:${user.id}`, encodeAccess({ role: user.role, plan: user.plan }, user.since));
+    }
   }
 
   async revokeSession(sessionId: string): Promise<void> {
-    await this.put(`session:${sessionId}`, 1);
+    await this.put(`session:${sessionId}`, '1');
   }
 
   /** Every access token of the user issued up to now stops working. */
   async revokeUser(userId: string): Promise<void> {
-    await this.put(`user:${userId}`, Math.floor(Date.now() / 1000));
+    await this.put(`user:${userId}`, String(nowSeconds()));
   }
 
-  async isRevoked(claims: AccessTokenClaims): Promise<boolean> {
-    const [session, userSince] = this.redis
-      ? (await this.redis.mget(`revoked:session:${claims.sid}`, `revoked:user:${claims.sub}`)).map((value) =>
-          value === null ? undefined : Number(value),
-        )
-      : [this.recall(`session:${claims.sid}`), this.recall(`user:${claims.sub}`)];
-    return session !== undefined || (userSince !== undefined && claims.iat <= userSince);
+  /**
+   * A banned user let back in: their old sessions stay revoked one by one, so only the
+   * user-wide entry goes, letting the tokens of their new sign-ins through.
+   */
+  async reinstateUser(userId: string): Promise<void> {
+    if (this.redis) await this.redis.del(`revoked:user:${userId}`);
+    else this.memory.delete(`user:${userId}`);
   }
 
-  private async put(key: string, value: number): Promise<void> {
+  /**
+   * The user's role or plan changed: tokens issued until now carry the old ones, and are read
+   * with these instead. One second of margin covers a token signed in the same second from a
+   * read made just before the change.
+   */
+  async recordAccessChange(userId: string, access: CurrentAccess): Promise<void> {
+    await this.put(`access:${userId}`, encodeAccess(access, nowSeconds() + 1));
+  }
+
+  /** Whether the token still stands and, if so, the role and plan it speaks for. One read, whatever the store. */
+  async standing(claims: AccessTokenClaims): Promise<TokenStanding> {
+    const keys = [`session:${claims.sid}`, `user:${claims.sub}`, `access:${claims.sub}`];
+    const [session, revokedSince, changed] = this.redis
+      ? await this.redis.mget(...keys.map((key) => `revoked:${key}`))
+      : keys.map((key) => this.recall(key));
+    if (session != null) return { revoked: true };
+    if (revokedSince != null && claims.iat <= Number(revokedSince)) return { revoked: true };
+    const change = changed == null ? undefined : decodeAccess(changed);
+    if (change && claims.iat <= change.since) return { revoked: false, access: change.access };
+    return { revoked: false, access: { role: claims.role, plan: claims.plan } };
+  }
+
+  private async put(key: string, value: string): Promise<void> {
     if (this.redis) {
-      await this.redis.set(`revoked:${key}`, String(value), 'EX', this.config.auth.accessTokenTtlSeconds);
+      await this.redis.set(`revoked:${key}`, value, 'EX', this.config.auth.accessTokenTtlSeconds);
     } else {
       this.remember(key, value);
     }
   }
 
-  private remember(key: string, value: number): void {
+  private remember(key: string, value: string): void {
     this.memory.set(key, { value, expiresAt: Date.now() + this.config.auth.accessTokenTtlSeconds * 1000 });
   }
 
-  private recall(key: string): number | undefined {
+  private recall(key: string): string | undefined {
     const entry = this.memory.get(key);
     if (!entry) return undefined;
     if (entry.expiresAt <= Date.now()) {
@@ -77,4 +115,17 @@ export class RevocationList implements OnModuleInit {
     }
     return entry.value;
   }
+}
+
+function nowSeconds(): number {
+  return Math.floor(Date.now() / 1000);
+}
+
+function encodeAccess(access: CurrentAccess, since: number): string {
+  return JSON.stringify({ role: access.role, plan: access.plan, since });
+}
+
+function decodeAccess(value: string): { access: CurrentAccess; since: number } {
+  const { role, plan, since } = JSON.parse(value) as CurrentAccess & { since: number };
+  return { access: { role, plan }, since };
 }

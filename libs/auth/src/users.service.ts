@@ -120,6 +120,16 @@ export class UsersService {
     return toView(user);
   }
 
+  /**
+   * The caller's own account. A valid token whose user is gone (deleted, and the revocation
+   * forgotten across a restart of the embedded default) is a credential problem: 401, not 404.
+   */
+  async getOwn(userId: string): Promise<UserView> {
+    const user = await this.dataSource.getRepository(UserEntity).findOne({ where: { id: userId } });
+    if (!user) throw new ProblemException(AuthProblems.invalidToken, 'The account this credential belongs to no longer exists.');
+    return toView(user);
+  }
+
   async updateProfile(userId: string, changes: { displayName?: string; preferences?: Record<string, unknown> }): Promise<UserView> {
     const repository = this.dataSource.getRepository(UserEntity);
     const update: QueryDeepPartialEntity<UserEntity> = {};
@@ -127,14 +137,22 @@ export class UsersService {
     // TypeORM types jsonb columns as nested partials; the value is a whole object, sent as a parameter.
     if (changes.preferences !== undefined) update.preferences = changes.preferences as QueryDeepPartialEntity<Record<string, unknown>>;
     if (Object.keys(update).length > 0) await repository.update(userId, update);
-    return this.get(userId);
+    return this.getOwn(userId);
   }
 
-  /** Changes the password after checking the current one, and ends every other session. */
-  async changePassword(userId: string, currentPassword: string, newPassword: string, keepSessionId?: string): Promise<void> {
-    await this.checkPassword(userId, currentPassword);
-    await this.dataSource.getRepository(UserEntity).update(userId, { passwordHash: await this.passwords.hash(newPassword) });
+  /**
+   * Changes the password after checking the current one, and ends every other session. API keys
+   * (for servers, not people) keep working unless `revokeApiKeys` asks for them to go too.
+   */
+  async changePassword(
+    userId: string,
+    change: { currentPassword: string; newPassword: string; revokeApiKeys?: boolean },
+    keepSessionId?: string,
+  ): Promise<void> {
+    await this.checkPassword(userId, change.currentPassword);
+    await this.dataSource.getRepository(UserEntity).update(userId, { passwordHash: await this.passwords.hash(change.newPassword) });
     await this.sessions.revokeAll(userId, 'password_changed', keepSessionId);
+    if (change.revokeApiKeys) await this.apiKeys.deleteAll(userId);
   }
 
   /** Deletes the account and, by cascade, everything it owns; its tokens stop working at once. */
@@ -169,14 +187,17 @@ export class UsersService {
     return toCursorPage(rows, query.limit, (user) => ({ createdAt: user.createdAt.toISOString(), id: user.id }), toView);
   }
 
-  /** Admin: changes role, plan or status. Banning ends the user's sessions and deletes their API keys at once. */
+  /**
+   * Admin: changes role, plan or status, in force from the user's next request. Banning ends
+   * the user's sessions and deletes their API keys at once.
+   */
   async update(userId: string, changes: UserChanges): Promise<UserView> {
     if (changes.plan !== undefined && !this.config.auth.plans.includes(changes.plan)) {
       throw new ProblemException(AuthProblems.unknownPlan, `Plan must be one of: ${this.config.auth.plans.join(', ')}.`, {
         errors: [{ field: 'plan', message: `plan must be one of: ${this.config.auth.plans.join(', ')}` }],
       });
     }
-    await this.dataSource.transaction(async (manager) => {
+    const { before, after } = await this.dataSource.transaction(async (manager) => {
       const user = await manager.getRepository(UserEntity).findOne({ where: { id: userId }, lock: { mode: 'pessimistic_write' } });
       if (!user) throw new ProblemException(AuthProblems.userNotFound, 'No such user.');
       const losesAdmin = user.role === 'admin' && (changes.role === 'user' || changes.status === 'banned');
@@ -186,12 +207,19 @@ export class UsersService {
       if (changes.plan !== undefined) update.plan = changes.plan;
       if (changes.status !== undefined) update.status = changes.status;
       if (Object.keys(update).length > 0) await manager.getRepository(UserEntity).update(userId, update);
+      return { before: toView(user), after: { ...toView(user), ...changes } };
     });
-    if (changes.status === 'banned') {
+    if (after.role !== before.role || after.plan !== before.plan) {
+      // Access tokens already issued carry the old role and plan: correct them from the next request on.
+      await this.revocations.recordAccessChange(userId, { role: after.role, plan: after.plan });
+    }
+    if (after.status === 'banned' && before.status !== 'banned') {
       await this.revocations.revokeUser(userId);
       await this.sessions.revokeAll(userId, 'banned');
       await this.apiKeys.deleteAll(userId);
       this.logger.log(`User ${userId} banned: sessions revoked and API keys deleted`);
+    } else if (after.status === 'active' && before.status === 'banned') {
+      await this.revocations.reinstateUser(userId);
     }
     return this.get(userId);
   }

@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsEmail, IsOptional, IsString, Length, MaxLength } from 'class-validator';
+import { IsBoolean, IsEmail, IsOptional, IsString, Length, MaxLength } from 'class-validator';
 import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '../password-hasher.js';
 import { UserDto } from './user.dto.js';
 
@@ -38,6 +38,13 @@ export class RefreshDto {
   @IsString()
   @Length(1, 256)
   refreshToken!: string;
+}
+
+export class LogoutAllDto {
+  @ApiPropertyOptional({ description: 'Also delete every API key of the account (they keep working otherwise).', default: false })
+  @IsOptional()
+  @IsBoolean()
+  revokeApiKeys?: boolean;
 }
 
 export class TokensDto {

@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsObject, IsOptional, IsString, Length, MaxLength, ValidateBy, type ValidationOptions } from 'class-validator';
+import { IsBoolean, IsIn, IsObject, IsOptional, IsString, Length, MaxLength, ValidateBy, type ValidationOptions } from 'class-validator';
 import { CursorPageQueryDto } from '#chorus/core';
 import { USER_ROLES, USER_STATUSES, type UserRole, type UserStatus } from '../entities/index.js';
 import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '../password-hasher.js';
@@ -87,6 +87,11 @@ export class ChangePasswordDto {
   @IsString()
   @Length(PASSWORD_MIN_LENGTH, PASSWORD_MAX_LENGTH)
   newPassword!: string;
+
+  @ApiPropertyOptional({ description: 'Also delete every API key of the account (they survive a password change otherwise).', default: false })
+  @IsOptional()
+  @IsBoolean()
+  revokeApiKeys?: boolean;
 }
 
 export class DeleteAccountDto {
