@@ -1,23 +1,14 @@
+import { SWC_OPTIONS } from './test/support/swc-options.js';
+
 /**
  * Jest runs the TypeScript sources as ES modules through SWC (Node needs
  * --experimental-vm-modules, which `npm test` sets). Each test file gets its own clean
  * database, cloned from one migrated in globalSetup: see test/support/test-database.ts.
  */
-const swc = {
-  jsc: {
-    parser: { syntax: 'typescript', decorators: true },
-    transform: { legacyDecorator: true, decoratorMetadata: true },
-    target: 'es2022',
-    keepClassNames: true,
-  },
-  module: { type: 'es6' },
-  sourceMaps: 'inline',
-};
-
 export default {
   testEnvironment: 'node',
   extensionsToTreatAsEsm: ['.ts'],
-  transform: { '^.+\\.ts$': ['@swc/jest', swc] },
+  transform: { '^.+\\.ts$': ['@swc/jest', SWC_OPTIONS] },
   moduleNameMapper: {
     '^#chorus/(.*)$': '<rootDir>/libs/$1/src/index.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',

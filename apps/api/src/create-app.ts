@@ -1,6 +1,7 @@
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { NEST_LOGGER, configureApp, loadConfig, readEnvironment, type AppConfig, type Env } from '#chorus/core';
+import { OPENAI_ERROR_FORMAT } from '#chorus/openai-compat';
 import { AppModule, type AppModuleOptions } from './app.module.js';
 
 export interface CreateAppOptions extends AppModuleOptions {
@@ -24,7 +25,9 @@ export async function createApp(options: CreateAppOptions = {}): Promise<NestExp
   });
   app.useLogger(app.get(NEST_LOGGER));
   app.flushLogs();
-  configureApp(app, config);
+  const errors = configureApp(app, config, { errorFormats: [OPENAI_ERROR_FORMAT] });
   await app.init();
+  // After init, so that it comes after every route.
+  app.use(errors.unmatchedRoute);
   return app;
 }

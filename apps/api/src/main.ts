@@ -14,7 +14,9 @@ async function main(): Promise<void> {
   }
   const app = await createApp({ config });
   // SIGTERM/SIGINT close the app: the server stops accepting, in-flight requests finish, then the database closes.
-  app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
+  // The process then exits normally rather than by the signal, so that the logger's 'exit' handler
+  // writes out the lines still buffered (the requests' and the shutdown's own).
+  app.enableShutdownHooks(['SIGTERM', 'SIGINT'], { useProcessExit: true });
   await app.listen(config.http.port, config.http.host);
   const url = (await app.getUrl()).replace('[::1]', 'localhost').replace('127.0.0.1', 'localhost');
   new Logger('Chorus').log(`Listening on ${url}: API at ${url}/api/v1, docs at ${url}/docs`);

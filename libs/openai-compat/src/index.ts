@@ -1,1 +1,2 @@
 export { OpenAICompatModule } from './openai-compat.module.js';
+export { OPENAI_ERROR_FORMAT } from './openai-error.format.js';

@@ -1,10 +1,10 @@
-import { Body, Controller, Get, Post, Req, Res, UseFilters } from '@nestjs/common';
+import { Body, Controller, Get, Post, Req, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiHeader, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { ApiBodyOptions } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
-import { CurrentUser, UsersService, type Principal } from '#chorus/auth';
+import { isUUID } from 'class-validator';
+import { CurrentUser, type Principal } from '#chorus/auth';
 import { ApiProblems, CoreProblems, ProblemException } from '#chorus/core';
-import { OpenAIErrorFilter } from './openai-error.filter.js';
 import { OpenAICompatProblems, OpenAICompatService, type CompletionEvent, type CompletionRequest } from './openai-compat.service.js';
 
 const CHAT_COMPLETION_REQUEST_SCHEMA: NonNullable<Extract<ApiBodyOptions, { schema?: unknown }>['schema']> = {
@@ -35,20 +35,16 @@ const CHAT_COMPLETION_REQUEST_SCHEMA: NonNullable<Extract<ApiBodyOptions, { sche
  */
 @ApiTags('openai-compatible')
 @ApiBearerAuth('bearer')
-@UseFilters(OpenAIErrorFilter)
 @Controller('openai/v1')
 export class OpenAICompatController {
-  constructor(
-    private readonly completions: OpenAICompatService,
-    private readonly users: UsersService,
-  ) {}
+  constructor(private readonly completions: OpenAICompatService) {}
 
   @Get('models')
   @ApiOperation({ summary: 'List models (OpenAI-compatible)', description: 'The personas the caller may talk to, as `persona/<handle>`; admins also see raw provider models. Errors use OpenAI\'s format.' })
   @ApiOkResponse({ description: 'An OpenAI model list.', schema: { type: 'object', properties: { object: { type: 'string', example: 'list' }, data: { type: 'array', items: { type: 'object' } } } } })
   @ApiProblems(CoreProblems.unauthorized)
   async listOpenAIModels(@CurrentUser() caller: Principal): Promise<{ object: 'list'; data: Array<{ id: string; object: 'model'; created: number; owned_by: string }> }> {
-    const models = await this.completions.models(await this.callerOf(caller));
+    const models = await this.completions.models(this.callerOf(caller));
     return { object: 'list', data: models.map((model) => ({ id: model.id, object: 'model', created: model.created, owned_by: model.ownedBy })) };
   }
 
@@ -70,8 +66,8 @@ export class OpenAICompatController {
     const completion = parseCompletionRequest(body);
     const clientGone = new AbortController();
     response.on('close', () => clientGone.abort());
-    const conversationId = request.get('x-chorus-conversation-id') ?? undefined;
-    const events = this.completions.complete(await this.callerOf(caller), completion, conversationId, request.get('idempotency-key') ?? undefined, clientGone.signal);
+    const { conversationId, idempotencyKey } = parseChorusHeaders(request);
+    const events = this.completions.complete(this.callerOf(caller), completion, conversationId, idempotencyKey, clientGone.signal);
     const id = `chatcmpl-${crypto.randomUUID().replaceAll('-', '')}`;
     const created = Math.floor(Date.now() / 1000);
     const chunk = (delta: Record<string, unknown>, finishReason: string | null) => ({
@@ -114,10 +110,9 @@ export class OpenAICompatController {
     });
   }
 
-  /** The plan and role as they are now (an access token may carry an old plan). */
-  private async callerOf(principal: Principal): Promise<{ userId: string; plan: string; role: 'user' | 'admin' }> {
-    const user = await this.users.get(principal.userId);
-    return { userId: user.id, plan: user.plan, role: user.role };
+  /** The principal carries the plan and role in force now (the guard corrects those of older tokens). */
+  private callerOf(principal: Principal): { userId: string; plan: string; role: 'user' | 'admin' } {
+    return { userId: principal.userId, plan: principal.plan, role: principal.role };
   }
 }
 
@@ -139,6 +134,22 @@ function parseCompletionRequest(body: Record<string, unknown>): CompletionReques
   const maxTokens = body['max_completion_tokens'] ?? body['max_tokens'];
   if (maxTokens !== undefined && (!Number.isInteger(maxTokens) || (maxTokens as number) < 1)) throw invalid('`max_tokens` must be a positive integer.');
   return { model: body['model'], messages: parsed, temperature: temperature as number | undefined, maxTokens: maxTokens as number | undefined };
+}
+
+/** Visible ASCII, and no longer than the message's client id it is stored as. */
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,64}$/;
+
+/** The Chorus headers, checked like body fields: a malformed one is a 400, never a failed query. */
+function parseChorusHeaders(request: Request): { conversationId?: string; idempotencyKey?: string } {
+  const conversationId = request.get('x-chorus-conversation-id');
+  if (conversationId !== undefined && !isUUID(conversationId)) {
+    throw new ProblemException(OpenAICompatProblems.invalidRequest, 'X-Chorus-Conversation-Id must be the id (a UUID) of one of your conversations.');
+  }
+  const idempotencyKey = request.get('idempotency-key');
+  if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(idempotencyKey)) {
+    throw new ProblemException(OpenAICompatProblems.invalidRequest, 'Idempotency-Key must be 1 to 64 visible ASCII characters.');
+  }
+  return { conversationId, idempotencyKey };
 }
 
 function openAIFinishReason(reason: string): string {

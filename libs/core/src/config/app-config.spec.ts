@@ -83,6 +83,14 @@ describe('loadConfig', () => {
     expect(problemsOf({ DEFAULT_MODEL: 'openai/gpt-9' })).toEqual([expect.stringMatching(/^DEFAULT_MODEL must be provider\/model/)]);
     expect(loadConfig({ OPENAI_API_KEY: 'sk-test' }).ai.defaultModel).toEqual({ provider: 'openai', model: 'gpt-4o-mini' });
   });
+
+  it('bounds every wait for the database, the client-side limit above the server-side one', () => {
+    expect(loadConfig({}).database.timeouts).toEqual({ connectMs: 5_000, queryMs: 35_000, statementMs: 30_000, idleInTransactionMs: 60_000, keepAliveMs: 10_000 });
+    expect(loadConfig({ DATABASE_STATEMENT_TIMEOUT_MS: '90000' }).database.timeouts.queryMs).toBe(95_000);
+    expect(loadConfig({ DATABASE_STATEMENT_TIMEOUT_MS: '0', DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS: '0' }).database.timeouts).toMatchObject({ statementMs: 0, idleInTransactionMs: 0, queryMs: 35_000 });
+    expect(() => loadConfig({ DATABASE_STATEMENT_TIMEOUT_MS: '10000', DATABASE_QUERY_TIMEOUT_MS: '10000' })).toThrow(/DATABASE_QUERY_TIMEOUT_MS must be greater than DATABASE_STATEMENT_TIMEOUT_MS/);
+    expect(() => loadConfig({ DATABASE_CONNECT_TIMEOUT_MS: '0' })).toThrow(/DATABASE_CONNECT_TIMEOUT_MS must be an integer between 100/);
+  });
 });
 
 describe('readEnvironment', () => {

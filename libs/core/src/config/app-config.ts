@@ -31,6 +31,13 @@ export interface AppConfig {
     /** PostgreSQL connection string; absent means the embedded PGlite database. */
     readonly url?: string;
     readonly poolSize: number;
+    /** Bounds on every wait for the database, so an outage answers 503 instead of hanging a request. */
+    readonly timeouts: DatabaseTimeouts;
+    /**
+     * No other Chorus process uses this database (always so for the embedded one): at start,
+     * every reply still `streaming` was cut off by a crash and is recovered at once.
+     */
+    readonly exclusive: boolean;
     readonly embedded: {
       readonly dataDir: string;
       readonly host: string;
@@ -79,6 +86,19 @@ export interface AppConfig {
   };
 }
 
+export interface DatabaseTimeouts {
+  /** Opening a connection, and waiting for a free one in the pool. */
+  readonly connectMs: number;
+  /** Client side: the longest wait for any statement's answer, so a dead network path cannot hold a request. */
+  readonly queryMs: number;
+  /** Server side: PostgreSQL cancels a statement running longer; 0 means no limit. */
+  readonly statementMs: number;
+  /** Server side: PostgreSQL ends a session left idle inside a transaction; 0 means no limit. */
+  readonly idleInTransactionMs: number;
+  /** Idle time before the first TCP keepalive probe; 0 turns keepalive off. */
+  readonly keepAliveMs: number;
+}
+
 /**
  * Reads the process environment, with values from `.env` (when present) underneath it.
  * This is the only place in Chorus that touches `process.env`.
@@ -94,6 +114,7 @@ export function loadConfig(env: Env): AppConfig {
   const read = new EnvReader(env);
   const nodeEnv = read.oneOf('NODE_ENV', NODE_ENVS, 'development');
   const plans = readPlans(read);
+  const databaseUrl = read.optionalUrl('DATABASE_URL', ['postgres', 'postgresql']);
   const config: AppConfig = {
     nodeEnv,
     http: {
@@ -110,8 +131,11 @@ export function loadConfig(env: Env): AppConfig {
       format: read.oneOf('LOG_FORMAT', LOG_FORMATS, nodeEnv === 'development' ? 'pretty' : 'json'),
     },
     database: {
-      url: read.optionalUrl('DATABASE_URL', ['postgres', 'postgresql']),
+      url: databaseUrl,
       poolSize: read.int('DATABASE_POOL_SIZE', 10, { min: 1, max: 200 }),
+      timeouts: readDatabaseTimeouts(read),
+      // Only one process can open the embedded database; PostgreSQL may be shared unless the operator says not.
+      exclusive: read.bool('DATABASE_EXCLUSIVE', databaseUrl === undefined),
       embedded: {
         dataDir: read.string('EMBEDDED_DB_DIR', './.data/pg'),
         host: read.string('EMBEDDED_DB_HOST', '127.0.0.1'),
@@ -133,6 +157,23 @@ export function loadConfig(env: Env): AppConfig {
   };
   read.assertValid();
   return config;
+}
+
+function readDatabaseTimeouts(read: EnvReader): DatabaseTimeouts {
+  const statementMs = read.int('DATABASE_STATEMENT_TIMEOUT_MS', 30_000, { min: 0, max: 3_600_000 });
+  // Longer than the server's own limit: a slow statement is then cancelled cleanly by PostgreSQL,
+  // keeping its connection, and the client-side limit only fires when no answer can come at all.
+  const queryMs = read.int('DATABASE_QUERY_TIMEOUT_MS', (statementMs || 30_000) + 5_000, { min: 100, max: 3_700_000 });
+  if (statementMs > 0 && queryMs <= statementMs) {
+    read.reject('DATABASE_QUERY_TIMEOUT_MS', `must be greater than DATABASE_STATEMENT_TIMEOUT_MS (${statementMs})`);
+  }
+  return {
+    connectMs: read.int('DATABASE_CONNECT_TIMEOUT_MS', 5_000, { min: 100, max: 600_000 }),
+    queryMs,
+    statementMs,
+    idleInTransactionMs: read.int('DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS', 60_000, { min: 0, max: 86_400_000 }),
+    keepAliveMs: read.int('DATABASE_KEEPALIVE_MS', 10_000, { min: 0, max: 3_600_000 }),
+  };
 }
 
 function readAuthConfig(read: EnvReader, nodeEnv: AppConfig['nodeEnv'], plans: string[]): AppConfig['auth'] {

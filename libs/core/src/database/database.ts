@@ -1,6 +1,7 @@
 import { DataSource, MigrationExecutor, type MigrationInterface } from 'typeorm';
 import type { AppConfig } from '../config/app-config.js';
 import { EmbeddedPostgres } from './embedded-postgres.js';
+import { boundedPoolOptions, withoutStatementTimeouts } from './pool.js';
 
 type EntityList = NonNullable<ConstructorParameters<typeof DataSource>[0]['entities']>;
 
@@ -31,7 +32,7 @@ export class OpenDatabase {
  * database and connects to it. Never synchronizes: the schema only changes through migrations.
  */
 export async function openDatabase(config: AppConfig, schema: DatabaseSchema): Promise<OpenDatabase> {
-  const { url, poolSize, embedded: embeddedOptions } = config.database;
+  const { url, poolSize, timeouts, embedded: embeddedOptions } = config.database;
   const embedded = url ? undefined : await EmbeddedPostgres.start(embeddedOptions);
   const dataSource = new DataSource({
     type: 'postgres',
@@ -45,6 +46,7 @@ export async function openDatabase(config: AppConfig, schema: DatabaseSchema): P
     uuidExtension: 'pgcrypto',
     extra: {
       application_name: 'chorus',
+      ...boundedPoolOptions(timeouts),
       // PGlite is one backend: a single connection keeps every transaction whole (TOOLCHAIN.md).
       // It is kept open for the life of the process instead of being reopened after idling.
       ...(embedded ? { max: 1, idleTimeoutMillis: 0 } : { max: poolSize }),
@@ -94,13 +96,15 @@ async function withMigrationLock<T>(
   // The lock and the migrations share one connection, so this also works on a one-connection pool.
   const queryRunner = dataSource.createQueryRunner();
   try {
-    await queryRunner.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_ID]);
-    try {
-      // All pending migrations run in one transaction: a failing one leaves the schema as it was.
-      return await work(new MigrationExecutor(dataSource, queryRunner));
-    } finally {
-      await queryRunner.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_ID]);
-    }
+    return await withoutStatementTimeouts(queryRunner, async () => {
+      await queryRunner.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_ID]);
+      try {
+        // All pending migrations run in one transaction: a failing one leaves the schema as it was.
+        return await work(new MigrationExecutor(dataSource, queryRunner));
+      } finally {
+        await queryRunner.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_ID]);
+      }
+    });
   } finally {
     await queryRunner.release();
   }

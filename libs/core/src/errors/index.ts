@@ -8,6 +8,7 @@ export {
   type ProblemOptions,
   type ProblemType,
 } from './problem.js';
-export { PROBLEM_CONTENT_TYPE, ProblemFilter, toProblemDocument } from './problem.filter.js';
+export { PROBLEM_CONTENT_TYPE, ProblemFilter, toProblemDocument, type ErrorFormat } from './problem.filter.js';
 export { createValidationPipe, toFieldErrors } from './validation.js';
+export { DATABASE_RETRY_AFTER_SECONDS, isDatabaseUnavailable } from './database-unavailable.js';
 export { ApiProblems, ApiUnthrottledProblems, FieldErrorDto, ProblemDocumentDto } from './problem.openapi.js';

@@ -1,6 +1,8 @@
 import { Catch, HttpException, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import type { Request, Response } from 'express';
+import { MAX_JSON_DEPTH, NUL_CHARACTER_DETAIL, REJECTED_BODY_TYPES } from '../http/input-guards.js';
 import { requestIdOf } from '../request-context/request-context.js';
+import { renderDatabaseUnavailable } from './database-unavailable.js';
 import {
   CoreProblems,
   PROBLEM_TYPE_BASE,
@@ -13,16 +15,35 @@ import {
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 
-/** Errors raised by Express' body parsers before a request reaches Nest. */
-const BODY_PARSER_PROBLEMS: Record<string, ProblemType> = {
-  'entity.parse.failed': CoreProblems.malformedRequest,
-  'entity.verify.failed': CoreProblems.malformedRequest,
-  'request.aborted': CoreProblems.malformedRequest,
-  'request.size.invalid': CoreProblems.malformedRequest,
-  'entity.too.large': CoreProblems.payloadTooLarge,
-  'encoding.unsupported': CoreProblems.unsupportedMediaType,
-  'charset.unsupported': CoreProblems.unsupportedMediaType,
+const UNREADABLE_BODY = { problem: CoreProblems.malformedRequest, detail: 'The request body is not valid JSON.' };
+const UNSUPPORTED_ENCODING = {
+  problem: CoreProblems.unsupportedMediaType,
+  detail: 'The request body uses an encoding or charset this server does not accept.',
 };
+
+/** Errors raised by Express' body parsers (and our checks of the raw body) before a request reaches Nest. */
+const BODY_PARSER_PROBLEMS: Record<string, { problem: ProblemType; detail: string }> = {
+  'entity.parse.failed': UNREADABLE_BODY,
+  'entity.verify.failed': UNREADABLE_BODY,
+  'request.aborted': UNREADABLE_BODY,
+  'request.size.invalid': UNREADABLE_BODY,
+  'entity.too.large': { problem: CoreProblems.payloadTooLarge, detail: 'The request body exceeds the size this endpoint accepts.' },
+  'encoding.unsupported': UNSUPPORTED_ENCODING,
+  'charset.unsupported': UNSUPPORTED_ENCODING,
+  [REJECTED_BODY_TYPES.tooDeep]: { problem: CoreProblems.validationFailed, detail: `JSON may be nested at most ${MAX_JSON_DEPTH} levels deep.` },
+  [REJECTED_BODY_TYPES.nulCharacter]: { problem: CoreProblems.validationFailed, detail: NUL_CHARACTER_DETAIL },
+};
+
+/**
+ * Another shape for the errors of one part of the API, e.g. the OpenAI-compatible surface,
+ * whose clients expect OpenAI's error objects. The filter still decides status, code, detail
+ * and headers; a format only writes the body.
+ */
+export interface ErrorFormat {
+  /** Requests whose path starts with this get their errors in this format. */
+  readonly pathPrefix: string;
+  write(response: Response, problem: ProblemDocument): void;
+}
 
 interface RenderedError {
   readonly problem: ProblemType;
@@ -38,10 +59,22 @@ interface RenderedError {
 export class ProblemFilter implements ExceptionFilter {
   private readonly logger = new Logger('Errors');
 
+  constructor(private readonly formats: readonly ErrorFormat[] = []) {}
+
   catch(exception: unknown, host: ArgumentsHost): void {
     const http = host.switchToHttp();
-    const request = http.getRequest<Request>();
-    const response = http.getResponse<Response>();
+    this.respond(exception, http.getRequest<Request>(), http.getResponse<Response>());
+  }
+
+  /**
+   * Express middleware for requests no route matched, mounted last: Nest answers those only
+   * under the API prefix, and Express' own answer is an HTML page.
+   */
+  readonly unmatchedRoute = (request: Request, response: Response): void => {
+    this.respond(new ProblemException(CoreProblems.notFound, `No route for ${request.method} ${request.path}.`), request, response);
+  };
+
+  private respond(exception: unknown, request: Request, response: Response): void {
     const requestId = requestIdOf(request);
     const rendered = this.render(exception, request);
     if (response.headersSent) {
@@ -52,10 +85,11 @@ export class ProblemFilter implements ExceptionFilter {
     // Whoever raised a 429 or 503 with a known wait (the rate limiter, a feature's own budget), clients read it here.
     const retryAfter = rendered.options?.extensions?.['retryAfterSeconds'];
     if (typeof retryAfter === 'number') response.setHeader('Retry-After', retryAfter);
-    response
-      .status(rendered.problem.status)
-      .type(PROBLEM_CONTENT_TYPE)
-      .json(toProblemDocument(rendered.problem, rendered.detail, requestId, rendered.options));
+    const document = toProblemDocument(rendered.problem, rendered.detail, requestId, rendered.options);
+    const format = this.formats.find((candidate) => request.path.startsWith(candidate.pathPrefix));
+    response.status(rendered.problem.status);
+    if (format) format.write(response, document);
+    else response.type(PROBLEM_CONTENT_TYPE).json(document);
   }
 
   private render(exception: unknown, request: Request): RenderedError {
@@ -63,15 +97,15 @@ export class ProblemFilter implements ExceptionFilter {
       return { problem: exception.problem, detail: exception.detail, options: exception.extras };
     }
     const bodyParserProblem = bodyParserProblemOf(exception);
-    if (bodyParserProblem) {
-      return { problem: bodyParserProblem, detail: bodyParserDetail(bodyParserProblem) };
-    }
+    if (bodyParserProblem) return bodyParserProblem;
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
       const problem = problemForStatus(status);
       if (status >= 500) this.logUnexpected(exception, request);
       return { problem, detail: status >= 500 ? problem.title : messageOf(exception) };
     }
+    const databaseUnavailable = renderDatabaseUnavailable(exception, request);
+    if (databaseUnavailable) return databaseUnavailable;
     this.logUnexpected(exception, request);
     return { problem: CoreProblems.internal, detail: 'An unexpected error occurred. Quote the request id when reporting it.' };
   }
@@ -114,21 +148,10 @@ function messageOf(exception: HttpException): string {
 }
 
 /** Express' body parsers mark their errors with a `type`; Nest wraps them in an HttpException's cause. */
-function bodyParserProblemOf(exception: unknown): ProblemType | undefined {
+function bodyParserProblemOf(exception: unknown): RenderedError | undefined {
   const error = exception instanceof HttpException ? exception.cause : exception;
   const type = (error as { type?: unknown } | null | undefined)?.type;
   return typeof type === 'string' ? BODY_PARSER_PROBLEMS[type] : undefined;
-}
-
-function bodyParserDetail(problem: ProblemType): string {
-  switch (problem) {
-    case CoreProblems.payloadTooLarge:
-      return 'The request body exceeds the size this endpoint accepts.';
-    case CoreProblems.unsupportedMediaType:
-      return 'The request body uses an encoding or charset this server does not accept.';
-    default:
-      return 'The request body is not valid JSON.';
-  }
 }
 
 /** Connection strings in error messages (`scheme://user:password@host`) lose their credentials. */

@@ -37,10 +37,11 @@ export class ProblemDocumentDto {
 
 /**
  * Documents the problem responses an endpoint can return, grouped by status, with their codes.
- * Every endpoint also gets the rate-limit and internal-error responses that any request can meet.
+ * Every endpoint also gets the responses any request can meet: rate limited, internal error,
+ * and service unavailable (its database is out of reach).
  */
 export function ApiProblems(...problems: ProblemType[]): MethodDecorator & ClassDecorator {
-  return documentProblems([...problems, CoreProblems.rateLimited, CoreProblems.internal]);
+  return documentProblems([...problems, CoreProblems.rateLimited, CoreProblems.internal, CoreProblems.serviceUnavailable]);
 }
 
 /** ApiProblems for routes exempt from the rate limit (`@SkipRateLimit()`): no 429. */

@@ -1,11 +1,13 @@
 import type { INestApplication } from '@nestjs/common';
-import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { NestExpressApplication, NestExpressBodyParserOptionsFor } from '@nestjs/platform-express';
+import type { NextFunction, Request, Response } from 'express';
 import helmet from 'helmet';
 import type { AppConfig } from '../config/app-config.js';
 import { HTTP_LOGGER } from '../logging/logging.module.js';
-import { ProblemFilter } from '../errors/problem.filter.js';
+import { ProblemFilter, type ErrorFormat } from '../errors/problem.filter.js';
 import { createValidationPipe } from '../errors/validation.js';
 import { requestContextMiddleware } from '../request-context/request-context.js';
+import { rejectNulInUrl, requireJsonBodies, verifyJsonBody } from './input-guards.js';
 import { setupOpenApi } from './openapi.js';
 
 export const API_PREFIX = 'api/v1';
@@ -18,11 +20,17 @@ export function applyApiPrefix(app: INestApplication): void {
   app.setGlobalPrefix(API_PREFIX, { exclude: UNPREFIXED_ROUTES });
 }
 
+export interface HttpSurfaceOptions {
+  /** Parts of the API whose errors take another shape than problem+json. */
+  readonly errorFormats?: readonly ErrorFormat[];
+}
+
 /**
  * Everything about the HTTP surface that is not a module: middleware order, prefix, pipes,
- * filters, security headers and the docs. Called by main and by the tests alike.
+ * filters, security headers and the docs. Called by createApp (for main and the tests alike)
+ * before `init()`; the filter it returns also answers unmatched routes, mounted after `init()`.
  */
-export function configureApp(app: NestExpressApplication, config: AppConfig): void {
+export function configureApp(app: NestExpressApplication, config: AppConfig, options: HttpSurfaceOptions = {}): ProblemFilter {
   const { http } = config;
   // First, so that every later line, log and error knows the request id; then the request
   // logger, so that even requests the body parser rejects get their log line.
@@ -36,12 +44,23 @@ export function configureApp(app: NestExpressApplication, config: AppConfig): vo
       ? { origin: http.corsOrigins.includes('*') ? true : [...http.corsOrigins], exposedHeaders: EXPOSED_HEADERS }
       : { origin: false },
   );
-  app.useBodyParser('json', { limit: http.bodyLimitBytes });
-  app.useBodyParser('urlencoded', { limit: http.bodyLimitBytes, extended: false });
+  // Responses carry tokens, keys and people's conversations: no cache, shared or private, keeps them.
+  app.use(noStore);
+  app.use(rejectNulInUrl);
+  app.use(requireJsonBodies);
+  // Nest's types reserve `verify` for its `rawBody` option, which Chorus does not use; Express takes it as usual.
+  app.useBodyParser('json', { limit: http.bodyLimitBytes, verify: verifyJsonBody } as NestExpressBodyParserOptionsFor<'json'>);
   applyApiPrefix(app);
   app.useGlobalPipes(createValidationPipe());
-  app.useGlobalFilters(new ProblemFilter());
+  const filter = new ProblemFilter(options.errorFormats);
+  app.useGlobalFilters(filter);
   if (http.docsEnabled) setupOpenApi(app);
+  return filter;
+}
+
+function noStore(_request: Request, response: Response, next: NextFunction): void {
+  response.setHeader('Cache-Control', 'no-store');
+  next();
 }
 
 /** Response headers a browser client may read across origins. */

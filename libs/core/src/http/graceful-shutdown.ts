@@ -31,7 +31,8 @@ export class GracefulShutdown implements BeforeApplicationShutdown, OnApplicatio
     this.deadline.unref();
   }
 
-  onApplicationShutdown(): void {
+  onApplicationShutdown(signal?: string): void {
     clearTimeout(this.deadline);
+    this.logger.log(`Stopped${signal ? ` on ${signal}` : ''}`);
   }
 }

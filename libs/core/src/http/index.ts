@@ -1,4 +1,5 @@
-export { API_PREFIX, applyApiPrefix, configureApp } from './configure-app.js';
+export { API_PREFIX, applyApiPrefix, configureApp, type HttpSurfaceOptions } from './configure-app.js';
+export { MAX_JSON_DEPTH } from './input-guards.js';
 export { GracefulShutdown } from './graceful-shutdown.js';
 export { IS_PUBLIC, Public, PublicWithOptionalAuth, REQUIRED_ROLES, Roles } from './access.decorators.js';
 export { ResourceIdPipe } from './resource-id.pipe.js';

@@ -100,7 +100,7 @@ export class ChorusApi extends HeyApiClient {
     /**
      * Change a user's role, plan or status
      *
-     * Banning ends every session and deletes every API key of the user at once. Role and plan changes reach the user's access tokens at their next refresh. The last active admin cannot be demoted or banned.
+     * Banning ends every session and deletes every API key of the user at once. Role and plan changes apply from the user's next request, to access tokens already issued too. The last active admin cannot be demoted or banned.
      */
     public updateUser<ThrowOnError extends boolean = true>(options: Options<UpdateUserData, ThrowOnError>) {
         return (options.client ?? this.client).patch<UpdateUserResponses, UpdateUserErrors, ThrowOnError, 'data'>({
@@ -136,7 +136,7 @@ export class ChorusApi extends HeyApiClient {
     /**
      * Sign in
      *
-     * Returns a short-lived access token and a refresh token. Wrong passwords and unknown emails get the same answer. Limited per client IP and per email (AUTH_LOGIN_LIMIT_PER_IP, AUTH_LOGIN_LIMIT_PER_EMAIL).
+     * Returns a short-lived access token and a refresh token. Wrong passwords and unknown emails get the same answer. Limited per client IP, and per email from one client IP (AUTH_LOGIN_LIMIT_PER_IP, AUTH_LOGIN_LIMIT_PER_EMAIL): failed guesses from elsewhere never lock the owner out.
      */
     public login<ThrowOnError extends boolean = true>(options: Options<LoginData, ThrowOnError>) {
         return (options.client ?? this.client).post<LoginResponses, LoginErrors, ThrowOnError, 'data'>({
@@ -167,14 +167,18 @@ export class ChorusApi extends HeyApiClient {
     /**
      * Sign out everywhere
      *
-     * Ends every session of the caller, this one included. API keys keep working.
+     * Ends every session of the caller, this one included. API keys keep working unless the body asks `{"revokeApiKeys": true}`; the body is optional.
      */
     public logoutAll<ThrowOnError extends boolean = true>(options?: Options<LogoutAllData, ThrowOnError>) {
         return (options?.client ?? this.client).post<LogoutAllResponses, LogoutAllErrors, ThrowOnError, 'data'>({
             responseStyle: 'data',
             security: [{ scheme: 'bearer', type: 'http' }, { scheme: 'bearer', type: 'http' }],
             url: '/api/v1/auth/logout-all',
-            ...options
+            ...options,
+            headers: {
+                'Content-Type': 'application/json',
+                ...options?.headers
+            }
         });
     }
     
@@ -563,7 +567,7 @@ export class ChorusApi extends HeyApiClient {
     /**
      * Change my password
      *
-     * Needs the current password. Every other session is ended; this one stays signed in.
+     * Needs the current password. Every other session is ended; this one stays signed in. API keys keep working unless `revokeApiKeys` is true.
      */
     public changePassword<ThrowOnError extends boolean = true>(options: Options<ChangePasswordData, ThrowOnError>) {
         return (options.client ?? this.client).post<ChangePasswordResponses, ChangePasswordErrors, ThrowOnError, 'data'>({

@@ -44,6 +44,10 @@ export type AvatarLimitsDto = {
 export type ChangePasswordDto = {
     currentPassword: string;
     newPassword: string;
+    /**
+     * Also delete every API key of the account (they survive a password change otherwise).
+     */
+    revokeApiKeys?: boolean;
 };
 
 export type ChatLimitsDto = {
@@ -241,6 +245,13 @@ export type InfluencerStatus = 'active' | 'coming_soon' | 'discontinued';
 export type LoginDto = {
     email: string;
     password: string;
+};
+
+export type LogoutAllDto = {
+    /**
+     * Also delete every API key of the account (they keep working otherwise).
+     */
+    revokeApiKeys?: boolean;
 };
 
 export type MediaLimitsDto = {
@@ -743,6 +754,10 @@ export type ListUsageErrors = {
      * `internal_error`: Internal server error
      */
     500: ProblemDocumentDto;
+    /**
+     * `service_unavailable`: Service unavailable
+     */
+    503: ProblemDocumentDto;
 };
 
 export type ListUsageError = ListUsageErrors[keyof ListUsageErrors];
@@ -800,6 +815,10 @@ export type ListUsersErrors = {
      * `internal_error`: Internal server error
      */
     500: ProblemDocumentDto;
+    /**
+     * `service_unavailable`: Service unavailable
+     */
+    503: ProblemDocumentDto;
 };
 
 export type ListUsersError = ListUsersErrors[keyof ListUsersErrors];
@@ -846,6 +865,10 @@ export type GetUserErrors = {
      * `internal_error`: Internal server error
      */
     500: ProblemDocumentDto;
+    /**
+     * `service_unavailable`: Service unavailable
+     */
+    503: ProblemDocumentDto;
 };
 
 export type GetUserError = GetUserErrors[keyof GetUserErrors];
@@ -894,6 +917,10 @@ export type UpdateUserErrors = {
      * `internal_error`: Internal server error
      */
     500: ProblemDocumentDto;
+    /**
+     * `service_unavailable`: Service unavailable
+     */
+    503: ProblemDocumentDto;
 };
 
 export type UpdateUserError = UpdateUserErrors[keyof UpdateUserErrors];
@@ -938,6 +965,10 @@ export type UpdateUserQuotaErrors = {
      * `internal_error`: Internal server error
      */
     500: ProblemDocumentDto;
+    /**
+     * `service_unavailable`: Service unavailable
+     */
+    503: ProblemDocumentDto;
 };
 
 export type UpdateUserQuotaError = UpdateUserQuotaErrors[keyof UpdateUserQuotaErrors];
@@ -976,6 +1007,10 @@ export type LoginErrors = {
      * `internal_error`: Internal server error
      */
     500: ProblemDocumentDto;
+    /**
+     * `service_unavailable`: Service unavailable
+     */
+    503: ProblemDocumentDto;
 };
 
 export type LoginError = LoginErrors[keyof LoginErrors];
@@ -1010,6 +1045,10 @@ export type LogoutErrors = {
      * `internal_error`: Internal server error
      */
     500: ProblemDocumentDto;
+    /**
+     * `service_unavailable`: Service unavailable
+     */
+    503: ProblemDocumentDto;
 };
 
 export type LogoutError = LogoutErrors[keyof LogoutErrors];
@@ -1024,13 +1063,17 @@ export type LogoutResponses = {
 export type LogoutResponse = LogoutResponses[keyof LogoutResponses];
 
 export type LogoutAllData = {
-    body?: never;
+    body?: LogoutAllDto;
     path?: never;
     query?: never;
     url: '/api/v1/auth/logout-all';
 };
 
 export type LogoutAllErrors = {
+    /**
+     * `validation_failed`: The request is not valid
+     */
+    400: ProblemDocumentDto;
     /**
      * `unauthorized`: Authentication is required
      */
@@ -1043,6 +1086,10 @@ export type LogoutAllErrors = {
      * `internal_error`: Internal server error
      */
     500: ProblemDocumentDto;
+    /**
+     * `service_unavailable`: Service unavailable
+     */
+    503: ProblemDocumentDto;
 };
 
 export type LogoutAllError = LogoutAllErrors[keyof LogoutAllErrors];
@@ -1080,6 +1127,10 @@ export type RefreshTokensErrors = {
      * `internal_error`: Internal server error
      */
     500: ProblemDocumentDto;
+    /**
+     * `service_unavailable`: Service unavailable
+     */
+    503: ProblemDocumentDto;
 };
 
 export type RefreshTokensError = RefreshTokensErrors[keyof RefreshTokensErrors];
@@ -1118,6 +1169,10 @@ export type RegisterErrors = {
      * `internal_error`: Internal server error
      */
     500: ProblemDocumentDto;
+    /**
+     * `service_unavailable`: Service unavailable
+     */
+    503: ProblemDocumentDto;
 };
 
 export type RegisterError = RegisterErrors[keyof RegisterErrors];
@@ -1161,6 +1216,10 @@ export type ListConversationsErrors = {
      * `internal_error`: Internal server error
      */
     500: ProblemDocumentDto;
+    /**
+     * `service_unavailable`: Service unavailable
+     */
+    503: ProblemDocumentDto;
 };
 
 export type ListConversationsError = ListConversationsErrors[keyof ListConversationsErrors];
@@ -1209,6 +1268,10 @@ export type CreateConversationErrors = {
      * `internal_error`: Internal server error
      */
     500: ProblemDocumentDto;
+    /**
+     * `service_unavailable`: Service unavailable
+     */
+    503: ProblemDocumentDto;
 };
 
 export type CreateConversationError = CreateConversationErrors[keyof CreateConversationErrors];
@@ -1245,6 +1308,10 @@ export type DeleteConversationErrors = {
      * `internal_error`: Internal server error
      */
     500: ProblemDocumentDto;
+    /**
+     * `service_unavailable`: Service unavailable
+     */
+    503: ProblemDocumentDto;
 };
 
 export type DeleteConversationError = DeleteConversationErrors[keyof DeleteConversationErrors];
@@ -1284,6 +1351,10 @@ export type GetConversationErrors = {
      * `internal_error`: Internal server error
      */
     500: ProblemDocumentDto;
+    /**
+     * `service_unavailable`: Service unavailable
+     */
+    503: ProblemDocumentDto;
 };
 
 export type GetConversationError = GetConversationErrors[keyof GetConversationErrors];
@@ -1324,6 +1395,10 @@ export type UpdateConversationErrors = {
      * `internal_error`: Internal server error
      */
     500: ProblemDocumentDto;
+    /**
+     * `service_unavailable`: Service unavailable
+     */
+    503: ProblemDocumentDto;
 };
 
 export type UpdateConversationError = UpdateConversationErrors[keyof UpdateConversationErrors];
@@ -1374,6 +1449,10 @@ export type ListMessagesErrors = {
      * `internal_error`: Internal server error
      */
     500: ProblemDocumentDto;
+    /**
+     * `service_unavailable`: Service unavailable
+     */
+    503: ProblemDocumentDto;
 };
 
 export type ListMessagesError = ListMessagesErrors[keyof ListMessagesErrors];
@@ -1422,6 +1501,10 @@ export type SendMessageErrors = {
      * `internal_error`: Internal server error
      */
     500: ProblemDocumentDto;
+    /**
+     * `service_unavailable`: Service unavailable
+     */
+    503: ProblemDocumentDto;
 };
 
 export type SendMessageError = SendMessageErrors[keyof SendMessageErrors];
@@ -1465,6 +1548,10 @@ export type CancelReplyErrors = {
      * `internal_error`: Internal server error
      */
     500: ProblemDocumentDto;
+    /**
+     * `service_unavailable`: Service unavailable
+     */
+    503: ProblemDocumentDto;
 };
 
 export type CancelReplyError = CancelReplyErrors[keyof CancelReplyErrors];
@@ -1513,6 +1600,10 @@ export type RegenerateReplyErrors = {
      * `internal_error`: Internal server error
      */
     500: ProblemDocumentDto;
+    /**
+     * `service_unavailable`: Service unavailable
+     */
+    503: ProblemDocumentDto;
 };
 
 export type RegenerateReplyError = RegenerateReplyErrors[keyof RegenerateReplyErrors];
@@ -1566,6 +1657,10 @@ export type StreamReplyErrors = {
      * `internal_error`: Internal server error
      */
     500: ProblemDocumentDto;
+    /**
+     * `service_unavailable`: Service unavailable
+     */
+    503: ProblemDocumentDto;
 };
 
 export type StreamReplyError = StreamReplyErrors[keyof StreamReplyErrors];
@@ -1605,6 +1700,10 @@ export type MarkConversationReadErrors = {
      * `internal_error`: Internal server error
      */
     500: ProblemDocumentDto;
+    /**
+     * `service_unavailable`: Service unavailable
+     */
+    503: ProblemDocumentDto;
 };
 
 export type MarkConversationReadError = MarkConversationReadErrors[keyof MarkConversationReadErrors];
@@ -1653,6 +1752,10 @@ export type ListInfluencersErrors = {
      * `internal_error`: Internal server error
      */
     500: ProblemDocumentDto;
+    /**
+     * `service_unavailable`: Service unavailable
+     */
+    503: ProblemDocumentDto;
 };
 
 export type ListInfluencersError = ListInfluencersErrors[keyof ListInfluencersErrors];
@@ -1701,6 +1804,10 @@ export type CreateInfluencerErrors = {
      * `internal_error`: Internal server error
      */
     500: ProblemDocumentDto;
+    /**
+     * `service_unavailable`: Service unavailable
+     */
+    503: ProblemDocumentDto;
 };
 
 export type CreateInfluencerError = CreateInfluencerErrors[keyof CreateInfluencerErrors];
@@ -1727,6 +1834,10 @@ export type ListTrendingInfluencersErrors = {
      * `internal_error`: Internal server error
      */
     500: ProblemDocumentDto;
+    /**
+     * `service_unavailable`: Service unavailable
+     */
+    503: ProblemDocumentDto;
 };
 
 export type ListTrendingInfluencersError = ListTrendingInfluencersErrors[keyof ListTrendingInfluencersErrors];
@@ -1767,6 +1878,10 @@ export type DeleteInfluencerErrors = {
      * `internal_error`: Internal server error
      */
     500: ProblemDocumentDto;
+    /**
+     * `service_unavailable`: Service unavailable
+     */
+    503: ProblemDocumentDto;
 };
 
 export type DeleteInfluencerError = DeleteInfluencerErrors[keyof DeleteInfluencerErrors];
@@ -1805,6 +1920,10 @@ export type GetInfluencerErrors = {
      * `internal_error`: Internal server error
      */
     500: ProblemDocumentDto;
+    /**
+     * `service_unavailable`: Service unavailable
+     */
+    503: ProblemDocumentDto;
 };
 
 export type GetInfluencerError = GetInfluencerErrors[keyof GetInfluencerErrors];
@@ -1853,6 +1972,10 @@ export type UpdateInfluencerErrors = {
      * `internal_error`: Internal server error
      */
     500: ProblemDocumentDto;
+    /**
+     * `service_unavailable`: Service unavailable
+     */
+    503: ProblemDocumentDto;
 };
 
 export type UpdateInfluencerError = UpdateInfluencerErrors[keyof UpdateInfluencerErrors];
@@ -1895,6 +2018,10 @@ export type DeleteMeErrors = {
      * `internal_error`: Internal server error
      */
     500: ProblemDocumentDto;
+    /**
+     * `service_unavailable`: Service unavailable
+     */
+    503: ProblemDocumentDto;
 };
 
 export type DeleteMeError = DeleteMeErrors[keyof DeleteMeErrors];
@@ -1928,6 +2055,10 @@ export type GetMeErrors = {
      * `internal_error`: Internal server error
      */
     500: ProblemDocumentDto;
+    /**
+     * `service_unavailable`: Service unavailable
+     */
+    503: ProblemDocumentDto;
 };
 
 export type GetMeError = GetMeErrors[keyof GetMeErrors];
@@ -1962,6 +2093,10 @@ export type UpdateMeErrors = {
      * `internal_error`: Internal server error
      */
     500: ProblemDocumentDto;
+    /**
+     * `service_unavailable`: Service unavailable
+     */
+    503: ProblemDocumentDto;
 };
 
 export type UpdateMeError = UpdateMeErrors[keyof UpdateMeErrors];
@@ -1992,6 +2127,10 @@ export type ListApiKeysErrors = {
      * `internal_error`: Internal server error
      */
     500: ProblemDocumentDto;
+    /**
+     * `service_unavailable`: Service unavailable
+     */
+    503: ProblemDocumentDto;
 };
 
 export type ListApiKeysError = ListApiKeysErrors[keyof ListApiKeysErrors];
@@ -2030,6 +2169,10 @@ export type CreateApiKeyErrors = {
      * `internal_error`: Internal server error
      */
     500: ProblemDocumentDto;
+    /**
+     * `service_unavailable`: Service unavailable
+     */
+    503: ProblemDocumentDto;
 };
 
 export type CreateApiKeyError = CreateApiKeyErrors[keyof CreateApiKeyErrors];
@@ -2066,6 +2209,10 @@ export type DeleteApiKeyErrors = {
      * `internal_error`: Internal server error
      */
     500: ProblemDocumentDto;
+    /**
+     * `service_unavailable`: Service unavailable
+     */
+    503: ProblemDocumentDto;
 };
 
 export type DeleteApiKeyError = DeleteApiKeyErrors[keyof DeleteApiKeyErrors];
@@ -2107,6 +2254,10 @@ export type ChangePasswordErrors = {
      * `internal_error`: Internal server error
      */
     500: ProblemDocumentDto;
+    /**
+     * `service_unavailable`: Service unavailable
+     */
+    503: ProblemDocumentDto;
 };
 
 export type ChangePasswordError = ChangePasswordErrors[keyof ChangePasswordErrors];
@@ -2140,6 +2291,10 @@ export type ListSessionsErrors = {
      * `internal_error`: Internal server error
      */
     500: ProblemDocumentDto;
+    /**
+     * `service_unavailable`: Service unavailable
+     */
+    503: ProblemDocumentDto;
 };
 
 export type ListSessionsError = ListSessionsErrors[keyof ListSessionsErrors];
@@ -2176,6 +2331,10 @@ export type RevokeSessionErrors = {
      * `internal_error`: Internal server error
      */
     500: ProblemDocumentDto;
+    /**
+     * `service_unavailable`: Service unavailable
+     */
+    503: ProblemDocumentDto;
 };
 
 export type RevokeSessionError = RevokeSessionErrors[keyof RevokeSessionErrors];
@@ -2222,6 +2381,10 @@ export type GetMyUsageErrors = {
      * `internal_error`: Internal server error
      */
     500: ProblemDocumentDto;
+    /**
+     * `service_unavailable`: Service unavailable
+     */
+    503: ProblemDocumentDto;
 };
 
 export type GetMyUsageError = GetMyUsageErrors[keyof GetMyUsageErrors];
@@ -2248,6 +2411,10 @@ export type ListPlansErrors = {
      * `internal_error`: Internal server error
      */
     500: ProblemDocumentDto;
+    /**
+     * `service_unavailable`: Service unavailable
+     */
+    503: ProblemDocumentDto;
 };
 
 export type ListPlansError = ListPlansErrors[keyof ListPlansErrors];
@@ -2282,6 +2449,10 @@ export type ListProvidersErrors = {
      * `internal_error`: Internal server error
      */
     500: ProblemDocumentDto;
+    /**
+     * `service_unavailable`: Service unavailable
+     */
+    503: ProblemDocumentDto;
 };
 
 export type ListProvidersError = ListProvidersErrors[keyof ListProvidersErrors];
@@ -2399,6 +2570,10 @@ export type CreateChatCompletionErrors = {
      * `generation_failed`: The reply could not be generated
      */
     502: ProblemDocumentDto;
+    /**
+     * `service_unavailable`: Service unavailable
+     */
+    503: ProblemDocumentDto;
 };
 
 export type CreateChatCompletionError = CreateChatCompletionErrors[keyof CreateChatCompletionErrors];
@@ -2434,6 +2609,10 @@ export type ListOpenAiModelsErrors = {
      * `internal_error`: Internal server error
      */
     500: ProblemDocumentDto;
+    /**
+     * `service_unavailable`: Service unavailable
+     */
+    503: ProblemDocumentDto;
 };
 
 export type ListOpenAiModelsError = ListOpenAiModelsErrors[keyof ListOpenAiModelsErrors];
