@@ -3,6 +3,7 @@ import { CreateAccounts1795323166719 } from './1795323166719-CreateAccounts.js';
 import { CreatePersonas1795324226093 } from './1795324226093-CreatePersonas.js';
 import { CreateConversations1795324296241 } from './1795324296241-CreateConversations.js';
 import { CreateUsageLedger1795325273227 } from './1795325273227-CreateUsageLedger.js';
+import { IndexStreamingReplies1796081607956 } from './1796081607956-IndexStreamingReplies.js';
 
 /**
  * Every migration, oldest first. `npm run migration:generate -- <Name>` writes a new file
@@ -13,4 +14,5 @@ export const MIGRATIONS: ReadonlyArray<new () => MigrationInterface> = [
   CreatePersonas1795324226093,
   CreateConversations1795324296241,
   CreateUsageLedger1795325273227,
+  IndexStreamingReplies1796081607956,
 ];

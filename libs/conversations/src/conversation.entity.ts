@@ -64,6 +64,8 @@ export class ConversationEntity {
 @Entity({ name: 'messages' })
 @Unique('messages_client_message_key', ['conversationId', 'clientMessageId'])
 @Index('messages_conversation_position_idx', ['conversationId', 'position'], { unique: true })
+/** Replies still being generated, by age: crash recovery finds them without scanning the history. */
+@Index('messages_streaming_idx', ['createdAt'], { where: `"status" = 'streaming'` })
 @Check('messages_role_check', `"role" IN ('user', 'assistant')`)
 @Check('messages_status_check', `"status" IN ('streaming', 'completed', 'cancelled', 'failed')`)
 export class MessageEntity {

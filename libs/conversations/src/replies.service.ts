@@ -14,8 +14,11 @@ import { ReplyStreamHub, type LiveReply, type ReplyEvent } from './reply-stream-
 
 /** The messages a context is built from: this many at most, newest first. */
 const CONTEXT_CANDIDATES = 200;
-/** A reply still `streaming` this long after it started was cut off by a crash. */
-const ORPHANED_AFTER = '15 minutes';
+/**
+ * A streaming reply's text is saved at most this often, so that a crash loses at most this
+ * much of what the user saw, at the price of one small UPDATE per reply and interval.
+ */
+const CHECKPOINT_INTERVAL_MS = 1_000;
 const TITLE_LENGTH = 60;
 
 interface ConversationTarget {
@@ -67,12 +70,25 @@ export class RepliesService implements OnApplicationBootstrap, BeforeApplication
     @InjectConfig() private readonly config: AppConfig,
   ) {}
 
-  /** Replies left `streaming` by a process that died are marked failed, never left hanging. */
+  /**
+   * Replies left `streaming` by a process that died end as `failed` (`interrupted`), keeping
+   * their saved text and billing it, before any request is served. A process that has the
+   * database to itself (the embedded one) knows that every such reply is a dead process's,
+   * and what is still reserved too. Processes sharing PostgreSQL cannot tell another's live
+   * reply from a dead one's yet: there, a reply older than its reservation's lifetime
+   * (QUOTA_RESERVATION_TTL_SECONDS) is taken for cut off, at start and at every quota sweep,
+   * which recovers it (billing it exactly) before it would release its reservation unbilled.
+   */
   async onApplicationBootstrap(): Promise<void> {
-    await this.dataSource.query(
-      `UPDATE messages SET status = 'failed', error_code = 'interrupted', completed_at = now()
-        WHERE status = 'streaming' AND created_at < now() - interval '${ORPHANED_AFTER}'`,
-    );
+    if (this.config.database.exclusive) {
+      await this.recoverInterrupted();
+      await this.quota.releaseAll();
+      return;
+    }
+    const orphanedAfter = `${this.config.usage.reservationTtlSeconds} seconds`;
+    await this.recoverInterrupted(orphanedAfter);
+    await this.quota.releaseExpired();
+    this.quota.addSweepStep(() => this.recoverInterrupted(orphanedAfter));
   }
 
   /** On shutdown, replies in progress get the shutdown timeout to finish, then are cancelled and saved. */
@@ -100,7 +116,7 @@ export class RepliesService implements OnApplicationBootstrap, BeforeApplication
       );
       if (!inserted) return undefined;
       const userMessage = messageFromRow(inserted);
-      const reply = await this.insertPlaceholder(manager, target, userMessage.id);
+      const reply = await this.insertPlaceholder(manager, target, userMessage.id, context.promptTokens);
       // Over quota: this throws, the transaction rolls back, and neither message is stored.
       const quota = await this.quota.reserveChat(manager, callerOf(target), reply.id, context.estimate);
       return { userMessage, reply, quota };
@@ -119,7 +135,7 @@ export class RepliesService implements OnApplicationBootstrap, BeforeApplication
     const userMessage = toMessageView(await this.dataSource.getRepository(MessageEntity).findOneByOrFail({ id: previous.replyToId! }));
     const context = this.prepareContext(target, await this.history(conversationId, userMessage.position));
     const { reply, quota } = await this.dataSource.transaction(async (manager) => {
-      const placeholder = await this.insertPlaceholder(manager, target, userMessage.id);
+      const placeholder = await this.insertPlaceholder(manager, target, userMessage.id, context.promptTokens);
       return { reply: placeholder, quota: await this.quota.reserveChat(manager, callerOf(target), placeholder.id, context.estimate) };
     });
     return this.start(target, userMessage, reply, context, quota);
@@ -180,7 +196,11 @@ export class RepliesService implements OnApplicationBootstrap, BeforeApplication
     return toMessageView(await this.dataSource.getRepository(MessageEntity).findOneByOrFail({ id: row.id }));
   }
 
-  private async insertPlaceholder(manager: EntityManager, target: ConversationTarget, replyToId: string): Promise<MessageEntity> {
+  /**
+   * The reply's row while it streams. It carries the prompt's token count in `input_tokens` (its
+   * usage stays null until `output_tokens` is set): what a recovery bills if a crash cuts it off.
+   */
+  private async insertPlaceholder(manager: EntityManager, target: ConversationTarget, replyToId: string, promptTokens: number): Promise<MessageEntity> {
     const primary = target.model_policy.primary;
     const reply = await manager.getRepository(MessageEntity).save({
       conversationId: target.conversation_id,
@@ -191,6 +211,7 @@ export class RepliesService implements OnApplicationBootstrap, BeforeApplication
       provider: primary.provider,
       model: primary.model,
       promptVersion: target.prompt_version,
+      inputTokens: promptTokens,
     });
     await manager.query('UPDATE conversations SET last_message_at = now() WHERE id = $1', [target.conversation_id]);
     return reply;
@@ -263,12 +284,23 @@ export class RepliesService implements OnApplicationBootstrap, BeforeApplication
     let finishReason: string = 'stop';
     let status: MessageStatus = 'completed';
     let errorCode: string | null = null;
+    // What the user has seen is saved now and then, off the stream's path, so that a crash keeps it.
+    const checkpoints = new ReplyCheckpoints(
+      () => text,
+      (partial) =>
+        this.dataSource.query(
+          `UPDATE messages SET content = $2, provider = $3, model = $4, first_token_ms = $5 WHERE id = $1 AND status = 'streaming'`,
+          [replyId, partial, servedBy.provider, servedBy.model, firstTokenMs],
+        ),
+      (error) => this.logger.warn(`Reply ${replyId}: its partial text could not be saved: ${error.message}`),
+    );
     try {
       for await (const event of this.providers.generate(policy, context.messages, live.abort.signal)) {
         if (event.type === 'delta') {
           firstTokenMs ??= Math.round(performance.now() - startedAt);
           text += event.text;
           live.publish('reply.delta', { messageId: replyId, text: event.text });
+          checkpoints.changed();
         } else {
           servedBy = event.servedBy;
           if (event.type === 'completed') {
@@ -290,22 +322,23 @@ export class RepliesService implements OnApplicationBootstrap, BeforeApplication
     }
 
     // Billed as the provider reported; when it reported nothing, the tokens of what was streamed.
-    const billed = usage ?? {
-      inputTokens: text.length > 0 ? context.promptTokens : 0,
-      outputTokens: this.contexts.countText(text),
-    };
+    const billed = usage ?? unreportedUsage(text, context.promptTokens, this.contexts);
     try {
-      const reply = await this.dataSource.transaction(async (manager) => {
+      // No checkpoint runs after this: the one in flight, if any, lands first (and would not touch a finished reply anyway).
+      await checkpoints.close();
+      const settled = await this.dataSource.transaction(async (manager) => {
         const [saved] = await queryReturning<Record<string, unknown>>(
           manager,
           `UPDATE messages SET content = $2, status = $3, provider = $4, model = $5, input_tokens = $6, output_tokens = $7,
                   cached_input_tokens = $8, reasoning_tokens = $9, first_token_ms = $10, finish_reason = $11, error_code = $12,
                   completed_at = now()
-            WHERE id = $1
+            WHERE id = $1 AND status = 'streaming'
             RETURNING *`,
           [replyId, text, status, servedBy.provider, servedBy.model, billed.inputTokens, billed.outputTokens,
             billed.cachedInputTokens ?? null, billed.reasoningTokens ?? null, firstTokenMs, finishReason, errorCode],
         );
+        // Another process took this reply for a dead one's and recovered it (billed and ended): that end stands.
+        if (!saved) return undefined;
         await this.quota.settleChat(manager, {
           reservationId: replyId,
           messageId: replyId,
@@ -319,8 +352,10 @@ export class RepliesService implements OnApplicationBootstrap, BeforeApplication
           provider: servedBy.provider,
           model: servedBy.model,
         });
-        return messageFromRow(saved!);
+        return messageFromRow(saved);
       });
+      if (!settled) this.logger.warn(`Reply ${replyId} was no longer streaming when it ended (recovered by another process, or deleted)`);
+      const reply = settled ?? (await this.getReply(replyId));
       if (!target.title) await this.nameConversation(target.conversation_id, userMessage.content);
       for (const event of finalEvents(userMessage, reply).slice(2)) live.publish(event.type, event.data);
     } catch (error) {
@@ -331,6 +366,66 @@ export class RepliesService implements OnApplicationBootstrap, BeforeApplication
     }
   }
 
+  /**
+   * Ends the replies a dead process left `streaming` (all of them, or those started more than
+   * `olderThan` ago) as `failed` with `error_code = 'interrupted'`, keeping their checkpointed
+   * text. Each is settled in the same transaction, by generate()'s rule for a provider that
+   * reported nothing: the prompt's tokens if any text was generated, the saved text's tokens,
+   * a message only if there is text; the rest of its reservation is released.
+   */
+  async recoverInterrupted(olderThan?: string): Promise<number> {
+    const candidates: Array<{ id: string }> = await this.dataSource.query(
+      `SELECT id FROM messages WHERE status = 'streaming' AND ($1::interval IS NULL OR created_at < now() - $1::interval)`,
+      [olderThan ?? null],
+    );
+    let recovered = 0;
+    for (const { id } of candidates) {
+      try {
+        if (await this.recoverReply(id)) recovered++;
+      } catch (error) {
+        this.logger.error(`Interrupted reply ${id} could not be recovered: ${(error as Error).message}`);
+      }
+    }
+    if (recovered > 0) this.logger.warn(`Recovered ${recovered} reply(ies) interrupted by a process that stopped`);
+    return recovered;
+  }
+
+  private async recoverReply(replyId: string): Promise<boolean> {
+    return this.dataSource.transaction(async (manager) => {
+      // Locked and re-checked: a reply that just ended, or that another process is recovering, is left alone.
+      const [reply]: Array<{ content: string; input_tokens: number | null; provider: string | null; model: string | null; conversation_id: string; user_id: string }> =
+        await manager.query(
+          `SELECT m.content, m.input_tokens, m.provider, m.model, m.conversation_id, c.user_id
+             FROM messages m JOIN conversations c ON c.id = m.conversation_id
+            WHERE m.id = $1 AND m.status = 'streaming'
+              FOR UPDATE OF m SKIP LOCKED`,
+          [replyId],
+        );
+      if (!reply) return false;
+      const billed = unreportedUsage(reply.content, reply.input_tokens ?? 0, this.contexts);
+      await manager.query(
+        `UPDATE messages SET status = 'failed', error_code = 'interrupted', finish_reason = 'error',
+                input_tokens = $2, output_tokens = $3, completed_at = now()
+          WHERE id = $1`,
+        [replyId, billed.inputTokens, billed.outputTokens],
+      );
+      await this.quota.settleChat(manager, {
+        reservationId: replyId,
+        messageId: replyId,
+        conversationId: reply.conversation_id,
+        userId: reply.user_id,
+        countsAsMessage: reply.content.length > 0,
+        inputTokens: billed.inputTokens,
+        outputTokens: billed.outputTokens,
+        cachedInputTokens: 0,
+        reasoningTokens: 0,
+        provider: reply.provider,
+        model: reply.model,
+      });
+      return true;
+    });
+  }
+
   /** The first exchange names the conversation after the user's opening words (never delaying the reply). */
   private async nameConversation(conversationId: string, firstMessage: string): Promise<void> {
     const words = firstMessage.replace(/\s+/g, ' ').trim();
@@ -339,7 +434,6 @@ export class RepliesService implements OnApplicationBootstrap, BeforeApplication
   }
 }
 
-/** The events a finished reply ends with: message, reply.started, then reply.completed (or error when failed). */
 /** A raw `messages` row (from RETURNING *) as the view the rest of the code uses. */
 function messageFromRow(row: Record<string, unknown>): MessageView {
   return toMessageView(
@@ -372,6 +466,12 @@ function callerOf(target: ConversationTarget): Caller {
   return { userId: target.user_id, plan: target.plan, role: target.role, overrides: target.quota_overrides };
 }
 
+/** What a reply is billed when the provider reported no usage: the prompt's tokens if any text came, and the text's tokens. */
+function unreportedUsage(text: string, promptTokens: number, contexts: ContextBuilder): ChatUsage {
+  return { inputTokens: text.length > 0 ? promptTokens : 0, outputTokens: contexts.countText(text) };
+}
+
+/** The events a finished reply ends with: message, reply.started, then reply.completed (or error when failed). */
 function finalEvents(userMessage: MessageView, reply: MessageView): ReplyEvent[] {
   const events: Array<Omit<ReplyEvent, 'id'>> = [
     { type: 'message', data: { message: toMessageDto(userMessage), replyId: reply.id } },
@@ -408,4 +508,57 @@ function replyProblem(messageId: string, code: string, detail: string, partialLe
     messageId,
     partialLength,
   };
+}
+
+/**
+ * Saves a streaming reply's text at a bounded rate, never on the stream's path: at most once
+ * per CHECKPOINT_INTERVAL_MS, only when the text changed, one write in flight at a time (a
+ * write that fails is logged and retried with the next change). A timer, rather than the next
+ * delta, takes the checkpoint, so text followed by a long pause is saved too.
+ */
+class ReplyCheckpoints {
+  private lastAt = performance.now();
+  private savedLength = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private inFlight: Promise<void> | undefined;
+  private closed = false;
+
+  constructor(
+    /** The text so far: it only grows, so its length tells whether it changed. */
+    private readonly text: () => string,
+    private readonly write: (text: string) => Promise<unknown>,
+    private readonly onError: (error: Error) => void,
+  ) {}
+
+  /** The text grew: a checkpoint is due by the end of the interval. */
+  changed(): void {
+    // A write in flight re-arms when it lands.
+    if (this.closed || this.timer || this.inFlight) return;
+    this.timer = setTimeout(() => this.take(), Math.max(0, this.lastAt + CHECKPOINT_INTERVAL_MS - performance.now()));
+    this.timer.unref();
+  }
+
+  /** Stops checkpointing; resolves once the write in flight, if any, has landed. */
+  async close(): Promise<void> {
+    this.closed = true;
+    clearTimeout(this.timer);
+    await this.inFlight;
+  }
+
+  private take(): void {
+    this.timer = undefined;
+    const text = this.text();
+    if (this.closed || text.length === this.savedLength) return;
+    this.lastAt = performance.now();
+    this.inFlight = this.write(text).then(
+      () => {
+        this.savedLength = text.length;
+      },
+      (error: Error) => this.onError(error),
+    );
+    void this.inFlight.finally(() => {
+      this.inFlight = undefined;
+      if (this.text().length !== this.savedLength) this.changed();
+    });
+  }
 }

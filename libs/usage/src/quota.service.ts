@@ -70,6 +70,7 @@ const SWEEP_INTERVAL_MS = 60_000;
 export class QuotaService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('Quota');
   private sweeper?: NodeJS.Timeout;
+  private readonly sweepSteps: Array<() => Promise<unknown>> = [];
 
   constructor(
     private readonly dataSource: DataSource,
@@ -78,7 +79,7 @@ export class QuotaService implements OnApplicationBootstrap, OnApplicationShutdo
   ) {}
 
   onApplicationBootstrap(): void {
-    this.sweeper = setInterval(() => void this.releaseExpired().catch((error: Error) => this.logger.warn(`Reservation sweep failed: ${error.message}`)), SWEEP_INTERVAL_MS);
+    this.sweeper = setInterval(() => void this.sweep(), SWEEP_INTERVAL_MS);
     this.sweeper.unref();
   }
 
@@ -204,12 +205,42 @@ export class QuotaService implements OnApplicationBootstrap, OnApplicationShutdo
     );
   }
 
+  /**
+   * Adds work to the periodic sweep, run before expired reservations are released: a feature
+   * that can settle its abandoned reservations exactly (bill what was generated) does it
+   * there, so that only what nobody can account for is released blind.
+   */
+  addSweepStep(step: () => Promise<unknown>): void {
+    this.sweepSteps.push(step);
+  }
+
+  /** The periodic sweep: the features' steps, then the release of expired reservations. Never throws. */
+  async sweep(): Promise<void> {
+    for (const step of this.sweepSteps) {
+      await step().catch((error: Error) => this.logger.warn(`Reservation sweep step failed: ${error.message}`));
+    }
+    await this.releaseExpired().catch((error: Error) => this.logger.warn(`Reservation sweep failed: ${error.message}`));
+  }
+
   /** Reservations of replies that never settled (their process died) give their hold back. */
   async releaseExpired(): Promise<number> {
+    return this.release('expires_at < now()');
+  }
+
+  /**
+   * Every reservation gives its hold back: only for a process that has the database to itself,
+   * at start, once its replies were settled, when whatever is still held is a dead process's
+   * (stateless OpenAI-compatible requests store nothing that could be billed).
+   */
+  async releaseAll(): Promise<number> {
+    return this.release('true');
+  }
+
+  private async release(condition: 'expires_at < now()' | 'true'): Promise<number> {
     return this.dataSource.transaction(async (manager) => {
       const expired = await queryReturning<{ user_id: string; holds: Hold[] }>(
         manager,
-        'DELETE FROM usage_reservations WHERE expires_at < now() RETURNING user_id, holds',
+        `DELETE FROM usage_reservations WHERE ${condition} RETURNING user_id, holds`,
       );
       for (const { user_id: userId, holds } of expired) {
         for (const hold of holds) {
@@ -219,7 +250,7 @@ export class QuotaService implements OnApplicationBootstrap, OnApplicationShutdo
           );
         }
       }
-      if (expired.length > 0) this.logger.warn(`Released ${expired.length} expired quota reservation(s)`);
+      if (expired.length > 0) this.logger.warn(`Released ${expired.length} abandoned quota reservation(s)`);
       return expired.length;
     });
   }
