@@ -1,7 +1,7 @@
 # syntax=docker/dockerfile:1
 
 # Build: install everything, compile, then drop the development dependencies.
-FROM node:20-bookworm-slim AS build
+FROM node:24-bookworm-slim AS build
 # argon2 (password hashing) is a native addon compiled at install.
 RUN apt-get update \
  && apt-get install -y --no-install-recommends python3 make g++ \
@@ -16,7 +16,7 @@ COPY migrations migrations
 RUN npm run build && npm prune --omit=dev
 
 # Run: compiled code and production dependencies only, as the unprivileged node user.
-FROM node:20-bookworm-slim AS runtime
+FROM node:24-bookworm-slim AS runtime
 ENV NODE_ENV=production \
     HOST=0.0.0.0 \
     PORT=3000

@@ -19,7 +19,7 @@ async function main(): Promise<void> {
   app.enableShutdownHooks(['SIGTERM', 'SIGINT'], { useProcessExit: true });
   await app.listen(config.http.port, config.http.host);
   const url = (await app.getUrl()).replace('[::1]', 'localhost').replace('127.0.0.1', 'localhost');
-  new Logger('Chorus').log(`Listening on ${url}: API at ${url}/api/v1, docs at ${url}/docs`);
+  new Logger('Chorus').log(`Listening on ${url}: API at ${url}/api/v1, docs at ${url}/docs (Node ${process.version})`);
 }
 
 main().catch((error: unknown) => {
