@@ -6,6 +6,8 @@ import { testEnvironment } from './test-app.js';
 import type { TestDatabase } from './test-database.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+/** Node's arguments to run a TypeScript entry point of the repository from source. */
+const FROM_SOURCE = ['--import', './test/support/ts-register.mjs'];
 
 /**
  * The API as a real process (apps/api/src/main.ts run from source), for what only a process
@@ -30,10 +32,10 @@ export class ServerProcess {
     this.exited = once(child, 'exit').then(([code, signal]) => ({ code: code as number | null, signal: signal as NodeJS.Signals | null }));
   }
 
-  /** Starts the server on `database` and waits until it is ready. */
-  static async start(database: TestDatabase, env: Record<string, string> = {}): Promise<ServerProcess> {
+  /** Starts the server on `database` (undefined: the embedded one in env's EMBEDDED_DB_DIR) and waits until it is ready. */
+  static async start(database: TestDatabase | undefined, env: Record<string, string> = {}): Promise<ServerProcess> {
     const port = await freePort();
-    const child = spawn(process.execPath, ['--import', './test/support/ts-register.mjs', 'apps/api/src/main.ts'], {
+    const child = spawn(process.execPath, [...FROM_SOURCE, 'apps/api/src/main.ts'], {
       cwd: ROOT,
       env: { PATH: process.env['PATH'], ...testEnvironment(database, { PORT: String(port), HOST: '127.0.0.1', ...env }) },
       stdio: ['ignore', 'pipe', 'inherit'],
@@ -60,6 +62,22 @@ export class ServerProcess {
   logged(text: string): Array<Record<string, unknown>> {
     return this.lines.filter((line) => typeof line['msg'] === 'string' && line['msg'].includes(text));
   }
+}
+
+/** Runs the CLI (apps/api/src/cli.ts) from source with `input` on its standard input. */
+export async function runCli(args: string[], env: Record<string, string>, input = ''): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, [...FROM_SOURCE, 'apps/api/src/cli.ts', ...args], {
+    cwd: ROOT,
+    env: { PATH: process.env['PATH'], ...testEnvironment(undefined, env) },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+  child.stdin.end(input);
+  const [code] = (await once(child, 'exit')) as [number | null];
+  return { code, stdout, stderr };
 }
 
 function parseLine(line: string): Record<string, unknown> {

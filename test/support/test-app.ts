@@ -77,15 +77,17 @@ export class TestApp {
   }
 }
 
-/** The environment a test app runs with: its database, the machine's Redis if any, quiet defaults. */
-export function testEnvironment(database: TestDatabase, overrides: Env = {}): Env {
+/**
+ * The environment a test app runs with: its database (without one, the embedded database of
+ * EMBEDDED_DB_DIR), the machine's Redis if any, quiet defaults.
+ */
+export function testEnvironment(database: TestDatabase | undefined, overrides: Env = {}): Env {
   const redisUrl = process.env['REDIS_URL'];
   return {
     NODE_ENV: 'test',
     LOG_LEVEL: 'info',
     LOG_FORMAT: 'json',
-    DATABASE_URL: database.url,
-    DATABASE_POOL_SIZE: String(database.poolSize),
+    ...(database ? { DATABASE_URL: database.url, DATABASE_POOL_SIZE: String(database.poolSize) } : {}),
     ...(redisUrl ? { REDIS_URL: redisUrl, REDIS_KEY_PREFIX: `chorus-test:${randomUUID()}:` } : {}),
     RATE_LIMIT_DEFAULT: '10000',
     // Cheap hashing and generous sign-in budgets; the tests of those features set their own.

@@ -6,6 +6,8 @@ import { NestFactory } from '@nestjs/core';
 import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, UsersService } from '#chorus/auth';
 import {
   ConfigValidationError,
+  DEFAULT_EMBEDDED_DB_DIR,
+  EmbeddedPostgres,
   ProblemException,
   loadConfig,
   openDatabase,
@@ -14,6 +16,7 @@ import {
   revertLastMigration,
   runPendingMigrations,
   type AppConfig,
+  type Env,
 } from '#chorus/core';
 import { UsageService } from '#chorus/usage';
 import { AppModule, SCHEMA } from './app.module.js';
@@ -127,7 +130,8 @@ class CliError extends Error {}
 
 /** The application without its HTTP server, for commands that use its services. */
 async function withAppContext(config: AppConfig, work: (app: INestApplicationContext) => Promise<void>): Promise<void> {
-  const app = await NestFactory.createApplicationContext(AppModule.forRoot(config), { logger: false });
+  // abortOnError off: a failure to start (e.g. the database) reaches main's handler and is printed, instead of a silent exit.
+  const app = await NestFactory.createApplicationContext(AppModule.forRoot(config), { logger: false, abortOnError: false });
   try {
     await work(app);
   } catch (error) {
@@ -220,7 +224,20 @@ async function main(): Promise<void> {
     process.stderr.write(`${USAGE}\n`);
     process.exit(name ? 2 : 0);
   }
-  await command(loadConfig(readEnvironment({ LOG_LEVEL: 'warn' })), args);
+  await command(loadConfig(throughRunningServer(readEnvironment({ LOG_LEVEL: 'warn' }))), args);
+}
+
+/**
+ * Only one process can open the embedded database's files; while the server has them, the CLI
+ * connects to the server's database socket instead. It then shares the database with a live
+ * process, so it must not take the server's replies in progress for a dead process's.
+ */
+function throughRunningServer(env: Env): Env {
+  if (env['DATABASE_URL']?.trim()) return env;
+  const running = EmbeddedPostgres.runningAt(env['EMBEDDED_DB_DIR']?.trim() || DEFAULT_EMBEDDED_DB_DIR);
+  if (!running) return env;
+  process.stderr.write(`The server (process ${running.pid}) has the embedded database open: working through it.\n`);
+  return { ...env, DATABASE_URL: running.url, DATABASE_POOL_SIZE: '1', DATABASE_EXCLUSIVE: 'false' };
 }
 
 main().catch((error: unknown) => {

@@ -99,6 +99,9 @@ export interface DatabaseTimeouts {
   readonly keepAliveMs: number;
 }
 
+/** Where the embedded database lives when EMBEDDED_DB_DIR is unset. */
+export const DEFAULT_EMBEDDED_DB_DIR = './.data/pg';
+
 /**
  * Reads the process environment, with values from `.env` (when present) underneath it.
  * This is the only place in Chorus that touches `process.env`.
@@ -137,7 +140,7 @@ export function loadConfig(env: Env): AppConfig {
       // Only one process can open the embedded database; PostgreSQL may be shared unless the operator says not.
       exclusive: read.bool('DATABASE_EXCLUSIVE', databaseUrl === undefined),
       embedded: {
-        dataDir: read.string('EMBEDDED_DB_DIR', './.data/pg'),
+        dataDir: read.string('EMBEDDED_DB_DIR', DEFAULT_EMBEDDED_DB_DIR),
         host: read.string('EMBEDDED_DB_HOST', '127.0.0.1'),
         port: read.int('EMBEDDED_DB_PORT', 0, { min: 0, max: 65535 }),
       },

@@ -51,7 +51,10 @@ export class EmbeddedPostgres {
         maxConnections: MAX_SOCKET_CONNECTIONS,
       });
       await server.start();
-      return new EmbeddedPostgres(db, server, lock);
+      const embedded = new EmbeddedPostgres(db, server, lock);
+      // Published beside the lock, so that the CLI can work through this process while it runs.
+      if (lock) writeFileSync(addressFileOf(dataDir), embedded.url);
+      return embedded;
     } catch (error) {
       if (lock) releaseDataDirLock(lock.dataDir, lock.file);
       throw error;
@@ -73,10 +76,30 @@ export class EmbeddedPostgres {
   }
 
   async stop(): Promise<void> {
+    if (this.lock) rmSync(addressFileOf(this.lock.dataDir), { force: true });
     await this.server.stop();
     await this.db.close();
     if (this.lock) releaseDataDirLock(this.lock.dataDir, this.lock.file);
   }
+
+  /**
+   * The connection URL of the process that has the embedded database at `dataDir` open, if a
+   * live one does: only one process may open the files, but others may connect to its server.
+   */
+  static runningAt(dataDir: string): { url: string; pid: number } | undefined {
+    const directory = resolve(dataDir);
+    try {
+      const pid = Number(readFileSync(`${directory}.lock`, 'utf8'));
+      if (pid === process.pid || !isProcessAlive(pid)) return undefined;
+      return { url: readFileSync(addressFileOf(directory), 'utf8').trim(), pid };
+    } catch {
+      return undefined;
+    }
+  }
+}
+
+function addressFileOf(dataDir: string): string {
+  return `${dataDir}.address`;
 }
 
 /** Data directories this process has open; a second open of one would corrupt it. */
