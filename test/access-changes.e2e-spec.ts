@@ -127,6 +127,14 @@ describe('access tokens the server did not issue as they are', () => {
     expect(response.body.code).toBe('invalid_token');
   });
 
+  it('refuses a token whose ids are not ids, before any query sees them', async () => {
+    for (const sub of ['abc', '', 'a\u0000b']) {
+      const token = forgedToken({ sub, role: 'user', plan: 'free', sid: randomUUID(), exp: Math.floor(Date.now() / 1000) + 600 });
+      const response = await sut.http().get('/api/v1/me').set({ Authorization: `Bearer ${token}` }).expect(401);
+      expect(response.body.code).toBe('invalid_token');
+    }
+  });
+
   it('answers 401, not 404, for a token whose user no longer exists', async () => {
     const token = forgedToken({ sub: randomUUID(), role: 'user', plan: 'free', sid: randomUUID(), exp: Math.floor(Date.now() / 1000) + 600 });
     const response = await sut.http().get('/api/v1/me').set({ Authorization: `Bearer ${token}` }).expect(401);

@@ -105,6 +105,11 @@ describe('database outage', () => {
     expectUnavailable(await callAllAtOnce());
     // What needs no database keeps working.
     await sut.http().get('/health/live').expect(200);
+    // The OpenAI-compatible surface says the same in its own format (a persona it cannot look up is not an unknown model).
+    const completion = await sut.http().post('/openai/v1/chat/completions').set(alice.auth)
+      .send({ model: 'persona/nova', messages: [{ role: 'user', content: 'hi' }] });
+    expect({ status: completion.status, error: completion.body.error }).toMatchObject({ status: 503, error: { type: 'server_error', code: 'service_unavailable' } });
+    expect(completion.headers['retry-after']).toBe('5');
     expectQuietLogs(logged);
 
     proxy.restore();

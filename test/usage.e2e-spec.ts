@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
+import { ContextBuilder } from '#chorus/conversations';
 import { ManualClock } from '#chorus/core';
 import { UsageService } from '#chorus/usage';
 import { newAccount, signIn, type TestAccount } from './support/accounts.js';
@@ -125,6 +126,52 @@ describe('usage, plans and quotas', () => {
     } finally {
       await slow.close();
     }
+  });
+
+  it('bills a reply whose conversation is deleted while it streams, and stops generating it', async () => {
+    const slow = await TestApp.start({ database: sut.database, env: { PLANS, SIMULATED_TOKENS_PER_SECOND: '20', SEED_EXAMPLE_PERSONAS: 'false' } });
+    try {
+      const base = await slow.listen();
+      const user = await newAccount(slow);
+      const conversationId = await conversationFor(user);
+      const stream = await EventStreamReader.open(`${base}/api/v1/conversations/${conversationId}/messages`, {
+        method: 'POST',
+        headers: { ...user.auth, 'Content-Type': 'application/json' },
+        body: JSON.stringify({ content: 'Tell me everything', clientMessageId: randomUUID() }),
+      });
+      let seen = '';
+      while (seen.length < 20) {
+        const event = await stream.next();
+        if (!event) throw new Error('The stream ended early');
+        if (event.event === 'reply.delta') seen += String(event.data['text']);
+      }
+      await slow.http().delete(`/api/v1/conversations/${conversationId}`).set(user.auth).expect(204);
+
+      const rest = await stream.rest();
+      expect(rest.at(-1)).toMatchObject({ event: 'error', data: { code: 'conversation_deleted' } });
+      const streamed = seen + rest.filter((event) => event.event === 'reply.delta').map((event) => event.data['text']).join('');
+      const ledger = await books(user.id);
+      // Billed as a message, for the prompt and exactly the text that was generated; nothing left reserved.
+      expect(ledger).toMatchObject({ messages: 1, ledgerMessages: 1, reserved: 0 });
+      expect(ledger.tokens).toBe(ledger.ledgerTokens);
+      const [event] = await dataSource.query('SELECT output_tokens FROM usage_events WHERE user_id = $1', [user.id]);
+      expect(event.output_tokens).toBe(slow.app.get(ContextBuilder).countText(streamed));
+      expect(await dataSource.query('SELECT 1 FROM usage_reservations WHERE user_id = $1', [user.id])).toEqual([]);
+    } finally {
+      await slow.close();
+    }
+  });
+
+  it('refuses a quota override the counters cannot hold, and changes nothing', async () => {
+    const user = await newAccount(sut);
+    for (const tokensPerMonth of [2 ** 63 - 1, 1e20, 2 ** 53]) {
+      const response = await sut.http().patch(`/api/v1/admin/users/${user.id}/quota`).set(admin.auth)
+        .send({ limits: { chat: { tokensPerMonth } } }).expect(400);
+      expect(response.body.code).toBe('validation_failed');
+    }
+    expect(await dataSource.query('SELECT 1 FROM quota_overrides WHERE user_id = $1', [user.id])).toEqual([]);
+    const conversationId = await conversationFor(user);
+    expect((await send(user, conversationId)).status).toBe(200);
   });
 
   it('keeps premium-only personas for plans that include them', async () => {

@@ -3,6 +3,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { Injectable } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
+import { isUUID } from 'class-validator';
 import { InjectConfig, ProblemException, type AppConfig } from '#chorus/core';
 import { AuthProblems } from './auth.errors.js';
 import type { UserRole } from './entities/index.js';
@@ -65,8 +66,9 @@ export class AccessTokens {
 
 function isComplete(claims: Partial<AccessTokenClaims>): claims is AccessTokenClaims {
   return (
-    typeof claims.sub === 'string' &&
-    typeof claims.sid === 'string' &&
+    // Ids are looked up in the database: anything but a UUID is refused here, not by a failed query.
+    isUUID(claims.sub) &&
+    isUUID(claims.sid) &&
     typeof claims.plan === 'string' &&
     (claims.role === 'user' || claims.role === 'admin') &&
     Number.isInteger(claims.iat) &&

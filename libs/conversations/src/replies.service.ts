@@ -4,7 +4,7 @@ import { DataSource, type EntityManager } from 'typeorm';
 import { CoreProblems, InjectConfig, PROBLEM_TYPE_BASE, ProblemException, queryReturning, type AppConfig } from '#chorus/core';
 import type { ModelPolicyRecord } from '#chorus/influencers';
 import { GenerationError, ProviderRegistry, type ChatMessage, type ChatUsage, type ModelRef } from '#chorus/providers';
-import { QuotaService, type Caller, type ChatEstimate, type QuotaSnapshot } from '#chorus/usage';
+import { QuotaService, type Caller, type ChatCharge, type ChatEstimate, type QuotaSnapshot } from '#chorus/usage';
 import { ContextBuilder } from './context-builder.js';
 import { MessageEntity, type MessageStatus } from './conversation.entity.js';
 import { ConversationProblems } from './conversations.errors.js';
@@ -326,7 +326,20 @@ export class RepliesService implements OnApplicationBootstrap, BeforeApplication
     try {
       // No checkpoint runs after this: the one in flight, if any, lands first (and would not touch a finished reply anyway).
       await checkpoints.close();
-      const settled = await this.dataSource.transaction(async (manager) => {
+      const charge: ChatCharge = {
+        reservationId: replyId,
+        messageId: replyId,
+        conversationId: target.conversation_id,
+        userId: target.user_id,
+        countsAsMessage: status !== 'failed' || text.length > 0,
+        inputTokens: billed.inputTokens,
+        outputTokens: billed.outputTokens,
+        cachedInputTokens: billed.cachedInputTokens ?? 0,
+        reasoningTokens: billed.reasoningTokens ?? 0,
+        provider: servedBy.provider,
+        model: servedBy.model,
+      };
+      const outcome = await this.dataSource.transaction(async (manager): Promise<{ saved: MessageView } | { ended: 'elsewhere' | 'deleted' }> => {
         const [saved] = await queryReturning<Record<string, unknown>>(
           manager,
           `UPDATE messages SET content = $2, status = $3, provider = $4, model = $5, input_tokens = $6, output_tokens = $7,
@@ -337,27 +350,24 @@ export class RepliesService implements OnApplicationBootstrap, BeforeApplication
           [replyId, text, status, servedBy.provider, servedBy.model, billed.inputTokens, billed.outputTokens,
             billed.cachedInputTokens ?? null, billed.reasoningTokens ?? null, firstTokenMs, finishReason, errorCode],
         );
+        if (saved) {
+          await this.quota.settleChat(manager, charge);
+          return { saved: messageFromRow(saved) };
+        }
         // Another process took this reply for a dead one's and recovered it (billed and ended): that end stands.
-        if (!saved) return undefined;
-        await this.quota.settleChat(manager, {
-          reservationId: replyId,
-          messageId: replyId,
-          conversationId: target.conversation_id,
-          userId: target.user_id,
-          countsAsMessage: status !== 'failed' || text.length > 0,
-          inputTokens: billed.inputTokens,
-          outputTokens: billed.outputTokens,
-          cachedInputTokens: billed.cachedInputTokens ?? 0,
-          reasoningTokens: billed.reasoningTokens ?? 0,
-          provider: servedBy.provider,
-          model: servedBy.model,
-        });
-        return messageFromRow(saved);
+        if ((await manager.query('SELECT 1 FROM messages WHERE id = $1', [replyId])).length > 0) return { ended: 'elsewhere' };
+        // Its conversation was deleted while it streamed: nothing is left to save, but what was generated is billed.
+        await this.quota.settleChat(manager, charge);
+        return { ended: 'deleted' };
       });
-      if (!settled) this.logger.warn(`Reply ${replyId} was no longer streaming when it ended (recovered by another process, or deleted)`);
-      const reply = settled ?? (await this.getReply(replyId));
-      if (!target.title) await this.nameConversation(target.conversation_id, userMessage.content);
-      for (const event of finalEvents(userMessage, reply).slice(2)) live.publish(event.type, event.data);
+      if ('saved' in outcome || outcome.ended === 'elsewhere') {
+        if (!('saved' in outcome)) this.logger.warn(`Reply ${replyId} was no longer streaming when it ended: another process recovered it`);
+        const reply = 'saved' in outcome ? outcome.saved : await this.getReply(replyId);
+        if (!target.title) await this.nameConversation(target.conversation_id, userMessage.content);
+        for (const event of finalEvents(userMessage, reply).slice(2)) live.publish(event.type, event.data);
+      } else {
+        live.publish('error', replyProblem(replyId, 'conversation_deleted', 'The conversation was deleted while this reply was being generated.', text.length));
+      }
     } catch (error) {
       this.logger.error(`Reply ${replyId} could not be saved: ${(error as Error).message}`);
       live.publish('error', replyProblem(replyId, 'reply_not_saved', 'The reply could not be saved.', text.length));

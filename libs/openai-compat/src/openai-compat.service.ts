@@ -159,7 +159,11 @@ export class OpenAICompatService {
 
   private async resolveModel(caller: Caller, request: CompletionRequest): Promise<{ policy: ModelPolicy; systemPrompt: string }> {
     if (request.model.startsWith(PERSONA_PREFIX)) {
-      const persona = await this.influencers.get(request.model.slice(PERSONA_PREFIX.length), false).catch(() => undefined);
+      const persona = await this.influencers.get(request.model.slice(PERSONA_PREFIX.length), false).catch((error: unknown) => {
+        // An unknown persona is an unknown model; any other failure (the database down) is not.
+        if (error instanceof ProblemException && error.problem.status === 404) return undefined;
+        throw error;
+      });
       if (!persona) throw new ProblemException(OpenAICompatProblems.modelNotFound, `The model ${request.model} does not exist.`);
       await this.quota.assertPersonaAllowed(caller, persona.premiumOnly);
       return { policy: persona.modelPolicy, systemPrompt: persona.systemPrompt };

@@ -105,14 +105,17 @@ export function limitsProblem(value: unknown): string | undefined {
     if (key === 'description') {
       if (typeof entry !== 'string') return 'description must be a string';
     } else if (key === 'requestsPerMinute') {
-      if (!Number.isInteger(entry) || (entry as number) < 1) return 'requestsPerMinute must be a positive whole number';
+      if (!Number.isSafeInteger(entry) || (entry as number) < 1) return 'requestsPerMinute must be a positive whole number';
     } else if (key === 'premiumPersonas') {
       if (typeof entry !== 'boolean') return 'premiumPersonas must be true or false';
     } else if (LIMIT_KEYS[key]) {
       if (typeof entry !== 'object' || entry === null) return `${key} must be an object`;
       for (const [limit, amount] of Object.entries(entry)) {
         if (!LIMIT_KEYS[key].includes(limit)) return `${key}.${limit} is not a known limit (${LIMIT_KEYS[key].join(', ')})`;
-        if (amount !== null && (!Number.isInteger(amount) || (amount as number) < 0)) return `${key}.${limit} must be a whole number or null`;
+        // Safe integers only: counters are 64-bit in the database, and JSON numbers past 2^53 are not exact anyway.
+        if (amount !== null && (!Number.isSafeInteger(amount) || (amount as number) < 0)) {
+          return `${key}.${limit} must be a whole number from 0 to ${Number.MAX_SAFE_INTEGER}, or null`;
+        }
       }
     } else {
       return `"${key}" is not a known limit`;
