@@ -127,6 +127,43 @@ describe('HTTP surface', () => {
       });
     });
 
+    it("tags the lines a service writes while serving a request with the request's id, and no others", async () => {
+      const response = await sut.http().get('/api/v1/probe/log').expect(200);
+      const served = sut.logs.lines.find((line) => line['msg'] === 'serving the log probe');
+      expect(served).toMatchObject({ context: 'Probe', requestId: response.headers['x-request-id'] });
+      expect(served).not.toHaveProperty('req');
+
+      new Logger('Probe').log('logging outside any request');
+      const outside = sut.logs.lines.find((line) => line['msg'] === 'logging outside any request');
+      expect(outside).toBeDefined();
+      expect(outside).not.toHaveProperty('requestId');
+      const startUp = sut.logs.lines.find((line) => line['context'] === 'NestApplication');
+      expect(startUp).toBeDefined();
+      expect(startUp).not.toHaveProperty('requestId');
+    });
+
+    it('writes the request id once in a line, even where the code names it too', () => {
+      expect(sut.logs.raw.filter((raw) => raw.split('"requestId":').length > 2)).toEqual([]);
+    });
+
+    it('logs requests refused before any route: by the body parser, or for want of a route', async () => {
+      const refused = await sut.http().post('/api/v1/probe/echo').set('Content-Type', 'application/json').send('{"email": ').expect(400);
+      const unmatched = await sut.http().get('/nowhere/at/all').expect(404);
+      const cases = [
+        { response: refused, req: { method: 'POST', path: '/api/v1/probe/echo' } },
+        { response: unmatched, req: { method: 'GET', path: '/nowhere/at/all' } },
+      ];
+      for (const { response, req } of cases) {
+        const lines = sut.logs.lines.filter((line) => line['requestId'] === response.headers['x-request-id'] && line['req']);
+        expect(lines).toEqual([expect.objectContaining({ level: 40, req, res: { status: response.status } })]);
+      }
+    });
+
+    it('logs Nest\'s module and route mapping at debug, so the default start-up log is short', () => {
+      const mapping = sut.logs.lines.filter((line) => ['InstanceLoader', 'RoutesResolver', 'RouterExplorer'].includes(String(line['context'])));
+      expect(mapping).toEqual([]);
+    });
+
     it('blanks secret fields a service logs, at the top level and one level down', () => {
       const logger = new Logger('Probe');
       logger.log({ password: 'pw-top-1', token: 'tk-top-2', user: { apiKey: 'key-nested-3' } }, 'logging secrets on purpose');

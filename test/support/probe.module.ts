@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Body, Controller, Get, Module, Post, Query, Req } from '@nestjs/common';
+import { Body, Controller, Get, Logger, Module, Post, Query, Req } from '@nestjs/common';
 import type { Request } from 'express';
 import { Public } from '#chorus/core';
 import { Type } from 'class-transformer';
@@ -39,13 +39,23 @@ class ProbeSlowQuery {
   ms!: number;
 }
 
-/** Endpoints the platform tests need and the product does not have: an echo, a crash, a slow call. */
+/** Endpoints the platform tests need and the product does not have: an echo, a crash, a slow call, a log line. */
 @Public()
 @Controller('probe')
 class ProbeController {
+  private readonly logger = new Logger('Probe');
+
   @Post('echo')
   echo(@Body() body: ProbeEchoDto): ProbeEchoDto {
     return body;
+  }
+
+  @Get('log')
+  async log(): Promise<{ logged: true }> {
+    // After an await, as services log: the request's context must survive it.
+    await sleep(1);
+    this.logger.log('serving the log probe');
+    return { logged: true };
   }
 
   @Get('crash')

@@ -32,6 +32,13 @@ export class CapturedLogs extends Writable {
 }
 
 /**
+ * The lines of every app a test file starts, in one capture: nestjs-pino keeps one root logger per
+ * process (for Jest, per test file), made by the first app, so what a later app logs outside a
+ * request is written there too.
+ */
+const fileLogs = new CapturedLogs();
+
+/**
  * The real application, built by the same createApp as main, on its own clean database.
  * Redis is used when REDIS_URL is set, under a key prefix of its own.
  */
@@ -40,17 +47,17 @@ export class TestApp {
     readonly app: NestExpressApplication,
     readonly config: AppConfig,
     readonly database: TestDatabase,
+    /** What the test file's apps logged (see fileLogs). */
     readonly logs: CapturedLogs,
     private readonly ownsDatabase: boolean,
   ) {}
 
   static async start(options: TestAppOptions = {}): Promise<TestApp> {
     const database = options.database ?? (await createTestDatabase());
-    const logs = new CapturedLogs();
     try {
       const config = loadConfig(testEnvironment(database, options.env));
-      const app = await createApp({ config, logDestination: logs, extraModules: options.extraModules, clock: options.clock });
-      return new TestApp(app, config, database, logs, !options.database);
+      const app = await createApp({ config, logDestination: fileLogs, extraModules: options.extraModules, clock: options.clock });
+      return new TestApp(app, config, database, fileLogs, !options.database);
     } catch (error) {
       if (!options.database) await database.drop();
       throw error;

@@ -1,6 +1,6 @@
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { NEST_LOGGER, configureApp, loadConfig, readEnvironment, type AppConfig, type Env } from '#chorus/core';
+import { AppLogger, configureApp, loadConfig, readEnvironment, type AppConfig, type Env } from '#chorus/core';
 import { OPENAI_ERROR_FORMAT } from '#chorus/openai-compat';
 import { AppModule, type AppModuleOptions } from './app.module.js';
 
@@ -23,7 +23,7 @@ export async function createApp(options: CreateAppOptions = {}): Promise<NestExp
     bodyParser: false,
     abortOnError: false,
   });
-  app.useLogger(app.get(NEST_LOGGER));
+  app.useLogger(app.get(AppLogger));
   app.flushLogs();
   const errors = configureApp(app, config, { errorFormats: [OPENAI_ERROR_FORMAT] });
   await app.init();

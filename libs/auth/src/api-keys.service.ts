@@ -62,7 +62,15 @@ export class ApiKeysService {
     await this.dataSource.getRepository(ApiKeyEntity).delete({ userId });
   }
 
-  /** The caller behind a key, or undefined when the key is unknown, expired, or its owner is banned. */
+  /**
+   * The caller behind a key, or undefined when the key is unknown, expired, or its owner is banned.
+   * Not cached, on purpose: a cached key keeps working for the cache's lifetime after every change
+   * the cache cannot see: a key deleted, or its owner banned or downgraded, through another process
+   * (in memory nothing is shared between processes), or a key expired or removed in SQL by an
+   * operator. Making a cache safe would take a shared read per request (Redis) to learn of such
+   * changes, while the lookup it saves is one probe of the unique key_hash index joined to the
+   * user's primary key.
+   */
   async authenticate(secret: string): Promise<Principal | undefined> {
     const [found]: Array<{ id: string; user_id: string; role: UserRole; plan: string; stale: boolean }> = await this.dataSource.query(
       `SELECT k.id, k.user_id, u.role, u.plan,

@@ -16,9 +16,14 @@ import { MeController } from './me.controller.js';
 import { PasswordHasher } from './password-hasher.js';
 import { RevocationList } from './revocation-list.js';
 import { SessionsService } from './sessions.service.js';
+import { AccessTokenStrategy } from './strategies/access-token.strategy.js';
+import { ApiKeyStrategy } from './strategies/api-key.strategy.js';
 import { UsersService } from './users.service.js';
 
-/** Accounts, sign-in, sessions, API keys and the global auth guard. Global: every module may ask who is calling. */
+/**
+ * Accounts, sign-in, sessions, API keys, the Passport strategies that check credentials and the
+ * global auth guard. Global: every module may ask who is calling.
+ */
 @Global()
 @Module({
   imports: [
@@ -34,7 +39,9 @@ import { UsersService } from './users.service.js';
   controllers: [AuthController, MeController, ApiKeysController, AdminUsersController],
   providers: [
     AccessTokens,
+    AccessTokenStrategy,
     ApiKeysService,
+    ApiKeyStrategy,
     AuthService,
     Authenticator,
     FirstAdminBootstrap,

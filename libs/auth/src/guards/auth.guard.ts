@@ -10,7 +10,8 @@ import type { RequestWithPrincipal } from '../principal.js';
 /**
  * The global guard: every route needs `Authorization: Bearer <access token or API key>` unless
  * marked `@Public()` (where credentials are optional but checked when sent), and `@Roles(...)`
- * routes also need the role.
+ * routes also need the role. The credential is checked by the Passport strategies, through the
+ * Authenticator, which remembers the outcome for the rest of the request.
  */
 @Injectable()
 export class AuthGuard implements CanActivate {

@@ -1,6 +1,5 @@
 import { Logger } from '@nestjs/common';
 import type { Request } from 'express';
-import { requestIdOf } from '../request-context/request-context.js';
 import { CoreProblems, type ProblemOptions, type ProblemType } from './problem.js';
 
 /** How long a client is asked to wait: long enough for a restart or failover to get going, short enough to notice recovery. */
@@ -50,10 +49,8 @@ export function renderDatabaseUnavailable(
 ): { problem: ProblemType; detail: string; options: ProblemOptions } | undefined {
   if (!isDatabaseUnavailable(exception)) return undefined;
   const { name, message } = exception as Error;
-  logger.warn(
-    { requestId: requestIdOf(request), error: { type: name, message } },
-    `Database unavailable on ${request.method} ${request.path}`,
-  );
+  // The request's logger adds its id.
+  logger.warn({ error: { type: name, message } }, `Database unavailable on ${request.method} ${request.path}`);
   return {
     problem: CoreProblems.serviceUnavailable,
     detail: 'The database is unavailable. Try again shortly.',

@@ -113,9 +113,9 @@ export class ProblemFilter implements ExceptionFilter {
   private logUnexpected(exception: unknown, request: Request): void {
     const error = exception instanceof Error ? exception : new Error(String(exception));
     // The message and the frame that threw are enough to find the fault; the stack, and the
-    // SQL and parameters a database error carries, stay out of the logs.
+    // SQL and parameters a database error carries, stay out of the logs. The request's logger adds its id.
     this.logger.error(
-      { requestId: requestIdOf(request), error: { type: error.name, message: withoutCredentials(error.message), origin: thrownAt(error) } },
+      { error: { type: error.name, message: withoutCredentials(error.message), origin: thrownAt(error) } },
       `Unhandled error on ${request.method} ${request.path}`,
     );
   }

@@ -1,2 +1,2 @@
-export { HTTP_LOGGER, LoggingModule, NEST_LOGGER, REDACTED_PATHS, type LoggingOptions } from './logging.module.js';
-export { PinoNestLogger } from './pino-nest-logger.js';
+export { AppLogger } from './app-logger.js';
+export { HTTP_LOGGER, LoggingModule, REDACTED_PATHS, type LoggingOptions } from './logging.module.js';

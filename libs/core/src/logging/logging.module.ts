@@ -1,10 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Module, type DynamicModule } from '@nestjs/common';
+import { LoggerModule } from 'nestjs-pino';
 import { pino, type DestinationStream, type Logger, type LoggerOptions } from 'pino';
 import { pinoHttp, type Options } from 'pino-http';
 import type { AppConfig } from '../config/app-config.js';
-import { currentRequestContext, requestIdOf } from '../request-context/request-context.js';
-import { PinoNestLogger } from './pino-nest-logger.js';
+import { requestIdOf } from '../request-context/request-context.js';
+import { AppLogger } from './app-logger.js';
 
 /**
  * Paths pino blanks in every log line. Requests are logged without headers or bodies, so these
@@ -23,11 +24,12 @@ export const REDACTED_PATHS = [
 
 type ExpressRequest = IncomingMessage & { route?: { path?: string }; originalUrl?: string };
 
-/** The pino-http middleware that writes one line per request; configureApp mounts it first in the chain. */
+/**
+ * The pino-http middleware that writes one line per request. configureApp mounts it right after
+ * the request id, before the body parsers: nestjs-pino's own middleware is mounted by Nest at
+ * `init()`, after them, and would never see a request they reject.
+ */
 export const HTTP_LOGGER = Symbol('HTTP_LOGGER');
-
-/** Nest's LoggerService over the same pino logger; createApp installs it as the app logger. */
-export const NEST_LOGGER = Symbol('NEST_LOGGER');
 
 export interface LoggingOptions {
   /** Where log lines go instead of stdout (tests read them from here). */
@@ -35,20 +37,23 @@ export interface LoggingOptions {
 }
 
 /**
- * One pino logger for everything: Nest's own messages, services' logs and the request lines.
- * Every line written while a request is being served carries its request id.
+ * One pino logger for everything: Nest's own messages, services' logs (through nestjs-pino's
+ * Logger) and the request lines. Every line written while a request is being served carries its
+ * request id: the request line from pino-http, the others from the request's logger that
+ * nestjs-pino keeps for the code serving it (`useExisting`: the one pino-http made).
+ *
+ * nestjs-pino keeps one root logger per process, made by the first app: lines written outside a
+ * request by a second app in the same process go to the first one's destination.
  */
 @Module({})
 export class LoggingModule {
   static forRoot(config: AppConfig, options: LoggingOptions = {}): DynamicModule {
-    const logger = createRootLogger(config, options);
+    const httpOptions = httpLogOptions(createRootLogger(config, options));
     return {
       module: LoggingModule,
-      providers: [
-        { provide: HTTP_LOGGER, useValue: pinoHttp(httpLogOptions(logger)) },
-        { provide: NEST_LOGGER, useValue: new PinoNestLogger(logger) },
-      ],
-      exports: [HTTP_LOGGER, NEST_LOGGER],
+      imports: [LoggerModule.forRoot({ pinoHttp: httpOptions, useExisting: true })],
+      providers: [{ provide: HTTP_LOGGER, useValue: pinoHttp(httpOptions) }, AppLogger],
+      exports: [HTTP_LOGGER, AppLogger],
     };
   }
 }
@@ -58,10 +63,8 @@ function createRootLogger(config: AppConfig, { destination }: LoggingOptions): L
   const options: LoggerOptions = {
     level: config.log.level,
     redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
-    mixin: () => {
-      const context = currentRequestContext();
-      return context ? { requestId: context.requestId } : {};
-    },
+    // pino's own error serializer writes the stack; what threw is found from the message and the request id.
+    serializers: { err: (error: Error) => ({ type: error.name, message: error.message }) },
     ...(pretty
       ? { transport: { target: 'pino-pretty', options: { singleLine: true, translateTime: 'SYS:HH:MM:ss.l' } } }
       : {}),
@@ -74,13 +77,13 @@ function httpLogOptions(logger: Logger): Options {
     logger,
     // The id was chosen by requestContextMiddleware, which runs before this middleware.
     genReqId: (request) => requestIdOf(request),
-    customAttributeKeys: { responseTime: 'durationMs' },
+    // The loggers of a request carry only its id; `req` and the rest are on its one request line.
+    quietReqLogger: true,
+    customAttributeKeys: { reqId: 'requestId', responseTime: 'durationMs' },
     // One line per request: what was asked, of which route, with what outcome. No headers, no body.
     serializers: {
       req: (request: ExpressRequest) => ({ method: request.method, path: pathOf(request) }),
       res: (response: ServerResponse) => ({ status: response.statusCode }),
-      // pino-http attaches an Error to 5xx lines; its stack stays out of the logs.
-      err: (error: Error) => ({ type: error.name, message: error.message }),
     },
     wrapSerializers: false,
     // Evaluated when the response finishes: only then has Express matched the route.

@@ -1,25 +1,48 @@
 import { Injectable } from '@nestjs/common';
+import { normalizeIp } from '@nestjs/throttler';
 import type { Request } from 'express';
 import type { AppConfig } from '../config/app-config.js';
 import { InjectConfig } from '../config/config.module.js';
 
-/** How a caller is rate limited: whose budget a request draws from, and how large it is. */
+/** A class of callers and the budget each of them gets: `limit` requests per `windowSeconds`. */
 export interface RateLimitTier {
-  /** The tier's name, e.g. `anonymous` or a plan name. */
+  /** The tier's name, e.g. `anonymous` or `plan:free`; it names the tier's throttler. */
   readonly name: string;
-  /** Whose budget it is: a client IP, or a user id once callers are authenticated. */
-  readonly tracker: string;
   readonly limit: number;
   readonly windowSeconds: number;
 }
 
+/** Whose budget a request spends: the caller's tier, and the caller within it. */
+export interface RateLimitCaller {
+  /** One of the resolver's tier names. */
+  readonly tier: string;
+  /** A client address (`ip:...`), or a user id (`user:...`) once callers are authenticated. */
+  readonly tracker: string;
+}
+
+const ANONYMOUS_TIER = 'anonymous';
+
+/** Callers nobody signed in: RATE_LIMIT_DEFAULT requests per RATE_LIMIT_WINDOW_SECONDS. */
+export function anonymousTier(config: AppConfig): RateLimitTier {
+  return { name: ANONYMOUS_TIER, limit: config.rateLimit.defaultLimit, windowSeconds: config.rateLimit.windowSeconds };
+}
+
 /**
- * The seam for per-plan rate limits: the global guard asks this which tier a request belongs
- * to. The platform's default knows only client IPs; a module that knows users and plans hands
- * its own implementation to `RateLimitModule.forRoot({ tierResolver })`.
+ * An anonymous caller, tracked by client address (behind TRUST_PROXY_HOPS proxies, the one they
+ * report). IPv6 clients are tracked by their /64, which one client usually holds whole.
+ */
+export function anonymousCaller(request: Request): RateLimitCaller {
+  return { tier: ANONYMOUS_TIER, tracker: `ip:${request.ip ? normalizeIp(request.ip) : 'unknown'}` };
+}
+
+/**
+ * The seam for per-plan rate limits: the tiers there are (each becomes a named throttler), and
+ * which one a request belongs to. The platform's default knows only client addresses; a module
+ * that knows users and plans hands its own to `RateLimitModule.forRoot({ tierResolver })`.
  */
 export abstract class RateLimitTierResolver {
-  abstract resolve(request: Request): RateLimitTier | Promise<RateLimitTier>;
+  abstract tiers(): readonly RateLimitTier[];
+  abstract resolve(request: Request): RateLimitCaller | Promise<RateLimitCaller>;
 }
 
 @Injectable()
@@ -28,8 +51,11 @@ export class ClientIpTierResolver extends RateLimitTierResolver {
     super();
   }
 
-  resolve(request: Request): RateLimitTier {
-    const { defaultLimit, windowSeconds } = this.config.rateLimit;
-    return { name: 'anonymous', tracker: `ip:${request.ip ?? 'unknown'}`, limit: defaultLimit, windowSeconds };
+  tiers(): readonly RateLimitTier[] {
+    return [anonymousTier(this.config)];
+  }
+
+  resolve(request: Request): RateLimitCaller {
+    return anonymousCaller(request);
   }
 }

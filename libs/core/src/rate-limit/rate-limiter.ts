@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
+import { InjectThrottlerStorage, type ThrottlerStorage } from '@nestjs/throttler';
 import type { Response } from 'express';
 import { CoreProblems, ProblemException } from '../errors/problem.js';
-import { RateLimitStore } from './rate-limit.store.js';
 
 /** A budget of requests: `limit` per window of `windowSeconds`, counted under `key`. */
 export interface RateLimitBudget {
@@ -18,12 +18,13 @@ export interface RateLimitState {
 }
 
 /**
- * Spends budgets: the global guard spends the caller's tier budget on every request, and
- * features spend their own (e.g. login attempts per email) where a route needs a stricter one.
+ * Spends budgets in throttler's storage (memory, or Redis when REDIS_URL is set): the global
+ * guard spends the caller's tier budget on every request, and features spend their own (e.g.
+ * sign-in attempts per email) where a route needs a stricter one.
  */
 @Injectable()
 export class RateLimiter {
-  constructor(private readonly store: RateLimitStore) {}
+  constructor(@InjectThrottlerStorage() private readonly storage: ThrottlerStorage) {}
 
   /**
    * Counts one request. When the budget is spent, throws a 429 `rate_limited` problem (the error
@@ -31,17 +32,18 @@ export class RateLimiter {
    * headers are set either way.
    */
   async consume(budget: RateLimitBudget, response?: Response): Promise<RateLimitState> {
-    const hit = await this.store.hit(budget.key, budget.windowSeconds * 1000);
+    // No block beyond the window: a spent budget is whole again when its window ends.
+    const record = await this.storage.increment(budget.key, budget.windowSeconds * 1000, budget.limit, 0, budget.key);
     const state: RateLimitState = {
       limit: budget.limit,
-      remaining: Math.max(0, budget.limit - hit.count),
-      resetSeconds: Math.max(1, Math.ceil(hit.resetMs / 1000)),
+      remaining: Math.max(0, budget.limit - record.totalHits),
+      resetSeconds: record.isBlocked ? record.timeToBlockExpire : record.timeToExpire,
     };
     response?.setHeader('RateLimit-Policy', `${budget.limit};w=${budget.windowSeconds}`);
     response?.setHeader('RateLimit-Limit', state.limit);
     response?.setHeader('RateLimit-Remaining', state.remaining);
     response?.setHeader('RateLimit-Reset', state.resetSeconds);
-    if (hit.count > budget.limit) {
+    if (record.isBlocked) {
       throw new ProblemException(
         CoreProblems.rateLimited,
         `Rate limit of ${budget.limit} requests per ${budget.windowSeconds} s reached; retry in ${state.resetSeconds} s.`,
