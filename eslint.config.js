@@ -19,8 +19,12 @@ export default tseslint.config(
     },
   },
   {
-    // The one reader of the environment, and the test harness that picks the test database.
-    files: ['libs/core/src/config/app-config.ts', 'test/**', 'bench/**'],
+    // The one reader of the environment, and the harnesses that start servers with their own.
+    files: ['libs/core/src/config/app-config.ts', 'test/**', 'bench/**', 'scripts/**'],
     rules: { 'no-restricted-properties': 'off' },
+  },
+  {
+    files: ['scripts/**'],
+    languageOptions: { globals: { fetch: 'readonly' } },
   },
 );

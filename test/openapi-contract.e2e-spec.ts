@@ -55,13 +55,15 @@ describe('the committed OpenAPI contract', () => {
     expect(operations.length).toBeGreaterThan(10);
   });
 
-  it.each(operations)('$name has an operationId, a summary, a tag and problem+json error responses', ({ operation }) => {
+  it.each(operations)('$name has an operationId, a summary, a tag and its error responses in its surface\'s format', ({ name, operation }) => {
     expect(operation.operationId).toMatch(/^[a-z][A-Za-z]+$/);
     expect(operation.summary).toEqual(expect.any(String));
     expect(operation.tags?.length).toBeGreaterThan(0);
     const errors = Object.entries(operation.responses).filter(([status]) => Number(status) >= 400);
     expect(errors.length).toBeGreaterThan(0);
-    for (const [, response] of errors) expect(Object.keys(response.content ?? {})).toEqual(['application/problem+json']);
+    // The OpenAI-compatible surface answers OpenAI's error objects; everything else, problem+json.
+    const format = name.includes(' /openai/v1/') ? 'application/json' : 'application/problem+json';
+    for (const [, response] of errors) expect(Object.keys(response.content ?? {})).toEqual([format]);
   });
 
   it.each(operations.filter(({ name }) => !PUBLIC.has(name)))('$name declares bearer authentication and its 401', ({ operation }) => {

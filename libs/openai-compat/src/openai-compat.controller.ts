@@ -4,7 +4,8 @@ import type { ApiBodyOptions } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { isUUID } from 'class-validator';
 import { CurrentUser, type Principal } from '#chorus/auth';
-import { ApiProblems, CoreProblems, ProblemException } from '#chorus/core';
+import { CoreProblems, ProblemException } from '#chorus/core';
+import { ApiOpenAIErrors } from './openai-error.format.js';
 import { OpenAICompatProblems, OpenAICompatService, type CompletionEvent, type CompletionRequest } from './openai-compat.service.js';
 
 const CHAT_COMPLETION_REQUEST_SCHEMA: NonNullable<Extract<ApiBodyOptions, { schema?: unknown }>['schema']> = {
@@ -42,7 +43,7 @@ export class OpenAICompatController {
   @Get('models')
   @ApiOperation({ summary: 'List models (OpenAI-compatible)', description: 'The personas the caller may talk to, as `persona/<handle>`; admins also see raw provider models. Errors use OpenAI\'s format.' })
   @ApiOkResponse({ description: 'An OpenAI model list.', schema: { type: 'object', properties: { object: { type: 'string', example: 'list' }, data: { type: 'array', items: { type: 'object' } } } } })
-  @ApiProblems(CoreProblems.unauthorized)
+  @ApiOpenAIErrors(CoreProblems.unauthorized)
   async listOpenAIModels(@CurrentUser() caller: Principal): Promise<{ object: 'list'; data: Array<{ id: string; object: 'model'; created: number; owned_by: string }> }> {
     const models = await this.completions.models(this.callerOf(caller));
     return { object: 'list', data: models.map((model) => ({ id: model.id, object: 'model', created: model.created, owned_by: model.ownedBy })) };
@@ -61,7 +62,7 @@ export class OpenAICompatController {
   @ApiBody({ schema: CHAT_COMPLETION_REQUEST_SCHEMA })
   @ApiProduces('application/json', 'text/event-stream')
   @ApiOkResponse({ description: 'An OpenAI chat completion, or its chunk stream.', schema: { type: 'object' } })
-  @ApiProblems(CoreProblems.unauthorized, OpenAICompatProblems.invalidRequest, OpenAICompatProblems.modelNotFound, OpenAICompatProblems.generationFailed)
+  @ApiOpenAIErrors(CoreProblems.unauthorized, CoreProblems.validationFailed, OpenAICompatProblems.invalidRequest, OpenAICompatProblems.modelNotFound, OpenAICompatProblems.generationFailed)
   async createChatCompletion(@CurrentUser() caller: Principal, @Body() body: Record<string, unknown>, @Req() request: Request, @Res() response: Response): Promise<void> {
     const completion = parseCompletionRequest(body);
     const clientGone = new AbortController();

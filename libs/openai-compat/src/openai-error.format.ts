@@ -1,5 +1,7 @@
+import { applyDecorators } from '@nestjs/common';
+import { ApiExtraModels, ApiProperty, ApiResponse, getSchemaPath } from '@nestjs/swagger';
 import type { Response } from 'express';
-import type { ErrorFormat, ProblemDocument } from '#chorus/core';
+import { CoreProblems, type ErrorFormat, type ProblemDocument, type ProblemType } from '#chorus/core';
 
 /** Where the OpenAI-compatible surface is served. */
 export const OPENAI_PATH_PREFIX = '/openai/v1';
@@ -32,3 +34,47 @@ export const OPENAI_ERROR_FORMAT: ErrorFormat = {
     response.json({ error: { message: problem.detail, type: errorTypeOf(problem.status), code, param } });
   },
 };
+
+class OpenAIErrorDetailDto {
+  @ApiProperty({ description: 'What went wrong.' })
+  message!: string;
+
+  @ApiProperty({ example: 'invalid_request_error', description: "OpenAI's error type for the status." })
+  type!: string;
+
+  @ApiProperty({ example: 'model_not_found', description: "Chorus's stable code (`insufficient_quota` for a spent quota)." })
+  code!: string;
+
+  @ApiProperty({ type: String, nullable: true, description: 'The rejected field, when one is known.' })
+  param!: string | null;
+}
+
+/** The OpenAPI shape of the errors of the OpenAI-compatible surface. */
+export class OpenAIErrorDto {
+  @ApiProperty({ type: OpenAIErrorDetailDto })
+  error!: OpenAIErrorDetailDto;
+}
+
+/**
+ * Documents an OpenAI-compatible endpoint's errors, in OpenAI's shape, grouped by status with
+ * their codes; like ApiProblems, every endpoint also gets rate limited, internal error and
+ * service unavailable.
+ */
+export function ApiOpenAIErrors(...problems: ProblemType[]): MethodDecorator {
+  const byStatus = new Map<number, string[]>();
+  for (const problem of [...problems, CoreProblems.rateLimited, CoreProblems.internal, CoreProblems.serviceUnavailable]) {
+    const codes = byStatus.get(problem.status) ?? [];
+    if (!codes.includes(problem.code)) codes.push(problem.code);
+    byStatus.set(problem.status, codes);
+  }
+  return applyDecorators(
+    ApiExtraModels(OpenAIErrorDto),
+    ...[...byStatus.entries()].map(([status, codes]) =>
+      ApiResponse({
+        status,
+        description: codes.map((code) => `\`${code}\``).join(', '),
+        content: { 'application/json': { schema: { $ref: getSchemaPath(OpenAIErrorDto) } } },
+      }),
+    ),
+  );
+}

@@ -23,7 +23,8 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     .setLicense('MIT', 'https://opensource.org/licenses/MIT')
     .addServer('/', 'The server that serves this document')
     .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'An access token from POST /api/v1/auth/login.' }, 'bearer')
-    .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'An API key (`chorus_sk_...`) from POST /api/v1/me/api-keys, sent as a bearer token.' }, 'apiKey')
+    // Not addBearerAuth, which adds `bearerFormat: JWT`: an API key is an opaque string, not a JWT.
+    .addSecurity('apiKey', { type: 'http', scheme: 'bearer', description: 'An API key (`chorus_sk_...`) from POST /api/v1/me/api-keys, sent as a bearer token.' })
     .build();
   const document = SwaggerModule.createDocument(app, config, {
     // operationIds are the controller method names, so the generated SDK reads like the code.
@@ -31,6 +32,7 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
   });
   assertUniqueOperationIds(document);
   applySecurity(document);
+  nullableReferences(document);
   unwrapSingleAllOf(document);
   return document;
 }
@@ -75,6 +77,33 @@ function unwrapSingleAllOf(node: unknown): void {
     unwrapSingleAllOf(record[key]);
   }
 }
+
+/**
+ * `@ApiProperty({ type: SomeDto, nullable: true })` is written `{ allOf: [$ref], nullable: true }`,
+ * which validators read as never null (the referenced object schema refuses null whatever the
+ * outer `nullable` says). Written as "the object, or null" instead, validators and the SDK
+ * generator both read it right.
+ */
+function nullableReferences(node: unknown): void {
+  if (node === null || typeof node !== 'object') return;
+  if (Array.isArray(node)) {
+    node.forEach(nullableReferences);
+    return;
+  }
+  const record = node as Record<string, unknown>;
+  const allOf = record['allOf'];
+  if (record['nullable'] === true && Array.isArray(allOf) && allOf.length === 1) {
+    // The outer `type: object` would refuse null as well.
+    delete record['allOf'];
+    delete record['nullable'];
+    delete record['type'];
+    record['anyOf'] = [allOf[0], NULL_SCHEMA];
+  }
+  Object.values(record).forEach(nullableReferences);
+}
+
+/** The schema that accepts null and nothing else, in OpenAPI 3.0 terms. */
+const NULL_SCHEMA = { type: 'object', nullable: true, enum: [null] };
 
 /** Swagger UI at /docs and the JSON document at /docs/openapi.json, outside the API prefix. */
 export function setupOpenApi(app: INestApplication): void {

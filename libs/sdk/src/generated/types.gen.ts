@@ -372,6 +372,29 @@ export type MyUsageDto = {
     plan: string;
 };
 
+export type OpenAiErrorDetailDto = {
+    /**
+     * Chorus's stable code (`insufficient_quota` for a spent quota).
+     */
+    code: string;
+    /**
+     * What went wrong.
+     */
+    message: string;
+    /**
+     * The rejected field, when one is known.
+     */
+    param: string | null;
+    /**
+     * OpenAI's error type for the status.
+     */
+    type: string;
+};
+
+export type OpenAiErrorDto = {
+    error: OpenAiErrorDetailDto;
+};
+
 export type PlanDto = {
     description: string;
     /**
@@ -2547,33 +2570,33 @@ export type CreateChatCompletionData = {
 
 export type CreateChatCompletionErrors = {
     /**
-     * `invalid_request`: Invalid request
+     * `validation_failed`, `invalid_request`
      */
-    400: ProblemDocumentDto;
+    400: OpenAiErrorDto;
     /**
-     * `unauthorized`: Authentication is required
+     * `unauthorized`
      */
-    401: ProblemDocumentDto;
+    401: OpenAiErrorDto;
     /**
-     * `model_not_found`: Model not found
+     * `model_not_found`
      */
-    404: ProblemDocumentDto;
+    404: OpenAiErrorDto;
     /**
-     * `rate_limited`: Too many requests
+     * `rate_limited`
      */
-    429: ProblemDocumentDto;
+    429: OpenAiErrorDto;
     /**
-     * `internal_error`: Internal server error
+     * `internal_error`
      */
-    500: ProblemDocumentDto;
+    500: OpenAiErrorDto;
     /**
-     * `generation_failed`: The reply could not be generated
+     * `generation_failed`
      */
-    502: ProblemDocumentDto;
+    502: OpenAiErrorDto;
     /**
-     * `service_unavailable`: Service unavailable
+     * `service_unavailable`
      */
-    503: ProblemDocumentDto;
+    503: OpenAiErrorDto;
 };
 
 export type CreateChatCompletionError = CreateChatCompletionErrors[keyof CreateChatCompletionErrors];
@@ -2598,21 +2621,21 @@ export type ListOpenAiModelsData = {
 
 export type ListOpenAiModelsErrors = {
     /**
-     * `unauthorized`: Authentication is required
+     * `unauthorized`
      */
-    401: ProblemDocumentDto;
+    401: OpenAiErrorDto;
     /**
-     * `rate_limited`: Too many requests
+     * `rate_limited`
      */
-    429: ProblemDocumentDto;
+    429: OpenAiErrorDto;
     /**
-     * `internal_error`: Internal server error
+     * `internal_error`
      */
-    500: ProblemDocumentDto;
+    500: OpenAiErrorDto;
     /**
-     * `service_unavailable`: Service unavailable
+     * `service_unavailable`
      */
-    503: ProblemDocumentDto;
+    503: OpenAiErrorDto;
 };
 
 export type ListOpenAiModelsError = ListOpenAiModelsErrors[keyof ListOpenAiModelsErrors];
