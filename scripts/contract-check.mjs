@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const ADMIN = { email: 'contract-admin@example.com', password: 'contract admin password' };
+const METRICS_TOKEN = `metrics-${randomUUID()}`;
 
 async function freePort() {
   const server = createServer();
@@ -54,6 +55,7 @@ const api = start('server', process.execPath, ['dist/apps/api/src/main.js'], {
   ADMIN_EMAIL: ADMIN.email,
   ADMIN_PASSWORD: ADMIN.password,
   JWT_SECRET: randomUUID() + randomUUID(),
+  METRICS_TOKEN,
 });
 const prism = start('prism', process.execPath, [
   'node_modules/@stoplight/prism-cli/dist/index.js', 'proxy', 'openapi/openapi.json', `http://127.0.0.1:${apiPort}`,
@@ -102,6 +104,9 @@ try {
   // Probes and public reads.
   await call('GET', '/health/live', { expect: 200 });
   await call('GET', '/health/ready', { expect: 200 });
+  await call('GET', '/metrics', { expect: 401 });
+  await call('GET', '/metrics', { token: 'not-the-metrics-token', expect: 401 });
+  await call('GET', '/metrics', { token: METRICS_TOKEN, expect: 200 });
   await call('GET', '/api/v1/plans', { expect: 200 });
   await call('GET', '/api/v1/providers', { expect: 401 });
   const personas = await call('GET', '/api/v1/influencers?limit=2', { expect: 200 });

@@ -39,7 +39,7 @@ export class AuthService {
       throw new ProblemException(AuthProblems.registrationDisabled, 'New accounts cannot be created on this server.');
     }
     const { throttle } = this.config.auth;
-    await this.limiter.consume({ key: `register:ip:${client.ip}`, limit: throttle.registerPerIp, windowSeconds: throttle.windowSeconds });
+    await this.limiter.consume({ tier: 'auth:register', key: `register:ip:${client.ip}`, limit: throttle.registerPerIp, windowSeconds: throttle.windowSeconds });
     const prepared = await this.users.prepare(input);
     // The user and their first session together: a failure leaves neither behind.
     return this.dataSource.transaction(async (manager) => {
@@ -51,11 +51,11 @@ export class AuthService {
 
   async login(input: { email: string; password: string }, client: ClientInfo): Promise<AuthResult> {
     const { throttle } = this.config.auth;
-    await this.limiter.consume({ key: `login:ip:${client.ip}`, limit: throttle.loginPerIp, windowSeconds: throttle.windowSeconds });
+    await this.limiter.consume({ tier: 'auth:login', key: `login:ip:${client.ip}`, limit: throttle.loginPerIp, windowSeconds: throttle.windowSeconds });
     // Per account from this address as well, a tighter budget for guessing one person's password.
     // Never per account alone: that would let anyone lock the owner out from anywhere.
     const accountKey = sha256Hex(`${input.email.trim().toLowerCase()}\n${client.ip ?? ''}`);
-    await this.limiter.consume({ key: `login:email-ip:${accountKey}`, limit: throttle.loginPerEmail, windowSeconds: throttle.windowSeconds });
+    await this.limiter.consume({ tier: 'auth:login-account', key: `login:email-ip:${accountKey}`, limit: throttle.loginPerEmail, windowSeconds: throttle.windowSeconds });
     const user = await this.users.verifyCredentials(input.email, input.password);
     const session = await this.sessions.open(user.id, client);
     await this.users.recordLogin(user.id);

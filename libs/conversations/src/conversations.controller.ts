@@ -31,6 +31,7 @@ import {
 } from './dto/conversation.dto.js';
 import { ApiReplyStreamResponse, SSE_DESCRIPTION } from './dto/reply-events.dto.js';
 import { RepliesService, type ReplyHandle } from './replies.service.js';
+import { ReplyMetrics } from './reply-metrics.js';
 import { lastEventIdOf, wantsEventStream, writeEventStream } from './sse.js';
 
 const conversationId = new ResourceIdPipe('conversation');
@@ -44,6 +45,7 @@ export class ConversationsController {
   constructor(
     private readonly conversations: ConversationsService,
     private readonly replies: RepliesService,
+    private readonly metrics: ReplyMetrics,
   ) {}
 
   @Post()
@@ -151,7 +153,9 @@ export class ConversationsController {
     @Req() request: Request,
     @Res() response: Response,
   ): Promise<void> {
-    writeEventStream(request, response, await this.replies.stream(caller.userId, id, replyId), lastEventIdOf(request));
+    const source = await this.replies.stream(caller.userId, id, replyId);
+    this.metrics.streamOpened(response);
+    writeEventStream(request, response, source, lastEventIdOf(request));
   }
 
   @Post(':id/messages/:messageId/cancel')
@@ -195,7 +199,9 @@ export class ConversationsController {
     if (handle.quota?.messagesRemainingToday != null) response.setHeader('X-Quota-Messages-Remaining', handle.quota.messagesRemainingToday);
     if (handle.quota?.tokensRemainingThisMonth != null) response.setHeader('X-Quota-Tokens-Remaining', handle.quota.tokensRemainingThisMonth);
     if (wantsEventStream(request)) {
-      writeEventStream(request, response, handle.live ?? (await this.replies.stream(caller.userId, handle.userMessage.conversationId, handle.replyId)), 0);
+      const source = handle.live ?? (await this.replies.stream(caller.userId, handle.userMessage.conversationId, handle.replyId));
+      this.metrics.streamOpened(response);
+      writeEventStream(request, response, source, 0);
       return;
     }
     await handle.live?.finished;

@@ -6,13 +6,14 @@ import { ContextBuilder } from './context-builder.js';
 import { ConversationsController } from './conversations.controller.js';
 import { ConversationsService } from './conversations.service.js';
 import { RepliesService } from './replies.service.js';
+import { ReplyMetrics } from './reply-metrics.js';
 import { ReplyStreamHub } from './reply-stream-hub.js';
 
 /** Conversations, messages and streamed replies. */
 @Module({
   imports: [InfluencersModule, ProvidersModule, UsageModule],
   controllers: [ConversationsController],
-  providers: [ConversationsService, RepliesService, ReplyStreamHub, ContextBuilder],
-  exports: [ConversationsService, RepliesService, ContextBuilder],
+  providers: [ConversationsService, RepliesService, ReplyStreamHub, ContextBuilder, ReplyMetrics],
+  exports: [ConversationsService, RepliesService, ContextBuilder, ReplyMetrics],
 })
 export class ConversationsModule {}

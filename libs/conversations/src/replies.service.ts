@@ -10,6 +10,7 @@ import { MessageEntity, type MessageStatus } from './conversation.entity.js';
 import { ConversationProblems } from './conversations.errors.js';
 import { toMessageView, type MessageView } from './conversations.service.js';
 import { toMessageDto } from './dto/conversation.dto.js';
+import { ReplyMetrics } from './reply-metrics.js';
 import { ReplyStreamHub, type LiveReply, type ReplyEvent } from './reply-stream-hub.js';
 
 /** The messages a context is built from: this many at most, newest first. */
@@ -67,6 +68,7 @@ export class RepliesService implements OnApplicationBootstrap, BeforeApplication
     private readonly contexts: ContextBuilder,
     private readonly providers: ProviderRegistry,
     private readonly quota: QuotaService,
+    private readonly metrics: ReplyMetrics,
     @InjectConfig() private readonly config: AppConfig,
   ) {}
 
@@ -294,6 +296,7 @@ export class RepliesService implements OnApplicationBootstrap, BeforeApplication
         ),
       (error) => this.logger.warn(`Reply ${replyId}: its partial text could not be saved: ${error.message}`),
     );
+    this.metrics.started();
     try {
       for await (const event of this.providers.generate(policy, context.messages, live.abort.signal)) {
         if (event.type === 'delta') {
@@ -323,6 +326,15 @@ export class RepliesService implements OnApplicationBootstrap, BeforeApplication
 
     // Billed as the provider reported; when it reported nothing, the tokens of what was streamed.
     const billed = usage ?? unreportedUsage(text, context.promptTokens, this.contexts);
+    this.metrics.finished({
+      ...servedBy,
+      status,
+      firstTokenMs,
+      durationMs: performance.now() - startedAt,
+      inputTokens: billed.inputTokens,
+      outputTokens: billed.outputTokens,
+      costMicros: this.quota.costOf({ ...servedBy, inputTokens: billed.inputTokens, outputTokens: billed.outputTokens }),
+    });
     try {
       // No checkpoint runs after this: the one in flight, if any, lands first (and would not touch a finished reply anyway).
       await checkpoints.close();

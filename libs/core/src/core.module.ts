@@ -8,6 +8,7 @@ import type { DatabaseSchema } from './database/database.js';
 import { HealthModule } from './health/health.module.js';
 import { GracefulShutdown } from './http/graceful-shutdown.js';
 import { LoggingModule } from './logging/logging.module.js';
+import { MetricsModule } from './metrics/metrics.module.js';
 import { RateLimitModule, type RateLimitModuleOptions } from './rate-limit/rate-limit.module.js';
 import { RedisModule } from './redis/redis.module.js';
 
@@ -22,7 +23,7 @@ export interface CoreModuleOptions {
   readonly clock?: Clock;
 }
 
-/** The platform every feature stands on: configuration, logging, database, Redis, rate limits and health. */
+/** The platform every feature stands on: configuration, logging, database, Redis, rate limits, health and metrics. */
 @Global()
 @Module({})
 export class CoreModule {
@@ -36,6 +37,7 @@ export class CoreModule {
         RedisModule.forRoot(),
         RateLimitModule.forRoot(rateLimit),
         HealthModule,
+        MetricsModule,
       ],
       providers: [GracefulShutdown, { provide: Clock, useValue: clock ?? new Clock() }],
       exports: [Clock],

@@ -4,6 +4,7 @@ import type { ApiBodyOptions } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { isUUID } from 'class-validator';
 import { CurrentUser, type Principal } from '#chorus/auth';
+import { ReplyMetrics } from '#chorus/conversations';
 import { CoreProblems, ProblemException } from '#chorus/core';
 import { ApiOpenAIErrors } from './openai-error.format.js';
 import { OpenAICompatProblems, OpenAICompatService, type CompletionEvent, type CompletionRequest } from './openai-compat.service.js';
@@ -38,7 +39,10 @@ const CHAT_COMPLETION_REQUEST_SCHEMA: NonNullable<Extract<ApiBodyOptions, { sche
 @ApiBearerAuth('bearer')
 @Controller('openai/v1')
 export class OpenAICompatController {
-  constructor(private readonly completions: OpenAICompatService) {}
+  constructor(
+    private readonly completions: OpenAICompatService,
+    private readonly metrics: ReplyMetrics,
+  ) {}
 
   @Get('models')
   @ApiOperation({ summary: 'List models (OpenAI-compatible)', description: 'The personas the caller may talk to, as `persona/<handle>`; admins also see raw provider models. Errors use OpenAI\'s format.' })
@@ -80,6 +84,7 @@ export class OpenAICompatController {
       const iterator = events[Symbol.asyncIterator]();
       // The first event is awaited before any byte is sent, so that a refused request (quota, model) is a plain error response.
       let next = await iterator.next();
+      this.metrics.streamOpened(response);
       response.status(200).setHeader('Content-Type', 'text/event-stream; charset=utf-8');
       response.setHeader('Cache-Control', 'no-cache, no-transform');
       response.flushHeaders();

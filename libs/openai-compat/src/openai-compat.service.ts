@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Injectable, Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { ProblemException, type ProblemType } from '#chorus/core';
-import { ContextBuilder, ConversationsService, RepliesService, type ReplyEvent } from '#chorus/conversations';
+import { ContextBuilder, ConversationsService, RepliesService, ReplyMetrics, type ReplyEvent } from '#chorus/conversations';
 import { InfluencersService, type InfluencerView } from '#chorus/influencers';
 import { GenerationError, ProviderRegistry, type ChatMessage, type ChatUsage, type ModelPolicy } from '#chorus/providers';
 import { QuotaService, type Caller } from '#chorus/usage';
@@ -47,6 +47,7 @@ export class OpenAICompatService {
     private readonly providers: ProviderRegistry,
     private readonly contexts: ContextBuilder,
     private readonly quota: QuotaService,
+    private readonly metrics: ReplyMetrics,
   ) {}
 
   /** The personas the caller may talk to, as models; admins also see the raw provider models. */
@@ -92,14 +93,21 @@ export class OpenAICompatService {
     let usage: ChatUsage | null = null;
     let servedBy = policy.primary;
     let failed = false;
+    /** How the provider said the generation ended; unset when the client left first (the generator is closed mid-stream). */
+    let finishReason: string | undefined;
+    const startedAt = performance.now();
+    let firstTokenMs: number | null = null;
+    this.metrics.started();
     try {
       for await (const event of this.providers.generate({ ...policy, maxReplyTokens: replyBudget, temperature: request.temperature ?? policy.temperature }, messages, signal)) {
         if (event.type === 'delta') {
+          firstTokenMs ??= performance.now() - startedAt;
           text += event.text;
           yield { type: 'delta', text: event.text };
         } else if (event.type === 'completed') {
           usage = event.usage;
           servedBy = event.servedBy;
+          finishReason = event.finishReason;
           const billed = this.billed(usage, text, promptTokens);
           yield { type: 'done', finishReason: event.finishReason, usage: billed };
         }
@@ -113,6 +121,16 @@ export class OpenAICompatService {
       yield { type: 'failed', code: error instanceof GenerationError ? error.code : 'generation_failed', message: (error as Error).message };
     } finally {
       const billed = this.billed(usage, text, promptTokens);
+      const status = failed ? 'failed' : finishReason === undefined || finishReason === 'cancelled' ? 'cancelled' : 'completed';
+      this.metrics.finished({
+        ...servedBy,
+        status,
+        firstTokenMs,
+        durationMs: performance.now() - startedAt,
+        inputTokens: billed.inputTokens,
+        outputTokens: billed.outputTokens,
+        costMicros: this.quota.costOf({ ...servedBy, inputTokens: billed.inputTokens, outputTokens: billed.outputTokens }),
+      });
       await this.dataSource
         .transaction((manager) =>
           this.quota.settleChat(manager, {

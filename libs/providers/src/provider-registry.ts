@@ -1,5 +1,6 @@
-import { Injectable, Logger } from '@nestjs/common';
-import { InjectConfig, type AppConfig, type ModelConfig, type ProviderConfig } from '#chorus/core';
+import { Injectable, Logger, Optional } from '@nestjs/common';
+import type { Counter } from 'prom-client';
+import { InjectConfig, MetricsService, type AppConfig, type ModelConfig, type ProviderConfig } from '#chorus/core';
 import {
   ProviderError,
   type ChatMessage,
@@ -53,6 +54,9 @@ export interface ProviderStatus {
 /** The wait between two attempts at one provider: exponential from `baseMs`, capped, jittered. */
 export const RETRY_BACKOFF = { baseMs: 200, maxMs: 2_000 } as const;
 
+/** chorus_provider_circuit_state's values. */
+const CIRCUIT_STATE_VALUES: Record<BreakerState, number> = { closed: 0, half_open: 1, open: 2 };
+
 /** A provider that asks for a longer pause (Retry-After) is not retried: the policy's next model is tried at once. */
 export const RETRY_AFTER_LIMIT_MS = 5_000;
 
@@ -81,8 +85,13 @@ type AttemptOutcome = { readonly done: true } | { readonly done: false; readonly
 export class ProviderRegistry {
   private readonly logger = new Logger('Providers');
   private readonly providers = new Map<string, ProviderSlot>();
+  private readonly errors: Counter<'provider' | 'code'> | undefined;
 
-  constructor(@InjectConfig() private readonly config: AppConfig) {
+  /** `metrics` is absent only where a test builds the registry by hand. */
+  constructor(
+    @InjectConfig() private readonly config: AppConfig,
+    @Optional() metrics?: MetricsService,
+  ) {
     for (const provider of config.ai.providers) {
       this.providers.set(provider.name, {
         config: provider,
@@ -98,6 +107,19 @@ export class ProviderRegistry {
         }),
       });
     }
+    this.errors = metrics?.counter({
+      name: 'chorus_provider_errors_total',
+      help: 'Failed provider calls (before the first token, or mid-stream), by provider and error code; cancellations are not errors.',
+      labelNames: ['provider', 'code'],
+    });
+    const circuits = metrics?.gauge({
+      name: 'chorus_provider_circuit_state',
+      help: 'Circuit breaker state by provider: 0 closed, 1 half-open, 2 open (skipped until a trial call succeeds).',
+      labelNames: ['provider'],
+      collect: () => {
+        for (const { config: provider, breaker } of this.providers.values()) circuits!.set({ provider: provider.name }, CIRCUIT_STATE_VALUES[breaker.state]);
+      },
+    });
     if (config.ai.defaultModel.provider === 'simulated') {
       this.logger.warn('No AI provider is configured: replies are SIMULATED. Set OPENAI_API_KEY, GEMINI_API_KEY or PROVIDERS.');
     }
@@ -233,6 +255,7 @@ export class ProviderRegistry {
         return { done: true };
       }
       const failure = toProviderError(error);
+      this.errors?.inc({ provider: candidate.provider, code: failure.code });
       // A request the provider refused says nothing about its health.
       settle(failure.code === 'bad_request' ? 'neutral' : 'failure');
       if (started) {

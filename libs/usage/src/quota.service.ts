@@ -1,6 +1,7 @@
 import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import type { Counter } from 'prom-client';
 import { DataSource, type EntityManager } from 'typeorm';
-import { Clock, InjectConfig, ProblemException, currentRequestContext, mergeLimits, queryReturning, type AppConfig, type PlanLimits } from '#chorus/core';
+import { Clock, InjectConfig, MetricsService, ProblemException, currentRequestContext, mergeLimits, queryReturning, type AppConfig, type PlanLimits } from '#chorus/core';
 import { UsageProblems } from './usage.errors.js';
 
 /** The chat metrics, the period each counts over, and the plan limit that bounds it. */
@@ -71,12 +72,20 @@ export class QuotaService implements OnApplicationBootstrap, OnApplicationShutdo
   private readonly logger = new Logger('Quota');
   private sweeper?: NodeJS.Timeout;
   private readonly sweepSteps: Array<() => Promise<unknown>> = [];
+  private readonly refusals: Counter<'limit'>;
 
   constructor(
     private readonly dataSource: DataSource,
     private readonly clock: Clock,
     @InjectConfig() private readonly config: AppConfig,
-  ) {}
+    metrics: MetricsService,
+  ) {
+    this.refusals = metrics.counter({
+      name: 'chorus_quota_refusals_total',
+      help: 'Replies refused with 429 quota_exceeded, by the plan limit that was reached (e.g. chat.messagesPerDay).',
+      labelNames: ['limit'],
+    });
+  }
 
   onApplicationBootstrap(): void {
     this.sweeper = setInterval(() => void this.sweep(), SWEEP_INTERVAL_MS);
@@ -147,6 +156,7 @@ export class QuotaService implements OnApplicationBootstrap, OnApplicationShutdo
         [caller.userId, refused.metric, refused.periodStart],
       );
       const resetsAt = periodEndOf(refused.period, now);
+      this.refusals.inc({ limit: refused.name });
       throw new ProblemException(UsageProblems.quotaExceeded, `The ${refused.name} limit of your plan is reached; it resets at ${resetsAt.toISOString()}.`, {
         extensions: {
           limit: refused.name,

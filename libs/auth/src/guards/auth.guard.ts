@@ -1,7 +1,7 @@
 import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { Request } from 'express';
-import { IS_PUBLIC, ProblemException, REQUIRED_ROLES } from '#chorus/core';
+import { IS_PUBLIC, OWN_CREDENTIALS, ProblemException, REQUIRED_ROLES } from '#chorus/core';
 import { AuthProblems } from '../auth.errors.js';
 import { Authenticator } from '../authenticator.js';
 import type { UserRole } from '../entities/index.js';
@@ -25,8 +25,10 @@ export class AuthGuard implements CanActivate {
     const targets = [context.getHandler(), context.getClass()];
     const request = context.switchToHttp().getRequest<Request & RequestWithPrincipal>();
     if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets)) {
-      // Open to anyone; a caller who does send credentials is still identified (an admin sees more).
-      if (request.headers.authorization) request.principal = await this.authenticator.authenticate(request);
+      // Open to anyone; a caller who does send credentials is still identified (an admin sees more),
+      // except where the route checks a credential of its own.
+      const ownCredentials = this.reflector.getAllAndOverride<boolean>(OWN_CREDENTIALS, targets);
+      if (request.headers.authorization && !ownCredentials) request.principal = await this.authenticator.authenticate(request);
       return true;
     }
     const principal = await this.authenticator.authenticate(request);

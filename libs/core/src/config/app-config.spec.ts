@@ -71,6 +71,9 @@ describe('loadConfig', () => {
     expect(problemsOf({ PLANS: 'free,premium' })).toEqual([expect.stringMatching(/^PLANS must be valid JSON/)]);
     expect(problemsOf({ PLANS: '["free"]' })).toEqual([expect.stringMatching(/^PLANS must be a JSON object/)]);
     expect(problemsOf({ ADMIN_EMAIL: 'root@example.com' })).toEqual([expect.stringMatching(/^ADMIN_PASSWORD must be set together/)]);
+    expect(problemsOf({ METRICS_TOKEN: 'short-token' })).toEqual([expect.stringMatching(/^METRICS_TOKEN must be at least 16/)]);
+    expect(loadConfig({}).metrics.token).toBeUndefined();
+    expect(loadConfig({ METRICS_TOKEN: 'a-scrape-token-long-enough' }).metrics.token).toBe('a-scrape-token-long-enough');
     const custom = loadConfig({ PLANS: '{"basic":{"chat":{"messagesPerDay":5}},"pro":{"chat":{"messagesPerDay":null}}}' });
     expect(custom.auth).toMatchObject({ plans: ['basic', 'pro'], defaultPlan: 'basic' });
     expect(custom.usage.plans[0]!.limits.chat).toEqual({ messagesPerDay: 5, tokensPerMonth: 300_000, costMicrosPerMonth: 1_000_000 });

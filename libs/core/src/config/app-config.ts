@@ -23,6 +23,13 @@ export interface AppConfig {
     readonly shutdownTimeoutMs: number;
     readonly docsEnabled: boolean;
   };
+  readonly metrics: {
+    /**
+     * The bearer token a Prometheus scraper sends to GET /metrics; unset turns the endpoint off
+     * (404), so a deployment never exposes its metrics by accident.
+     */
+    readonly token?: string;
+  };
   readonly log: {
     readonly level: LogLevel;
     readonly format: (typeof LOG_FORMATS)[number];
@@ -129,6 +136,7 @@ export function loadConfig(env: Env): AppConfig {
       shutdownTimeoutMs: read.int('SHUTDOWN_TIMEOUT_MS', 10_000, { min: 0, max: 600_000 }),
       docsEnabled: read.bool('DOCS_ENABLED', true),
     },
+    metrics: readMetricsConfig(read),
     log: {
       level: read.oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
       format: read.oneOf('LOG_FORMAT', LOG_FORMATS, nodeEnv === 'development' ? 'pretty' : 'json'),
@@ -160,6 +168,17 @@ export function loadConfig(env: Env): AppConfig {
   };
   read.assertValid();
   return config;
+}
+
+/** Shorter tokens are guessable; the value itself is never echoed. */
+const METRICS_TOKEN_MIN_LENGTH = 16;
+
+function readMetricsConfig(read: EnvReader): AppConfig['metrics'] {
+  const token = read.optionalString('METRICS_TOKEN');
+  if (token !== undefined && token.length < METRICS_TOKEN_MIN_LENGTH) {
+    read.reject('METRICS_TOKEN', `must be at least ${METRICS_TOKEN_MIN_LENGTH} characters (e.g. openssl rand -hex 32)`);
+  }
+  return { token };
 }
 
 function readDatabaseTimeouts(read: EnvReader): DatabaseTimeouts {

@@ -4,6 +4,8 @@ import type { NextFunction, Request, Response } from 'express';
 import helmet from 'helmet';
 import type { AppConfig } from '../config/app-config.js';
 import { HTTP_LOGGER } from '../logging/logging.module.js';
+import { httpMetrics } from '../metrics/http-metrics.js';
+import { MetricsService } from '../metrics/metrics.service.js';
 import { ProblemFilter, type ErrorFormat } from '../errors/problem.filter.js';
 import { createValidationPipe } from '../errors/validation.js';
 import { requestContextMiddleware } from '../request-context/request-context.js';
@@ -12,10 +14,10 @@ import { setupOpenApi } from './openapi.js';
 
 export const API_PREFIX = 'api/v1';
 
-/** Paths served outside the API prefix: probes, and the OpenAI-compatible surface at its own version path. */
-const UNPREFIXED_ROUTES = ['health/live', 'health/ready', 'openai/v1/models', 'openai/v1/chat/completions'];
+/** Paths served outside the API prefix: probes, metrics, and the OpenAI-compatible surface at its own version path. */
+const UNPREFIXED_ROUTES = ['health/live', 'health/ready', 'metrics', 'openai/v1/models', 'openai/v1/chat/completions'];
 
-/** Mounts the API under /api/v1 (health probes stay at the root); the OpenAPI generator uses it too. */
+/** Mounts the API under /api/v1 (health probes and metrics stay at the root); the OpenAPI generator uses it too. */
 export function applyApiPrefix(app: INestApplication): void {
   app.setGlobalPrefix(API_PREFIX, { exclude: UNPREFIXED_ROUTES });
 }
@@ -36,6 +38,7 @@ export function configureApp(app: NestExpressApplication, config: AppConfig, opt
   // logger, so that even requests the body parser rejects get their log line.
   app.use(requestContextMiddleware);
   app.use(app.get(HTTP_LOGGER));
+  app.use(httpMetrics(app.get(MetricsService)));
   app.set('trust proxy', http.trustProxyHops);
   app.disable('x-powered-by');
   app.use(helmet());

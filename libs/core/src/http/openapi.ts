@@ -5,6 +5,8 @@ import type { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
 
 export const DOCS_PATH = 'docs';
+/** The security scheme of GET /metrics: its own bearer token (METRICS_TOKEN), not a user's credentials. */
+export const METRICS_SECURITY_SCHEME = 'metricsToken';
 export const OPENAPI_JSON_PATH = 'docs/openapi.json';
 
 interface PackageInfo {
@@ -25,6 +27,7 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'An access token from POST /api/v1/auth/login.' }, 'bearer')
     // Not addBearerAuth, which adds `bearerFormat: JWT`: an API key is an opaque string, not a JWT.
     .addSecurity('apiKey', { type: 'http', scheme: 'bearer', description: 'An API key (`chorus_sk_...`) from POST /api/v1/me/api-keys, sent as a bearer token.' })
+    .addSecurity(METRICS_SECURITY_SCHEME, { type: 'http', scheme: 'bearer', description: 'The operator\'s METRICS_TOKEN, for Prometheus scrapes.' })
     .build();
   const document = SwaggerModule.createDocument(app, config, {
     // operationIds are the controller method names, so the generated SDK reads like the code.
@@ -50,6 +53,9 @@ function applySecurity(document: OpenAPIObject): void {
   for (const item of Object.values(document.paths)) {
     for (const operation of Object.values(item) as Array<Record<string, unknown>>) {
       if (typeof operation !== 'object' || operation === null || !('responses' in operation)) continue;
+      const security = operation['security'] as Array<Record<string, string[]>> | undefined;
+      // A route with a scheme of its own (the metrics token) keeps it.
+      if (security?.some((entry) => METRICS_SECURITY_SCHEME in entry)) continue;
       if (operation[OPTIONAL_AUTH_EXTENSION]) {
         operation['security'] = [{}, ...credentials];
         delete operation[OPTIONAL_AUTH_EXTENSION];

@@ -68,7 +68,7 @@ export class RateLimitGuard extends ThrottlerGuard {
     const caller = this.callers.get(req as Request);
     if (!caller || caller.tier !== throttler.name) return true;
     const key = generateKey(context, await getTracker(req, context), caller.tier);
-    await this.limiter.consume({ key, limit, windowSeconds: ttl / 1000 }, res as Response);
+    await this.limiter.consume({ tier: caller.tier, key, limit, windowSeconds: ttl / 1000 }, res as Response);
     return true;
   }
 
@@ -89,7 +89,7 @@ export class RateLimitGuard extends ThrottlerGuard {
   private async spendUnmatched(request: Request, response: Response): Promise<void> {
     const caller = await this.resolveCaller(request);
     const tier = this.tiersByName.get(caller.tier)!;
-    await this.limiter.consume({ key: budgetKey(tier.name, caller.tracker), limit: tier.limit, windowSeconds: tier.windowSeconds }, response);
+    await this.limiter.consume({ tier: tier.name, key: budgetKey(tier.name, caller.tracker), limit: tier.limit, windowSeconds: tier.windowSeconds }, response);
   }
 
   private async resolveCaller(request: Request): Promise<RateLimitCaller> {

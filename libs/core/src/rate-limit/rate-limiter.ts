@@ -1,10 +1,17 @@
 import { Injectable } from '@nestjs/common';
 import { InjectThrottlerStorage, type ThrottlerStorage } from '@nestjs/throttler';
+import type { Counter } from 'prom-client';
 import type { Response } from 'express';
 import { CoreProblems, ProblemException } from '../errors/problem.js';
+import { MetricsService } from '../metrics/metrics.service.js';
 
 /** A budget of requests: `limit` per window of `windowSeconds`, counted under `key`. */
 export interface RateLimitBudget {
+  /**
+   * The budget's kind, for the refusals metric: the caller's rate-limit tier (`anonymous`,
+   * `plan:free`...), or a feature's own budget (`auth:login`). Never a caller's identity.
+   */
+  readonly tier: string;
   readonly key: string;
   readonly limit: number;
   readonly windowSeconds: number;
@@ -24,7 +31,18 @@ export interface RateLimitState {
  */
 @Injectable()
 export class RateLimiter {
-  constructor(@InjectThrottlerStorage() private readonly storage: ThrottlerStorage) {}
+  private readonly refusals: Counter<'tier'>;
+
+  constructor(
+    @InjectThrottlerStorage() private readonly storage: ThrottlerStorage,
+    metrics: MetricsService,
+  ) {
+    this.refusals = metrics.counter({
+      name: 'chorus_rate_limit_refusals_total',
+      help: 'Requests refused with 429 rate_limited, by rate-limit tier (or feature budget such as auth:login).',
+      labelNames: ['tier'],
+    });
+  }
 
   /**
    * Counts one request. When the budget is spent, throws a 429 `rate_limited` problem (the error
@@ -44,6 +62,7 @@ export class RateLimiter {
     response?.setHeader('RateLimit-Remaining', state.remaining);
     response?.setHeader('RateLimit-Reset', state.resetSeconds);
     if (record.isBlocked) {
+      this.refusals.inc({ tier: budget.tier });
       throw new ProblemException(
         CoreProblems.rateLimited,
         `Rate limit of ${budget.limit} requests per ${budget.windowSeconds} s reached; retry in ${state.resetSeconds} s.`,

@@ -2534,6 +2534,39 @@ export type GetReadinessResponses = {
 
 export type GetReadinessResponse = GetReadinessResponses[keyof GetReadinessResponses];
 
+export type GetMetricsData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/metrics';
+};
+
+export type GetMetricsErrors = {
+    /**
+     * `unauthorized`: Authentication is required
+     */
+    401: ProblemDocumentDto;
+    /**
+     * `not_found`: Not found
+     */
+    404: ProblemDocumentDto;
+    /**
+     * `internal_error`: Internal server error
+     */
+    500: ProblemDocumentDto;
+};
+
+export type GetMetricsError = GetMetricsErrors[keyof GetMetricsErrors];
+
+export type GetMetricsResponses = {
+    /**
+     * The metrics, in the Prometheus text exposition format 0.0.4.
+     */
+    200: string;
+};
+
+export type GetMetricsResponse = GetMetricsResponses[keyof GetMetricsResponses];
+
 export type CreateChatCompletionData = {
     body: {
         max_completion_tokens?: number;
