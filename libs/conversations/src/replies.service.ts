@@ -326,15 +326,7 @@ export class RepliesService implements OnApplicationBootstrap, BeforeApplication
 
     // Billed as the provider reported; when it reported nothing, the tokens of what was streamed.
     const billed = usage ?? unreportedUsage(text, context.promptTokens, this.contexts);
-    this.metrics.finished({
-      ...servedBy,
-      status,
-      firstTokenMs,
-      durationMs: performance.now() - startedAt,
-      inputTokens: billed.inputTokens,
-      outputTokens: billed.outputTokens,
-      costMicros: this.quota.costOf({ ...servedBy, inputTokens: billed.inputTokens, outputTokens: billed.outputTokens }),
-    });
+    this.metrics.finished({ servedBy, status, firstTokenMs, startedAt, billed });
     try {
       // No checkpoint runs after this: the one in flight, if any, lands first (and would not touch a finished reply anyway).
       await checkpoints.close();

@@ -2,19 +2,19 @@ import { Injectable } from '@nestjs/common';
 import type { Response } from 'express';
 import type { Counter, Gauge, Histogram } from 'prom-client';
 import { MetricsService } from '#chorus/core';
+import type { ChatUsage, ModelRef } from '#chorus/providers';
+import { QuotaService } from '#chorus/usage';
 import type { MessageStatus } from './conversation.entity.js';
 
 /** How one reply ended, as the metrics count it: who served it, how fast, and what it was billed. */
 export interface ReplyOutcome {
-  readonly provider: string;
-  readonly model: string;
+  readonly servedBy: ModelRef;
   readonly status: Exclude<MessageStatus, 'streaming'>;
   /** Null when no token came. */
   readonly firstTokenMs: number | null;
-  readonly durationMs: number;
-  readonly inputTokens: number;
-  readonly outputTokens: number;
-  readonly costMicros: number;
+  /** `performance.now()` when generation started. */
+  readonly startedAt: number;
+  readonly billed: ChatUsage;
 }
 
 /**
@@ -32,7 +32,10 @@ export class ReplyMetrics {
   private readonly inProgress: Gauge;
   private readonly openStreams: Gauge;
 
-  constructor(metrics: MetricsService) {
+  constructor(
+    metrics: MetricsService,
+    private readonly quota: QuotaService,
+  ) {
     this.timeToFirstToken = metrics.histogram({
       name: 'chorus_reply_time_to_first_token_seconds',
       help: 'Time from the start of a reply\'s generation to its first token, by the provider and model that served it.',
@@ -69,15 +72,15 @@ export class ReplyMetrics {
     this.inProgress.inc();
   }
 
-  finished(outcome: ReplyOutcome): void {
+  finished({ servedBy, status, firstTokenMs, startedAt, billed }: ReplyOutcome): void {
     this.inProgress.dec();
-    const labels = { provider: outcome.provider, model: outcome.model };
-    if (outcome.firstTokenMs !== null) this.timeToFirstToken.observe(labels, outcome.firstTokenMs / 1000);
-    this.duration.observe(labels, outcome.durationMs / 1000);
-    this.tokens.inc({ ...labels, direction: 'input' }, outcome.inputTokens);
-    this.tokens.inc({ ...labels, direction: 'output' }, outcome.outputTokens);
-    this.cost.inc(labels, outcome.costMicros / 1_000_000);
-    this.replies.inc({ status: outcome.status });
+    const labels = { provider: servedBy.provider, model: servedBy.model };
+    if (firstTokenMs !== null) this.timeToFirstToken.observe(labels, firstTokenMs / 1000);
+    this.duration.observe(labels, (performance.now() - startedAt) / 1000);
+    this.tokens.inc({ ...labels, direction: 'input' }, billed.inputTokens);
+    this.tokens.inc({ ...labels, direction: 'output' }, billed.outputTokens);
+    this.cost.inc(labels, this.quota.costOf({ ...servedBy, inputTokens: billed.inputTokens, outputTokens: billed.outputTokens }) / 1_000_000);
+    this.replies.inc({ status });
   }
 
   /** A reply stream is written to `response`: counted open until the response closes (ended, or the client left). */

@@ -122,15 +122,7 @@ export class OpenAICompatService {
     } finally {
       const billed = this.billed(usage, text, promptTokens);
       const status = failed ? 'failed' : finishReason === undefined || finishReason === 'cancelled' ? 'cancelled' : 'completed';
-      this.metrics.finished({
-        ...servedBy,
-        status,
-        firstTokenMs,
-        durationMs: performance.now() - startedAt,
-        inputTokens: billed.inputTokens,
-        outputTokens: billed.outputTokens,
-        costMicros: this.quota.costOf({ ...servedBy, inputTokens: billed.inputTokens, outputTokens: billed.outputTokens }),
-      });
+      this.metrics.finished({ servedBy, status, firstTokenMs, startedAt, billed });
       await this.dataSource
         .transaction((manager) =>
           this.quota.settleChat(manager, {

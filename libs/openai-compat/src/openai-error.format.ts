@@ -1,7 +1,6 @@
-import { applyDecorators } from '@nestjs/common';
-import { ApiExtraModels, ApiProperty, ApiResponse, getSchemaPath } from '@nestjs/swagger';
+import { ApiProperty } from '@nestjs/swagger';
 import type { Response } from 'express';
-import { CoreProblems, type ErrorFormat, type ProblemDocument, type ProblemType } from '#chorus/core';
+import { ALWAYS_POSSIBLE, ApiErrorResponses, type ErrorFormat, type ProblemDocument, type ProblemType } from '#chorus/core';
 
 /** Where the OpenAI-compatible surface is served. */
 export const OPENAI_PATH_PREFIX = '/openai/v1';
@@ -60,21 +59,6 @@ export class OpenAIErrorDto {
  * their codes; like ApiProblems, every endpoint also gets rate limited, internal error and
  * service unavailable.
  */
-export function ApiOpenAIErrors(...problems: ProblemType[]): MethodDecorator {
-  const byStatus = new Map<number, string[]>();
-  for (const problem of [...problems, CoreProblems.rateLimited, CoreProblems.internal, CoreProblems.serviceUnavailable]) {
-    const codes = byStatus.get(problem.status) ?? [];
-    if (!codes.includes(problem.code)) codes.push(problem.code);
-    byStatus.set(problem.status, codes);
-  }
-  return applyDecorators(
-    ApiExtraModels(OpenAIErrorDto),
-    ...[...byStatus.entries()].map(([status, codes]) =>
-      ApiResponse({
-        status,
-        description: codes.map((code) => `\`${code}\``).join(', '),
-        content: { 'application/json': { schema: { $ref: getSchemaPath(OpenAIErrorDto) } } },
-      }),
-    ),
-  );
+export function ApiOpenAIErrors(...problems: ProblemType[]): MethodDecorator & ClassDecorator {
+  return ApiErrorResponses([...problems, ...ALWAYS_POSSIBLE], 'application/json', OpenAIErrorDto);
 }

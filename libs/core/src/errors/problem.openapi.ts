@@ -1,4 +1,4 @@
-import { applyDecorators } from '@nestjs/common';
+import { applyDecorators, type Type } from '@nestjs/common';
 import { ApiExtraModels, ApiProperty, ApiPropertyOptional, ApiResponse, getSchemaPath } from '@nestjs/swagger';
 import { PROBLEM_CONTENT_TYPE } from './problem.filter.js';
 import { CoreProblems, type ProblemType } from './problem.js';
@@ -41,15 +41,22 @@ export class ProblemDocumentDto {
  * and service unavailable (its database is out of reach).
  */
 export function ApiProblems(...problems: ProblemType[]): MethodDecorator & ClassDecorator {
-  return documentProblems([...problems, CoreProblems.rateLimited, CoreProblems.internal, CoreProblems.serviceUnavailable]);
+  return ApiErrorResponses([...problems, ...ALWAYS_POSSIBLE], PROBLEM_CONTENT_TYPE, ProblemDocumentDto);
 }
 
 /** ApiProblems for routes exempt from the rate limit (`@SkipRateLimit()`): no 429. */
 export function ApiUnthrottledProblems(...problems: ProblemType[]): MethodDecorator & ClassDecorator {
-  return documentProblems([...problems, CoreProblems.internal]);
+  return ApiErrorResponses([...problems, CoreProblems.internal], PROBLEM_CONTENT_TYPE, ProblemDocumentDto);
 }
 
-function documentProblems(problems: ProblemType[]): MethodDecorator & ClassDecorator {
+/** The problems any request can meet, whatever the endpoint. */
+export const ALWAYS_POSSIBLE: readonly ProblemType[] = [CoreProblems.rateLimited, CoreProblems.internal, CoreProblems.serviceUnavailable];
+
+/**
+ * Documents error responses grouped by status, each listing its codes, with the body `model`
+ * in `mediaType`: problem+json for the API, another shape where a surface answers its own.
+ */
+export function ApiErrorResponses(problems: readonly ProblemType[], mediaType: string, model: Type): MethodDecorator & ClassDecorator {
   const byStatus = new Map<number, ProblemType[]>();
   for (const problem of problems) {
     const list = byStatus.get(problem.status) ?? [];
@@ -57,12 +64,12 @@ function documentProblems(problems: ProblemType[]): MethodDecorator & ClassDecor
     byStatus.set(problem.status, list);
   }
   return applyDecorators(
-    ApiExtraModels(ProblemDocumentDto),
+    ApiExtraModels(model),
     ...[...byStatus.entries()].map(([status, types]) =>
       ApiResponse({
         status,
         description: types.map((type) => `\`${type.code}\`: ${type.title}`).join('; '),
-        content: { [PROBLEM_CONTENT_TYPE]: { schema: { $ref: getSchemaPath(ProblemDocumentDto) } } },
+        content: { [mediaType]: { schema: { $ref: getSchemaPath(model) } } },
       }),
     ),
   );

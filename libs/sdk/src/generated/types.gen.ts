@@ -2603,31 +2603,31 @@ export type CreateChatCompletionData = {
 
 export type CreateChatCompletionErrors = {
     /**
-     * `validation_failed`, `invalid_request`
+     * `validation_failed`: The request is not valid; `invalid_request`: Invalid request
      */
     400: OpenAiErrorDto;
     /**
-     * `unauthorized`
+     * `unauthorized`: Authentication is required
      */
     401: OpenAiErrorDto;
     /**
-     * `model_not_found`
+     * `model_not_found`: Model not found
      */
     404: OpenAiErrorDto;
     /**
-     * `rate_limited`
+     * `rate_limited`: Too many requests
      */
     429: OpenAiErrorDto;
     /**
-     * `internal_error`
+     * `internal_error`: Internal server error
      */
     500: OpenAiErrorDto;
     /**
-     * `generation_failed`
+     * `generation_failed`: The reply could not be generated
      */
     502: OpenAiErrorDto;
     /**
-     * `service_unavailable`
+     * `service_unavailable`: Service unavailable
      */
     503: OpenAiErrorDto;
 };
@@ -2654,19 +2654,19 @@ export type ListOpenAiModelsData = {
 
 export type ListOpenAiModelsErrors = {
     /**
-     * `unauthorized`
+     * `unauthorized`: Authentication is required
      */
     401: OpenAiErrorDto;
     /**
-     * `rate_limited`
+     * `rate_limited`: Too many requests
      */
     429: OpenAiErrorDto;
     /**
-     * `internal_error`
+     * `internal_error`: Internal server error
      */
     500: OpenAiErrorDto;
     /**
-     * `service_unavailable`
+     * `service_unavailable`: Service unavailable
      */
     503: OpenAiErrorDto;
 };
