@@ -8,7 +8,10 @@
 //   npm run bench -- --smoke      ~10 s check that the harness still works (CI); exits non-zero
 //                                 only when the harness itself breaks
 // Options: --no-build, --root <dir> (another checkout's built dist/), --only B1,SUT-pg,
-//          --rounds N, --no-profile, --strict (exit 1 when a target is missed)
+//          --rounds N, --no-profile, --strict (exit 1 when a target is missed),
+//          --users N, --conversations N, --levels 1,8,32, --one-user-levels 1,8, --seconds S,
+//          --no-streams
+//          (a reduced run; any of these, --rounds or --only makes it a "custom" report)
 
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -32,7 +35,7 @@ const option = (name) => {
   return inline ? inline.slice(name.length + 1) : undefined;
 };
 if (flag('--help') || flag('-h')) {
-  process.stdout.write(readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(1, 13).map((line) => line.replace(/^\/\/ ?/, '')).join('\n') + '\n');
+  process.stdout.write(readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(1, 14).map((line) => line.replace(/^\/\/ ?/, '')).join('\n') + '\n');
   process.exit(0);
 }
 const profileName = flag('--smoke') ? 'smoke' : flag('--full') ? 'full' : 'quick';
@@ -95,8 +98,12 @@ const PROFILES = {
     rampMs: 200,
     streamTargets: ['B0', 'B1', 'P', 'SUT-pg', 'SUT-embedded'],
     gateRequests: 1,
-    users: 2,
+    // Many users: the load rotates over `users` accounts and their `conversations`.
+    users: 20,
     conversations: 40,
+    // The one-user line: one account, its own conversations, the same levels.
+    oneUserConversations: 4,
+    oneUserLevels: [4],
     dbCountSends: 2,
     failureSends: 0,
     profile: false,
@@ -109,7 +116,7 @@ const PROFILES = {
     warmupStreams: 20,
     warmupSeconds: 1.5,
     ttftRequests: 40,
-    rpsLevels: [1, 8],
+    rpsLevels: [1, 8, 32],
     rpsSeconds: 1.5,
     settleMs: 2000,
     gateRequests: 3,
@@ -118,8 +125,10 @@ const PROFILES = {
     streamTokens: 200,
     rampMs: 8000,
     streamTargets: ['B1', 'P', 'SUT-pg', 'SUT-embedded'],
-    users: 16,
-    conversations: 1050,
+    users: 1000,
+    conversations: 2000,
+    oneUserConversations: 16,
+    oneUserLevels: [1, 8],
     dbCountSends: 20,
     failureSends: 20,
     profile: true,
@@ -132,7 +141,7 @@ const PROFILES = {
     warmupStreams: 100,
     warmupSeconds: 5,
     ttftRequests: 200,
-    rpsLevels: [1, 2, 4, 8, 16, 32, 64],
+    rpsLevels: [1, 2, 4, 8, 16, 32, 64, 128],
     rpsSeconds: 5,
     settleMs: 3000,
     gateRequests: 5,
@@ -140,8 +149,10 @@ const PROFILES = {
     streamTokens: 600,
     rampMs: 20_000,
     streamTargets: ['B0', 'B1', 'P', 'SUT-pg', 'SUT-embedded'],
-    users: 32,
+    users: 1000,
     conversations: 2600,
+    oneUserConversations: 64,
+    oneUserLevels: [1, 4, 16, 64],
     dbCountSends: 50,
     failureSends: 40,
     profile: true,
@@ -153,6 +164,25 @@ if (option('--rounds')) profile.rounds = Math.max(1, Math.min(50, Number(option(
 if (flag('--no-build')) profile.build = false;
 if (flag('--no-profile')) profile.profile = false;
 if (option('--only')) profile.targets = option('--only').split(',').map((name) => name.trim()).filter(Boolean);
+const positive = (name, max) => {
+  const value = Number(option(name));
+  return Number.isFinite(value) && value > 0 ? Math.min(max, value) : undefined;
+};
+if (option('--users')) profile.users = Math.round(positive('--users', 100_000) ?? profile.users);
+if (option('--conversations')) profile.conversations = Math.round(positive('--conversations', 200_000) ?? profile.conversations);
+if (option('--seconds')) profile.rpsSeconds = positive('--seconds', 60) ?? profile.rpsSeconds;
+if (option('--levels')) {
+  const levels = option('--levels').split(',').map(Number).filter((level) => Number.isSafeInteger(level) && level > 0 && level <= 4096);
+  if (levels.length) profile.rpsLevels = levels;
+}
+if (flag('--no-streams')) profile.streamTargets = [];
+if (option('--one-user-levels')) {
+  const levels = option('--one-user-levels').split(',').map(Number).filter((level) => Number.isSafeInteger(level) && level >= 0 && level <= 4096);
+  profile.oneUserLevels = levels.filter((level) => level > 0);
+}
+// A reduced run never replaces the profile's reference report (results/latest-quick.md).
+const custom = ['--rounds', '--only', '--users', '--conversations', '--seconds', '--levels', '--one-user-levels', '--no-streams'].some((name) => option(name) !== undefined || flag(name));
+const reportName = custom ? `${profileName}-custom` : profileName;
 const root = resolve(option('--root') ?? ROOT_DEFAULT);
 
 /** Knobs of the mock per phase. */
@@ -165,6 +195,8 @@ const KNOBS = {
   held: { ttftMs: 100, tokensPerSecond: 20, tokens: profile.streamTokens, chunkTokens: 1, failPercent: 0 },
 };
 const P99_BOUND_MS = 50;
+/** Latency bounds at which non-streaming messages/s are reported (the first one is judged). */
+const P99_BOUNDS_MS = [P99_BOUND_MS, 250];
 const STALL_MS = 500;
 
 // ---------------------------------------------------------------- run state and cleanup
@@ -365,16 +397,30 @@ async function startSut(name, mode, mockPort, { databaseUrl, tag, databaseName: 
   return target;
 }
 
-async function setupSut(target, conversations) {
-  const setup = await chorus.setupChorus(target.sut, target.agent, {
-    users: profile.users,
-    conversations,
-    deadline: Math.min(deadline, Date.now() + 180_000),
-  });
+/**
+ * Accounts and conversations, through the API. The load rotates over `users` accounts and their
+ * `conversations` (dealt round-robin, so consecutive sends belong to different users and
+ * concurrent sends share a user only when the concurrency exceeds the number of users). With
+ * `oneUserConversations`, a separate account with its own conversations carries the one-user
+ * line: its concurrent sends serialise on that user's quota counters, as they should.
+ */
+async function setupSut(target, { users, conversations, oneUserConversations = 0 }) {
+  const began = Date.now();
+  const setupDeadline = Math.min(deadline, Date.now() + 300_000);
+  const setup = await chorus.setupChorus(target.sut, target.agent, { users, conversations, deadline: setupDeadline });
   target.setup = setup;
   const next = chorus.conversationCursor(setup.conversations);
   target.streamRequest = (content) => chorus.sendRequest(target.sut, next(), content);
   target.jsonRequest = target.streamRequest;
+  if (oneUserConversations > 0) {
+    const one = await chorus.setupChorus(target.sut, target.agent, { users: 1, conversations: oneUserConversations, deadline: setupDeadline });
+    const nextOne = chorus.conversationCursor(one.conversations);
+    const request = (content) => chorus.sendRequest(target.sut, nextOne(), content);
+    target.oneUser = { setup: one, account: newAccount() };
+    // The same target seen through the one-user pool and its own client-side account.
+    target.oneUser.view = { ...target, streamRequest: request, jsonRequest: request, account: target.oneUser.account };
+  }
+  target.setupMs = Date.now() - began;
   return setup;
 }
 
@@ -383,7 +429,8 @@ async function setupSut(target, conversations) {
 const results = {
   version: 1,
   profile: profileName,
-  settings: { ...profile, p99BoundMs: P99_BOUND_MS, stallMs: STALL_MS, knobs: KNOBS },
+  custom,
+  settings: { ...profile, p99BoundMs: P99_BOUND_MS, p99BoundsMs: P99_BOUNDS_MS, stallMs: STALL_MS, knobs: KNOBS },
   startedAt: new Date(startedAt).toISOString(),
   machine: proc.machineInfo(),
   pinning: plan.pinned
@@ -448,14 +495,15 @@ async function main() {
   const startSutWithSetup = (name, mode) => async () => {
     if (!distExists) throw new Error(`no built server at ${join(root, 'dist/apps/api/src/main.js')}`);
     const target = await startSut(name, mode, mock.port);
-    const conversations = Math.max(profile.conversations, Math.max(...profile.streams) + 50);
-    log(`${name}: creating ${profile.users} accounts and ${conversations} conversations`);
+    const conversations = Math.max(profile.conversations, Math.max(0, ...profile.streams) + 50);
+    log(`${name}: creating ${profile.users} accounts and ${conversations} conversations, and one account with ${profile.oneUserConversations}`);
     try {
-      await setupSut(target, conversations);
+      await setupSut(target, { users: profile.users, conversations, oneUserConversations: profile.oneUserConversations });
     } catch (error) {
       await chorus.stopChorus(target.sut);
       throw error;
     }
+    log(`${name}: set up in ${target.setupMs} ms`);
     return target;
   };
   // The query-counting instance (SUT-pg behind the proxy) starts now too and idles until the end.
@@ -498,7 +546,7 @@ async function main() {
       break;
     }
     const order = targets.map((_, i) => targets[(i + index) % targets.length]);
-    const record = { index: index + 1, order: order.map((target) => target.name), ttft: {}, throughput: {} };
+    const record = { index: index + 1, order: order.map((target) => target.name), ttft: {}, throughput: {}, throughputOneUser: {} };
     log(`round ${index + 1}/${profile.rounds}: ${record.order.join(' → ')}`);
     await phases.setKnobs(ctx, KNOBS.stream);
     ctx.knobs = KNOBS.stream;
@@ -509,6 +557,17 @@ async function main() {
         levels: profile.rpsLevels,
         seconds: profile.rpsSeconds,
         boundMs: P99_BOUND_MS,
+        bounds: P99_BOUNDS_MS,
+        deadline,
+      });
+    }
+    // The one-user line: the same sends, all from one account (correct, not fast).
+    for (const target of order.filter((candidate) => candidate.oneUser && profile.oneUserLevels.length > 0)) {
+      record.throughputOneUser[target.name] = await phases.throughputPhase(ctx, target.oneUser.view, {
+        levels: profile.oneUserLevels,
+        seconds: profile.rpsSeconds,
+        boundMs: P99_BOUND_MS,
+        bounds: P99_BOUNDS_MS,
         deadline,
       });
     }
@@ -547,7 +606,7 @@ async function main() {
   const sutPg = targets.find((target) => target.name === 'SUT-pg');
   if (profile.profile && sutPg?.probePort && timeLeft() > 60_000) {
     log('SUT-pg: CPU profile of a streaming and a non-streaming phase');
-    const file = join(resultsDir, `${stamp}-${profileName}-sut-pg.cpuprofile`);
+    const file = join(resultsDir, `${stamp}-${reportName}-sut-pg.cpuprofile`);
     await jsonRequest(controlAgent, 'POST', `http://127.0.0.1:${sutPg.probePort}/profile/start`);
     await phases.setKnobs(ctx, KNOBS.stream);
     await phases.ttftPhase(ctx, sutPg, { requests: 100, deadline });
@@ -575,28 +634,47 @@ async function main() {
   for (const target of targets.filter((candidate) => candidate.kind === 'sut')) {
     await proc.waitFor(`${target.name} quiet`, async () => (await phases.mockStats(ctx)).open === 0, { timeoutMs: 30_000 }).catch(() => undefined);
     await new Promise((done) => setTimeout(done, 500));
-    const stored = await chorus.storedMessages(target.sut, target.agent, target.setup.conversations, { deadline: Date.now() + 120_000 });
+    // Summed over every conversation of every user; each conversation is read with its owner's token.
+    const readStored = (conversations) => chorus.storedMessages(target.sut, target.agent, conversations, { deadline: Date.now() + 120_000 });
+    const within = (value, low, extra) => value >= low && value <= low + extra;
+    const persistedGate = (account, stored, users) => {
+      const slack = account.unknown + account.unknownReply;
+      return {
+        pass:
+          stored.unreadable === 0 &&
+          within(stored.user, account.accepted, account.unknown) &&
+          within(stored.replies.completed ?? 0, account.completed, slack) &&
+          within(stored.replies.failed ?? 0, account.failed, slack) &&
+          (stored.replies.streaming ?? 0) === 0,
+        users,
+        conversationsUsed: stored.conversations,
+        client: { ...account, stream: undefined, json: undefined, jsonOutcome: undefined },
+        stored,
+      };
+    };
+    const storedMany = await readStored(target.setup.conversations);
+    const gates = (results.gates[target.name] ??= {});
+    gates.persisted = persistedGate(target.account, storedMany, target.setup.tokens.length);
+    let stored = storedMany;
+    if (target.oneUser) {
+      const storedOne = await readStored(target.oneUser.setup.conversations);
+      gates.persistedOneUser = persistedGate(target.oneUser.account, storedOne, 1);
+      stored = {
+        inputTokens: storedMany.inputTokens + storedOne.inputTokens,
+        outputTokens: storedMany.outputTokens + storedOne.outputTokens,
+        repliesWithoutUsage: storedMany.repliesWithoutUsage + storedOne.repliesWithoutUsage,
+      };
+    }
     const served = lifetime[target.tag] ?? {};
     const account = target.account;
-    const slack = account.unknown + account.unknownReply;
-    const within = (value, low, extra) => value >= low && value <= low + extra;
-    const gates = (results.gates[target.name] ??= {});
-    gates.persisted = {
-      pass:
-        stored.unreadable === 0 &&
-        within(stored.user, account.accepted, account.unknown) &&
-        within(stored.replies.completed ?? 0, account.completed, slack) &&
-        within(stored.replies.failed ?? 0, account.failed, slack) &&
-        (stored.replies.streaming ?? 0) === 0,
-      client: { ...account, stream: undefined, json: undefined, jsonOutcome: undefined },
-      stored,
-    };
     gates.usage = {
       pass: stored.inputTokens === served.promptTokens && stored.outputTokens === served.completionTokens && stored.repliesWithoutUsage === 0,
       stored: { inputTokens: stored.inputTokens, outputTokens: stored.outputTokens, repliesWithoutUsage: stored.repliesWithoutUsage },
       mock: { promptTokens: served.promptTokens ?? 0, completionTokens: served.completionTokens ?? 0, completed: served.completed ?? 0 },
     };
     if (account.rejected > 0) notes.push(`${target.name} refused ${account.rejected} send(s) with 4xx, e.g. ${account.firstRejections[0]}`);
+    const one = target.oneUser?.account;
+    if (one?.rejected > 0) notes.push(`${target.name} (one user) refused ${one.rejected} send(s) with 4xx, e.g. ${one.firstRejections[0]}`);
   }
 
   // Stop the measured targets before the query count, so nothing else runs meanwhile.
@@ -637,7 +715,7 @@ async function startCountingSut() {
     // Only counted, never timed: it may use either core (it starts while the measured targets do).
     pinned: false,
   });
-  await setupSut(target, profile.dbCountSends * 2 + 10);
+  await setupSut(target, { users: 4, conversations: profile.dbCountSends * 2 + 10 });
   return target;
 }
 
@@ -704,12 +782,21 @@ function aggregate() {
       ttfbP50: summary(per((round) => ttft(round)?.ttfbP50)),
       gapP99: summary(per((round) => ttft(round)?.gapP99)),
       rpsAtBound: summary(per((round) => tp(round)?.rpsAtBound)),
+      rpsAtBounds: Object.fromEntries(P99_BOUNDS_MS.map((bound) => [String(bound), summary(per((round) => tp(round)?.atBound?.[String(bound)]?.rps))])),
       rpsMax: summary(per((round) => tp(round)?.rpsMax)),
       eldP99Streaming: summary(per((round) => ttft(round)?.eld?.p99Ms)),
       eldP99Throughput: summary(per((round) => tp(round)?.eld?.p99Ms)),
       errors: per((round) => (ttft(round)?.errors ?? 0) + (tp(round)?.levels ?? []).reduce((sum, level) => sum + level.non2xx + level.errors, 0)).reduce((a, b) => a + b, 0),
       pooled: { ttftP50: percentile(pooledTtft, 50), ttftP99: percentile(pooledTtft, 99), gapP99: percentile(pooledGaps, 99), samples: pooledTtft.length },
     };
+    const one = (round) => round.throughputOneUser?.[name];
+    if (results.rounds.some(one)) {
+      results.aggregate[name].oneUser = {
+        rpsAtBounds: Object.fromEntries(P99_BOUNDS_MS.map((bound) => [String(bound), summary(per((round) => one(round)?.atBound?.[String(bound)]?.rps))])),
+        rpsMax: summary(per((round) => one(round)?.rpsMax)),
+        errors: per((round) => (one(round)?.levels ?? []).reduce((sum, level) => sum + level.non2xx + level.errors, 0)).reduce((a, b) => a + b, 0),
+      };
+    }
   }
   // Paired, per round: SUT minus B1, and ratios.
   for (const name of names.filter((candidate) => candidate !== 'B1' && candidate !== 'B0')) {
@@ -723,16 +810,19 @@ function aggregate() {
           })
           .filter((value) => value !== null),
       );
-    const ratio = (other) =>
+    // Messages/s at a p99 bound over a baseline's requests/s at the same bound, in the same round.
+    const ratio = (other, bound = P99_BOUND_MS, phase = 'throughput') =>
       summary(
         results.rounds
           .map((round) => {
-            const a = round.throughput[name]?.rpsAtBound;
-            const b = round.throughput[other]?.rpsAtBound;
+            const a = round[phase]?.[name]?.atBound?.[String(bound)]?.rps;
+            const b = round.throughput[other]?.atBound?.[String(bound)]?.rps;
             return Number.isFinite(a) && Number.isFinite(b) && b > 0 ? a / b : null;
           })
           .filter((value) => value !== null),
       );
+    const ratios = (phase) =>
+      Object.fromEntries(P99_BOUNDS_MS.map((bound) => [String(bound), { toB1: ratio('B1', bound, phase), toP: ratio('P', bound, phase) }]));
     results.comparisons[name] = {
       addedTtftP50: diff((round, target) => round.ttft[target]?.ttftP50),
       addedTtftP99: diff((round, target) => round.ttft[target]?.ttftP99),
@@ -740,6 +830,8 @@ function aggregate() {
       addedGapP99: diff((round, target) => round.ttft[target]?.gapP99),
       rpsRatioToB1: ratio('B1'),
       rpsRatioToP: ratio('P'),
+      rpsRatios: ratios('throughput'),
+      ...(results.rounds.some((round) => round.throughputOneUser?.[name]) ? { oneUserRpsRatios: ratios('throughputOneUser') } : {}),
     };
   }
   // Raw samples stay out of the JSON (the per-round percentiles are there).
@@ -775,6 +867,8 @@ if (profileName === 'smoke') {
     const tp = results.rounds[0]?.throughput[target.name];
     if (!ttft || ttft.ok === 0) harnessProblems.push(`${target.name}: no stream completed${ttft?.firstErrors?.length ? ` (${ttft.firstErrors[0]})` : ''}`);
     if (!tp || !tp.levels.some((level) => level.rps > 0)) harnessProblems.push(`${target.name}: no non-streaming request succeeded`);
+    const one = results.rounds[0]?.throughputOneUser?.[target.name];
+    if (target.oneUser && (!one || !one.levels.some((level) => level.rps > 0))) harnessProblems.push(`${target.name}: no one-user non-streaming request succeeded`);
   }
   for (const name of ['B0', 'B1']) if (!targets.some((target) => target.name === name)) harnessProblems.push(`${name} did not start: ${results.targets[name]?.reason ?? 'unknown'}`);
   if (chorus.postgresAvailable() && wanted('SUT-pg') && !targets.some((target) => target.name === 'SUT-pg')) {
@@ -782,12 +876,12 @@ if (profileName === 'smoke') {
   }
 }
 
-const base = join(resultsDir, `${stamp}-${profileName}`);
+const base = join(resultsDir, `${stamp}-${reportName}`);
 try {
   writeFileSync(`${base}.json`, `${JSON.stringify(results, null, 2)}\n`);
   const markdown = writeMarkdown(results);
   writeFileSync(`${base}.md`, markdown);
-  copyFileSync(`${base}.md`, join(resultsDir, `latest-${profileName}.md`));
+  copyFileSync(`${base}.md`, join(resultsDir, `latest-${reportName}.md`));
   process.stdout.write(`\n${markdown}\n`);
   log(`report: ${base}.json and ${base}.md`);
 } catch (error) {

@@ -52,15 +52,18 @@ export function dropDatabase(name) {
 }
 
 /** Generous plans for the bench (read by Chorus versions that have plans; ignored by older ones). */
+// Finite limits, so every quota check and counter runs as in production, set far above what any
+// user of a run can reach (a run sends at most a few hundred thousand messages in all).
+const BENCH_CHAT_LIMITS = { messagesPerDay: 100_000_000, tokensPerMonth: 1_000_000_000_000, costMicrosPerMonth: 1_000_000_000_000 };
 const BENCH_PLANS = {
   free: {
-    description: 'bench: no quota may refuse a benchmark request',
-    chat: { messagesPerDay: null, tokensPerMonth: null, costMicrosPerMonth: null },
+    description: 'bench: generous limits no benchmark user reaches',
+    chat: BENCH_CHAT_LIMITS,
     requestsPerMinute: 1_000_000_000,
   },
   premium: {
     description: 'bench',
-    chat: { messagesPerDay: null, tokensPerMonth: null, costMicrosPerMonth: null },
+    chat: BENCH_CHAT_LIMITS,
     requestsPerMinute: 1_000_000_000,
     premiumPersonas: true,
   },
@@ -160,7 +163,7 @@ export async function setupChorus(sut, agent, { users, conversations, deadline }
   const runId = randomUUID().slice(0, 8);
   const tokens = await pool(
     users,
-    4,
+    8,
     async (index) => {
       const body = expectStatus(
         await jsonRequest(agent, 'POST', `${api}/auth/register`, { body: { email: `bench-${runId}-${index}@example.com`, password: 'bench password 12345' } }),
@@ -178,7 +181,7 @@ export async function setupChorus(sut, agent, { users, conversations, deadline }
   if (!persona?.id) throw new Error('GET /influencers/nova: no id');
   const created = await pool(
     conversations,
-    8,
+    16,
     async (index) => {
       const token = tokens[index % tokens.length];
       const body = expectStatus(
@@ -222,6 +225,7 @@ export async function storedMessages(sut, agent, conversations, { deadline }) {
   const api = `${sut.baseUrl}/api/v1`;
   const totals = { user: 0, replies: {}, inputTokens: 0, outputTokens: 0, repliesWithoutUsage: 0, unreadable: 0 };
   const used = conversations.filter((conversation) => conversation.sends > 0);
+  totals.conversations = used.length;
   await pool(
     used.length,
     8,
