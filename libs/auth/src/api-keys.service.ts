@@ -1,8 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { CoreProblems, ProblemException } from '#chorus/core';
+import { ApiKeysRepository } from './api-keys.repository.js';
 import { AuthProblems } from './auth.errors.js';
-import { ApiKeyEntity, type UserRole } from './entities/index.js';
+import type { ApiKeyEntity } from './entities/index.js';
 import type { Principal } from './principal.js';
 import { API_KEY_PREFIX, newSecret, sha256Hex } from './secrets.js';
 
@@ -24,42 +25,40 @@ export interface ApiKeyView {
 
 @Injectable()
 export class ApiKeysService {
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly keys: ApiKeysRepository,
+  ) {}
 
   /** Creates a key; the secret is returned this once and never stored. */
   async create(userId: string, name: string, expiresAt?: Date): Promise<{ key: ApiKeyView; secret: string }> {
     const secret = newSecret(API_KEY_PREFIX);
     const key = await this.dataSource.transaction(async (manager) => {
       // Serialises concurrent creations by the same user, so the cap holds.
-      await manager.query('SELECT id FROM users WHERE id = $1 FOR UPDATE', [userId]);
-      const count = await manager.count(ApiKeyEntity, { where: { userId } });
-      if (count >= MAX_API_KEYS_PER_USER) {
+      await this.keys.lockOwner(userId, manager);
+      if ((await this.keys.countByUser(userId, manager)) >= MAX_API_KEYS_PER_USER) {
         throw new ProblemException(AuthProblems.apiKeyLimit, `An account can hold at most ${MAX_API_KEYS_PER_USER} API keys; delete one first.`);
       }
-      return manager.getRepository(ApiKeyEntity).save({
-        userId,
-        name,
-        prefix: secret.slice(0, VISIBLE_PREFIX_LENGTH),
-        keyHash: sha256Hex(secret),
-        expiresAt: expiresAt ?? null,
-      });
+      return this.keys.insert(
+        { userId, name, prefix: secret.slice(0, VISIBLE_PREFIX_LENGTH), keyHash: sha256Hex(secret), expiresAt: expiresAt ?? null },
+        manager,
+      );
     });
     return { key: toView(key), secret };
   }
 
   async list(userId: string): Promise<ApiKeyView[]> {
-    const keys = await this.dataSource.getRepository(ApiKeyEntity).find({ where: { userId }, order: { createdAt: 'DESC', id: 'ASC' } });
+    const keys = await this.keys.findByUser(userId);
     return keys.map(toView);
   }
 
   /** Deletes one of the user's keys; it stops working on the next request. Another user's key is not found. */
   async delete(userId: string, keyId: string): Promise<void> {
-    const result = await this.dataSource.getRepository(ApiKeyEntity).delete({ id: keyId, userId });
-    if (!result.affected) throw new ProblemException(CoreProblems.notFound, 'No such API key.');
+    if (!(await this.keys.deleteOwn(userId, keyId))) throw new ProblemException(CoreProblems.notFound, 'No such API key.');
   }
 
   async deleteAll(userId: string): Promise<void> {
-    await this.dataSource.getRepository(ApiKeyEntity).delete({ userId });
+    await this.keys.deleteAllOf(userId);
   }
 
   /**
@@ -72,16 +71,10 @@ export class ApiKeysService {
    * user's primary key.
    */
   async authenticate(secret: string): Promise<Principal | undefined> {
-    const [found]: Array<{ id: string; user_id: string; role: UserRole; plan: string; stale: boolean }> = await this.dataSource.query(
-      `SELECT k.id, k.user_id, u.role, u.plan,
-              (k.last_used_at IS NULL OR k.last_used_at < now() - make_interval(secs => $2)) AS stale
-         FROM api_keys k JOIN users u ON u.id = k.user_id
-        WHERE k.key_hash = $1 AND u.status = 'active' AND (k.expires_at IS NULL OR k.expires_at > now())`,
-      [sha256Hex(secret), LAST_USED_RESOLUTION_SECONDS],
-    );
+    const found = await this.keys.findUsableByHash(sha256Hex(secret), LAST_USED_RESOLUTION_SECONDS);
     if (!found) return undefined;
-    if (found.stale) await this.dataSource.query('UPDATE api_keys SET last_used_at = now() WHERE id = $1', [found.id]);
-    return { userId: found.user_id, role: found.role, plan: found.plan, apiKeyId: found.id };
+    if (found.stale) await this.keys.touchLastUsed(found.id);
+    return { userId: found.userId, role: found.role, plan: found.plan, apiKeyId: found.id };
   }
 }
 

@@ -6,6 +6,7 @@ import { APP_CONFIG, type AppConfig } from '#chorus/core';
 import { AccessTokens, resolveJwtSecret } from './access-tokens.js';
 import { AdminUsersController } from './admin-users.controller.js';
 import { ApiKeysController } from './api-keys.controller.js';
+import { ApiKeysRepository } from './api-keys.repository.js';
 import { ApiKeysService } from './api-keys.service.js';
 import { AuthController } from './auth.controller.js';
 import { AuthService } from './auth.service.js';
@@ -15,9 +16,12 @@ import { AuthGuard } from './guards/auth.guard.js';
 import { MeController } from './me.controller.js';
 import { PasswordHasher } from './password-hasher.js';
 import { RevocationList } from './revocation-list.js';
+import { RevocationsRepository } from './revocations.repository.js';
+import { SessionsRepository } from './sessions.repository.js';
 import { SessionsService } from './sessions.service.js';
 import { AccessTokenStrategy } from './strategies/access-token.strategy.js';
 import { ApiKeyStrategy } from './strategies/api-key.strategy.js';
+import { UsersRepository } from './users.repository.js';
 import { UsersService } from './users.service.js';
 
 /**
@@ -49,6 +53,11 @@ import { UsersService } from './users.service.js';
     RevocationList,
     SessionsService,
     UsersService,
+    // Queries only, for this module's services: other modules go through the services.
+    ApiKeysRepository,
+    RevocationsRepository,
+    SessionsRepository,
+    UsersRepository,
     { provide: APP_GUARD, useClass: AuthGuard },
   ],
   exports: [UsersService, Authenticator],

@@ -4,10 +4,12 @@ import type { Request } from 'express';
 import type { DataSource } from 'typeorm';
 import { loadConfig, ProblemException } from '#chorus/core';
 import { AccessTokens } from './access-tokens.js';
+import type { ApiKeysRepository } from './api-keys.repository.js';
 import { ApiKeysService } from './api-keys.service.js';
 import { Authenticator } from './authenticator.js';
 import type { Principal } from './principal.js';
 import { RevocationList } from './revocation-list.js';
+import type { RevocationsRepository } from './revocations.repository.js';
 import { AccessTokenStrategy } from './strategies/access-token.strategy.js';
 import { ApiKeyStrategy } from './strategies/api-key.strategy.js';
 
@@ -18,7 +20,7 @@ class OneKnownKey extends ApiKeysService {
   lookups = 0;
 
   constructor() {
-    super(undefined as unknown as DataSource);
+    super(undefined as unknown as DataSource, undefined as unknown as ApiKeysRepository);
   }
 
   override async authenticate(secret: string): Promise<Principal | undefined> {
@@ -31,7 +33,7 @@ class OneKnownKey extends ApiKeysService {
 function application(secret: string) {
   const config = loadConfig({ JWT_SECRET: secret });
   const accessTokens = new AccessTokens(new JwtService({ secret }), config);
-  const revocations = new RevocationList(null, config, undefined as unknown as DataSource);
+  const revocations = new RevocationList(null, config, undefined as unknown as RevocationsRepository);
   const apiKeys = new OneKnownKey();
   const sut = new Authenticator(new ApiKeyStrategy(apiKeys), new AccessTokenStrategy(accessTokens, revocations));
   const token = (userId = randomUUID(), sessionId = randomUUID()) =>

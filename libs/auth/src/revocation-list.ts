@@ -1,9 +1,9 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import type { Redis } from 'ioredis';
-import { DataSource } from 'typeorm';
 import { InjectConfig, REDIS_CLIENT, type AppConfig } from '#chorus/core';
 import type { AccessTokenClaims } from './access-tokens.js';
 import type { UserRole } from './entities/index.js';
+import { RevocationsRepository } from './revocations.repository.js';
 
 /** A user's role and plan as they are now, for tokens issued before they changed. */
 export interface CurrentAccess {
@@ -30,25 +30,16 @@ export class RevocationList implements OnModuleInit {
   constructor(
     @Inject(REDIS_CLIENT) private readonly redis: Redis | null,
     @InjectConfig() private readonly config: AppConfig,
-    private readonly dataSource: DataSource,
+    private readonly changes: RevocationsRepository,
   ) {}
 
   /** In memory, changes made before a restart would be forgotten: reload the ones still in force. */
   async onModuleInit(): Promise<void> {
     if (this.redis) return;
     const ttl = this.config.auth.accessTokenTtlSeconds;
-    const sessions: Array<{ id: string }> = await this.dataSource.query(
-      `SELECT id FROM sessions WHERE revoked_at > now() - make_interval(secs => $1)`,
-      [ttl],
-    );
-    for (const { id } of sessions) this.remember(`session:${id}`, '1');
+    for (const id of await this.changes.findSessionsRevokedWithin(ttl)) this.remember(`session:${id}`, '1');
     // Any user changed within a token's lifetime: their row holds the role and plan now in force.
-    const users: Array<{ id: string; role: UserRole; plan: string; status: string; since: number }> = await this.dataSource.query(
-      `SELECT id, role, plan, status, ceil(extract(epoch FROM updated_at))::int AS since FROM users
-        WHERE updated_at > now() - make_interval(secs => $1)`,
-      [ttl],
-    );
-    for (const user of users) {
+    for (const user of await this.changes.findUsersChangedWithin(ttl)) {
       if (user.status === 'banned') this.remember(`user:${user.id}`, String(user.since));
       this.remember(`access:${user.id}`, encodeAccess({ role: user.role, plan: user.plan }, user.since));
     }

@@ -1,10 +1,11 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource, IsNull, MoreThan, type EntityManager } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
 import { CoreProblems, InjectConfig, ProblemException, type AppConfig } from '#chorus/core';
 import { AuthProblems } from './auth.errors.js';
-import { RefreshTokenEntity, SessionEntity, type UserRole } from './entities/index.js';
+import type { SessionEntity, UserRole } from './entities/index.js';
 import { RevocationList } from './revocation-list.js';
 import { REFRESH_TOKEN_PREFIX, newSecret, sha256Hex } from './secrets.js';
+import { SessionsRepository } from './sessions.repository.js';
 
 /** Where a login comes from, as shown in the user's session list. */
 export interface ClientInfo {
@@ -45,22 +46,17 @@ type RotationOutcome =
 export class SessionsService {
   constructor(
     private readonly dataSource: DataSource,
+    private readonly sessions: SessionsRepository,
     private readonly revocations: RevocationList,
     @InjectConfig() private readonly config: AppConfig,
   ) {}
 
   /** Opens a session with its first refresh token (inside the caller's transaction when given one). */
-  async open(userId: string, client: ClientInfo, manager: EntityManager = this.dataSource.manager): Promise<IssuedSession> {
+  async open(userId: string, client: ClientInfo, manager?: EntityManager): Promise<IssuedSession> {
     const now = new Date();
     const expiresAt = new Date(now.getTime() + this.config.auth.refreshTokenTtlDays * 86_400_000);
-    const session = await manager.getRepository(SessionEntity).save({
-      userId,
-      userAgent: client.userAgent?.slice(0, 512) ?? null,
-      ip: client.ip ?? null,
-      lastUsedAt: now,
-      expiresAt,
-    });
-    const refreshToken = await this.addRefreshToken(manager, session.id);
+    const session = await this.sessions.insert({ userId, ...whereFrom(client), lastUsedAt: now, expiresAt }, manager);
+    const refreshToken = await this.addRefreshToken(session.id, manager);
     return { sessionId: session.id, refreshToken, refreshTokenExpiresAt: expiresAt };
   }
 
@@ -70,44 +66,21 @@ export class SessionsService {
    */
   async rotate(refreshToken: string, client: ClientInfo): Promise<RotatedSession> {
     const outcome = await this.dataSource.transaction(async (manager): Promise<RotationOutcome> => {
-      const [found]: Array<{
-        token_id: string;
-        rotated_at: Date | null;
-        session_id: string;
-        expires_at: Date;
-        revoked_at: Date | null;
-        user_id: string;
-        role: UserRole;
-        plan: string;
-        status: string;
-      }> = await manager.query(
-        `SELECT t.id AS token_id, t.rotated_at, s.id AS session_id, s.expires_at, s.revoked_at,
-                u.id AS user_id, u.role, u.plan, u.status
-           FROM refresh_tokens t
-           JOIN sessions s ON s.id = t.session_id
-           JOIN users u ON u.id = s.user_id
-          WHERE t.token_hash = $1
-          FOR UPDATE OF t, s`,
-        [sha256Hex(refreshToken)],
-      );
-      if (!found || found.revoked_at || found.expires_at <= new Date() || found.status !== 'active') {
+      const found = await this.sessions.findRefreshTokenForUpdate(sha256Hex(refreshToken), manager);
+      if (!found || found.revokedAt || found.expiresAt <= new Date() || found.status !== 'active') {
         return { kind: 'invalid' };
       }
-      if (found.rotated_at) return { kind: 'reused', sessionId: found.session_id };
+      if (found.rotatedAt) return { kind: 'reused', sessionId: found.sessionId };
 
-      await manager.update(RefreshTokenEntity, { id: found.token_id }, { rotatedAt: new Date() });
-      await manager.update(
-        SessionEntity,
-        { id: found.session_id },
-        { lastUsedAt: new Date(), ip: client.ip ?? null, userAgent: client.userAgent?.slice(0, 512) ?? null },
-      );
+      await this.sessions.markRefreshTokenRotated(found.tokenId, new Date(), manager);
+      await this.sessions.recordUse(found.sessionId, { at: new Date(), ...whereFrom(client) }, manager);
       return {
         kind: 'rotated',
         session: {
-          sessionId: found.session_id,
-          refreshToken: await this.addRefreshToken(manager, found.session_id),
-          refreshTokenExpiresAt: found.expires_at,
-          userId: found.user_id,
+          sessionId: found.sessionId,
+          refreshToken: await this.addRefreshToken(found.sessionId, manager),
+          refreshTokenExpiresAt: found.expiresAt,
+          userId: found.userId,
           role: found.role,
           plan: found.plan,
         },
@@ -128,51 +101,46 @@ export class SessionsService {
 
   /** The user's sessions still in force, most recently used first. */
   async listActive(userId: string): Promise<SessionView[]> {
-    return this.dataSource.getRepository(SessionEntity).find({
-      where: { userId, revokedAt: IsNull(), expiresAt: MoreThan(new Date()) },
-      order: { lastUsedAt: 'DESC', id: 'ASC' },
-    });
+    const sessions = await this.sessions.findActiveByUser(userId, new Date());
+    return sessions.map(toView);
   }
 
   /** Ends one of the user's sessions; another user's session id is answered as not found. */
   async revokeOwn(userId: string, sessionId: string, reason: RevocationReason): Promise<void> {
-    const result = await this.dataSource
-      .createQueryBuilder()
-      .update(SessionEntity)
-      .set({ revokedAt: () => 'now()', revokedReason: reason })
-      .where('id = :sessionId AND user_id = :userId AND revoked_at IS NULL', { sessionId, userId })
-      .execute();
-    if (!result.affected) throw new ProblemException(CoreProblems.notFound, 'No such session.');
+    if (!(await this.sessions.revokeOwn(userId, sessionId, reason))) throw new ProblemException(CoreProblems.notFound, 'No such session.');
     await this.revocations.revokeSession(sessionId);
   }
 
   /** Ends every session of the user, except `keepSessionId` when given. */
   async revokeAll(userId: string, reason: RevocationReason, keepSessionId?: string): Promise<void> {
-    const result = await this.dataSource
-      .createQueryBuilder()
-      .update(SessionEntity)
-      .set({ revokedAt: () => 'now()', revokedReason: reason })
-      .where('user_id = :userId AND revoked_at IS NULL', { userId })
-      .andWhere(keepSessionId ? 'id <> :keepSessionId' : 'TRUE', { keepSessionId })
-      .returning(['id'])
-      .execute();
-    const ids = (result.raw as Array<{ id: string }>).map((row) => row.id);
+    const ids = await this.sessions.revokeAllOf(userId, reason, keepSessionId);
     for (const id of ids) await this.revocations.revokeSession(id);
   }
 
   private async revokeSession(sessionId: string, reason: RevocationReason): Promise<void> {
-    await this.dataSource
-      .createQueryBuilder()
-      .update(SessionEntity)
-      .set({ revokedAt: () => 'now()', revokedReason: reason })
-      .where('id = :sessionId AND revoked_at IS NULL', { sessionId })
-      .execute();
+    await this.sessions.revoke(sessionId, reason);
     await this.revocations.revokeSession(sessionId);
   }
 
-  private async addRefreshToken(manager: EntityManager, sessionId: string): Promise<string> {
+  private async addRefreshToken(sessionId: string, manager?: EntityManager): Promise<string> {
     const token = newSecret(REFRESH_TOKEN_PREFIX);
-    await manager.getRepository(RefreshTokenEntity).insert({ sessionId, tokenHash: sha256Hex(token) });
+    await this.sessions.insertRefreshToken(sessionId, sha256Hex(token), manager);
     return token;
   }
+}
+
+/** The client as recorded on its session, the user agent cut to the column's length. */
+function whereFrom(client: ClientInfo): { ip: string | null; userAgent: string | null } {
+  return { ip: client.ip ?? null, userAgent: client.userAgent?.slice(0, 512) ?? null };
+}
+
+function toView(session: SessionEntity): SessionView {
+  return {
+    id: session.id,
+    userAgent: session.userAgent,
+    ip: session.ip,
+    createdAt: session.createdAt,
+    lastUsedAt: session.lastUsedAt,
+    expiresAt: session.expiresAt,
+  };
 }

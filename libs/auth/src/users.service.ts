@@ -1,6 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { DataSource, QueryFailedError, type EntityManager } from 'typeorm';
-import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity.js';
 import {
   InjectConfig,
   ProblemException,
@@ -11,10 +10,11 @@ import {
 } from '#chorus/core';
 import { ApiKeysService } from './api-keys.service.js';
 import { AuthProblems } from './auth.errors.js';
-import { UserEntity, type UserRole, type UserStatus } from './entities/index.js';
+import type { UserEntity, UserRole, UserStatus } from './entities/index.js';
 import { PasswordHasher } from './password-hasher.js';
 import { RevocationList } from './revocation-list.js';
 import { SessionsService } from './sessions.service.js';
+import { UsersRepository } from './users.repository.js';
 
 /** A user as the rest of the application sees it: never the password hash. */
 export interface UserView {
@@ -60,6 +60,7 @@ export class UsersService {
 
   constructor(
     private readonly dataSource: DataSource,
+    private readonly users: UsersRepository,
     private readonly passwords: PasswordHasher,
     private readonly sessions: SessionsService,
     private readonly apiKeys: ApiKeysService,
@@ -83,9 +84,9 @@ export class UsersService {
   }
 
   /** Inserts a prepared user; answers 409 `email_taken` for an address in use in any letter case. */
-  async insert(user: PreparedUser, manager: EntityManager = this.dataSource.manager): Promise<UserView> {
+  async insert(user: PreparedUser, manager?: EntityManager): Promise<UserView> {
     try {
-      return toView(await manager.getRepository(UserEntity).save({ ...user }));
+      return toView(await this.users.insert(user, manager));
     } catch (error) {
       if (error instanceof QueryFailedError && (error.driverError as { code?: string }).code === UNIQUE_VIOLATION) {
         throw new ProblemException(AuthProblems.emailTaken, 'An account with this email already exists.');
@@ -99,23 +100,23 @@ export class UsersService {
    * passwords and get the same answer, so the endpoint does not reveal who has an account.
    */
   async verifyCredentials(email: string, password: string): Promise<UserView> {
-    const user = await this.dataSource.getRepository(UserEntity).findOne({ where: { email: email.trim() } });
+    const user = await this.users.findByEmail(email.trim());
     const valid = await this.passwords.verify(user?.passwordHash, password);
     if (!user || !valid) throw new ProblemException(AuthProblems.invalidCredentials, 'Email or password is incorrect.');
     if (user.status === 'banned') throw new ProblemException(AuthProblems.accountBanned, 'This account has been banned.');
     if (this.passwords.needsRehash(user.passwordHash)) {
       // Hashing parameters were raised since this password was set: upgrade it now that we know it.
-      await this.dataSource.getRepository(UserEntity).update(user.id, { passwordHash: await this.passwords.hash(password) });
+      await this.users.updatePasswordHash(user.id, await this.passwords.hash(password));
     }
     return toView(user);
   }
 
   async recordLogin(userId: string): Promise<void> {
-    await this.dataSource.getRepository(UserEntity).update(userId, { lastLoginAt: new Date() });
+    await this.users.updateLastLogin(userId, new Date());
   }
 
   async get(userId: string): Promise<UserView> {
-    const user = await this.dataSource.getRepository(UserEntity).findOne({ where: { id: userId } });
+    const user = await this.users.findById(userId);
     if (!user) throw new ProblemException(AuthProblems.userNotFound, 'No such user.');
     return toView(user);
   }
@@ -125,18 +126,13 @@ export class UsersService {
    * forgotten across a restart of the embedded default) is a credential problem: 401, not 404.
    */
   async getOwn(userId: string): Promise<UserView> {
-    const user = await this.dataSource.getRepository(UserEntity).findOne({ where: { id: userId } });
+    const user = await this.users.findById(userId);
     if (!user) throw new ProblemException(AuthProblems.invalidToken, 'The account this credential belongs to no longer exists.');
     return toView(user);
   }
 
   async updateProfile(userId: string, changes: { displayName?: string; preferences?: Record<string, unknown> }): Promise<UserView> {
-    const repository = this.dataSource.getRepository(UserEntity);
-    const update: QueryDeepPartialEntity<UserEntity> = {};
-    if (changes.displayName !== undefined) update.displayName = changes.displayName.trim();
-    // TypeORM types jsonb columns as nested partials; the value is a whole object, sent as a parameter.
-    if (changes.preferences !== undefined) update.preferences = changes.preferences as QueryDeepPartialEntity<Record<string, unknown>>;
-    if (Object.keys(update).length > 0) await repository.update(userId, update);
+    await this.users.updateProfile(userId, { displayName: changes.displayName?.trim(), preferences: changes.preferences });
     return this.getOwn(userId);
   }
 
@@ -150,7 +146,7 @@ export class UsersService {
     keepSessionId?: string,
   ): Promise<void> {
     await this.checkPassword(userId, change.currentPassword);
-    await this.dataSource.getRepository(UserEntity).update(userId, { passwordHash: await this.passwords.hash(change.newPassword) });
+    await this.users.updatePasswordHash(userId, await this.passwords.hash(change.newPassword));
     await this.sessions.revokeAll(userId, 'password_changed', keepSessionId);
     if (change.revokeApiKeys) await this.apiKeys.deleteAll(userId);
   }
@@ -160,30 +156,16 @@ export class UsersService {
     await this.checkPassword(userId, password);
     await this.dataSource.transaction(async (manager) => {
       await this.assertNotLastAdmin(manager, userId);
-      await manager.getRepository(UserEntity).delete(userId);
+      await this.users.delete(userId, manager);
     });
     await this.revocations.revokeUser(userId);
   }
 
   /** Admin: users newest first, optionally those whose email contains `emailContains`. */
   async list(query: { limit: number; cursor?: string; emailContains?: string }): Promise<CursorPage<UserView>> {
-    // Cursors carry JavaScript dates (milliseconds) while PostgreSQL keeps microseconds: order and
-    // compare at millisecond precision, or rows created within one millisecond would be skipped.
-    const createdAt = `date_trunc('milliseconds', u.created_at)`;
-    const builder = this.dataSource
-      .getRepository(UserEntity)
-      .createQueryBuilder('u')
-      .orderBy(createdAt, 'DESC')
-      .addOrderBy('u.id', 'DESC')
-      .limit(query.limit + 1);
-    if (query.emailContains) {
-      builder.andWhere(`u.email ILIKE :pattern ESCAPE '\\'`, { pattern: `%${escapeLike(query.emailContains)}%` });
-    }
-    if (query.cursor) {
-      const position = decodeCursor(query.cursor, ['createdAt', 'id']);
-      builder.andWhere(`(${createdAt}, u.id) < (:createdAt::timestamptz, :id::uuid)`, position);
-    }
-    const rows = await builder.getMany();
+    const after = query.cursor ? decodeCursor(query.cursor, ['createdAt', 'id']) : undefined;
+    // One row more than the page, to learn whether another page follows.
+    const rows = await this.users.listPage({ take: query.limit + 1, after, emailContains: query.emailContains });
     return toCursorPage(rows, query.limit, (user) => ({ createdAt: user.createdAt.toISOString(), id: user.id }), toView);
   }
 
@@ -198,15 +180,11 @@ export class UsersService {
       });
     }
     const { before, after } = await this.dataSource.transaction(async (manager) => {
-      const user = await manager.getRepository(UserEntity).findOne({ where: { id: userId }, lock: { mode: 'pessimistic_write' } });
+      const user = await this.users.findByIdForUpdate(userId, manager);
       if (!user) throw new ProblemException(AuthProblems.userNotFound, 'No such user.');
       const losesAdmin = user.role === 'admin' && (changes.role === 'user' || changes.status === 'banned');
       if (losesAdmin) await this.assertNotLastAdmin(manager, userId);
-      const update: QueryDeepPartialEntity<UserEntity> = {};
-      if (changes.role !== undefined) update.role = changes.role;
-      if (changes.plan !== undefined) update.plan = changes.plan;
-      if (changes.status !== undefined) update.status = changes.status;
-      if (Object.keys(update).length > 0) await manager.getRepository(UserEntity).update(userId, update);
+      await this.users.updateAccess(userId, changes, manager);
       return { before: toView(user), after: { ...toView(user), ...changes } };
     });
     if (after.role !== before.role || after.plan !== before.plan) {
@@ -232,17 +210,16 @@ export class UsersService {
     const admin = await this.prepare({ email, password, role: 'admin', displayName: 'Admin' });
     return this.dataSource.transaction(async (manager) => {
       // One process at a time, so that several starting together create one admin.
-      await manager.query('SELECT pg_advisory_xact_lock(hashtext($1))', ['chorus:first-admin']);
-      const admins = await manager.getRepository(UserEntity).count({ where: { role: 'admin' } });
-      if (admins > 0) return 'admin_exists';
-      if (await manager.getRepository(UserEntity).exists({ where: { email: admin.email } })) return 'email_taken';
+      await this.users.lockFirstAdminCreation(manager);
+      if ((await this.users.countAdmins(manager)) > 0) return 'admin_exists';
+      if (await this.users.existsByEmail(admin.email, manager)) return 'email_taken';
       await this.insert(admin, manager);
       return 'created';
     });
   }
 
   private async checkPassword(userId: string, password: string): Promise<void> {
-    const user = await this.dataSource.getRepository(UserEntity).findOne({ where: { id: userId } });
+    const user = await this.users.findById(userId);
     if (!(await this.passwords.verify(user?.passwordHash, password))) {
       throw new ProblemException(AuthProblems.wrongPassword, 'The password is not correct.');
     }
@@ -250,10 +227,8 @@ export class UsersService {
 
   /** Keeps at least one active admin, so that nobody can lock the operators out by accident. */
   private async assertNotLastAdmin(manager: EntityManager, userId: string): Promise<void> {
-    const admins: Array<{ id: string }> = await manager.query(
-      `SELECT id FROM users WHERE role = 'admin' AND status = 'active' FOR UPDATE`,
-    );
-    if (admins.length === 1 && admins[0]?.id === userId) {
+    const admins = await this.users.lockActiveAdmins(manager);
+    if (admins.length === 1 && admins[0] === userId) {
       throw new ProblemException(AuthProblems.lastAdmin, 'This is the only active admin: make another admin first.');
     }
   }
@@ -272,9 +247,5 @@ function toView(user: UserEntity): UserView {
     updatedAt: user.updatedAt,
     lastLoginAt: user.lastLoginAt,
   };
-}
-
-function escapeLike(value: string): string {
-  return value.replace(/[\\%_]/g, (character) => `\\${character}`);
 }
 
