@@ -1,5 +1,4 @@
 import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
-import { DataSource } from 'typeorm';
 import { InjectConfig, type AppConfig } from '#chorus/core';
 import { InfluencersService, type InfluencerInput } from './influencers.service.js';
 
@@ -44,19 +43,13 @@ export class ExamplePersonasSeeder implements OnApplicationBootstrap {
 
   constructor(
     private readonly influencers: InfluencersService,
-    private readonly dataSource: DataSource,
     @InjectConfig() private readonly config: AppConfig,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
     if (!this.config.seedExamplePersonas) return;
-    await this.dataSource.transaction(async (manager) => {
-      // One process seeds; the others find the catalogue filled when the lock is theirs.
-      await manager.query('SELECT pg_advisory_xact_lock(hashtext($1))', ['chorus:seed-personas']);
-      const [{ count }] = await manager.query('SELECT count(*)::int AS count FROM influencers');
-      if (count > 0) return;
-      for (const persona of EXAMPLE_PERSONAS) await this.influencers.create(persona, manager);
+    if (await this.influencers.seedIfNeverFilled(EXAMPLE_PERSONAS)) {
       this.logger.log(`Loaded ${EXAMPLE_PERSONAS.length} example personas: ${EXAMPLE_PERSONAS.map((persona) => persona.handle).join(', ')}`);
-    });
+    }
   }
 }

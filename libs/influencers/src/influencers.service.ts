@@ -1,11 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { isUUID } from 'class-validator';
-import { DataSource, In, QueryFailedError, type EntityManager } from 'typeorm';
-import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity.js';
+import { DataSource, QueryFailedError, type EntityManager } from 'typeorm';
 import { ProblemException, decodeCursor, toCursorPage, type CursorPage } from '#chorus/core';
 import { ProviderRegistry } from '#chorus/providers';
-import { InfluencerEntity, InfluencerPromptEntity, type InfluencerStatus, type ModelPolicyRecord } from './influencer.entity.js';
+import { InfluencerPromptsRepository } from './influencer-prompts.repository.js';
+import type { InfluencerEntity, InfluencerStatus, ModelPolicyRecord } from './influencer.entity.js';
 import { InfluencerProblems } from './influencers.errors.js';
+import { InfluencersRepository, type CataloguePosition, type InfluencerChanges } from './influencers.repository.js';
 
 /** A persona as services see it; the controller decides what a caller may see of it. */
 export type InfluencerView = Omit<InfluencerEntity, 'deletedAt'>;
@@ -39,42 +40,31 @@ export interface ListQuery {
 const UNIQUE_VIOLATION = '23505';
 /** The window `GET /influencers/trending` counts activity over. */
 const TRENDING_WINDOW_DAYS = 7;
+/** The catalogue's sort key, as its cursors hold it: `{ name: lower(display name), id }`. */
+const CATALOGUE_CURSOR_KEYS = ['name', 'id'] as const;
 
 @Injectable()
 export class InfluencersService {
   constructor(
     private readonly dataSource: DataSource,
+    private readonly influencers: InfluencersRepository,
+    private readonly prompts: InfluencerPromptsRepository,
     private readonly providers: ProviderRegistry,
   ) {}
 
   /** The catalogue, by name; non-admins see only active personas. */
   async list(query: ListQuery, forAdmin: boolean): Promise<CursorPage<InfluencerView>> {
-    const builder = this.dataSource
-      .getRepository(InfluencerEntity)
-      .createQueryBuilder('i')
-      .orderBy('lower(i.display_name)', 'ASC')
-      .addOrderBy('i.id', 'ASC')
-      .limit(query.limit + 1);
-    if (!forAdmin) builder.andWhere(`i.status = 'active'`);
-    else if (query.status) builder.andWhere('i.status = :status', { status: query.status });
-    if (query.category) builder.andWhere('i.category = :category', { category: query.category });
-    if (query.search) {
-      builder.andWhere(`(i.display_name ILIKE :pattern ESCAPE '\\' OR i.handle ILIKE :pattern ESCAPE '\\')`, {
-        pattern: `%${query.search.replace(/[\\%_]/g, (character) => `\\${character}`)}%`,
-      });
-    }
-    if (query.cursor) {
-      const position = decodeCursor(query.cursor, ['name', 'id']);
-      builder.andWhere('(lower(i.display_name), i.id) > (:name, :id::uuid)', position);
-    }
-    const rows = await builder.getMany();
+    const rows = await this.influencers.listPage(
+      { activeOnly: !forAdmin, status: query.status, category: query.category, search: query.search },
+      query.cursor ? cataloguePosition(query.cursor) : undefined,
+      query.limit + 1,
+    );
     return toCursorPage(rows, query.limit, (row) => ({ name: row.displayName.toLowerCase(), id: row.id }), toView);
   }
 
   /** A persona by id or handle; inactive ones are not found for non-admins. */
   async get(idOrHandle: string, forAdmin: boolean): Promise<InfluencerView> {
-    const where = isUUID(idOrHandle) ? { id: idOrHandle } : { handle: idOrHandle.toLowerCase() };
-    const influencer = await this.dataSource.getRepository(InfluencerEntity).findOne({ where });
+    const influencer = isUUID(idOrHandle) ? await this.influencers.findById(idOrHandle) : await this.influencers.findByHandle(idOrHandle.toLowerCase());
     if (!influencer || (!forAdmin && influencer.status !== 'active')) {
       throw new ProblemException(InfluencerProblems.notFound, 'No such persona.');
     }
@@ -83,44 +73,31 @@ export class InfluencersService {
 
   /** Active personas with the most user messages over the last week. */
   async trending(limit: number): Promise<InfluencerView[]> {
-    const ids: Array<{ id: string }> = await this.dataSource.query(
-      `SELECT i.id
-         FROM influencers i
-         JOIN conversations c ON c.influencer_id = i.id
-         JOIN messages m ON m.conversation_id = c.id AND m.role = 'user'
-              AND m.created_at > now() - make_interval(days => $1)
-        WHERE i.status = 'active' AND i.deleted_at IS NULL
-        GROUP BY i.id
-        ORDER BY count(*) DESC, i.id
-        LIMIT $2`,
-      [TRENDING_WINDOW_DAYS, limit],
-    );
+    const ids = await this.influencers.trendingIds(TRENDING_WINDOW_DAYS, limit);
     if (ids.length === 0) return [];
-    const rows = await this.dataSource.getRepository(InfluencerEntity).findBy({ id: In(ids.map((row) => row.id)) });
-    const byId = new Map(rows.map((row) => [row.id, row]));
-    return ids.flatMap(({ id }) => (byId.has(id) ? [toView(byId.get(id)!)] : []));
+    const byId = new Map((await this.influencers.findByIds(ids)).map((row) => [row.id, row]));
+    return ids.flatMap((id) => {
+      const row = byId.get(id);
+      return row ? [toView(row)] : [];
+    });
   }
 
   /** Creates a persona with version 1 of its system prompt. */
-  async create(input: InfluencerInput, manager: EntityManager = this.dataSource.manager): Promise<InfluencerView> {
-    const modelPolicy = this.checkedPolicy(input.modelPolicy);
-    return this.translateUniqueViolation(() =>
-      manager.transaction(async (transaction) => {
-        const saved = await transaction.getRepository(InfluencerEntity).save({
-          ...input,
-          avatarUrl: input.avatarUrl ?? null,
-          bio: input.bio ?? '',
-          traits: input.traits ?? [],
-          suggestedOpeners: input.suggestedOpeners ?? [],
-          voiceId: input.voiceId ?? null,
-          avatarId: input.avatarId ?? null,
-          modelPolicy,
-          promptVersion: 1,
-        });
-        await transaction.getRepository(InfluencerPromptEntity).insert({ influencerId: saved.id, version: 1, systemPrompt: input.systemPrompt });
-        return toView(saved);
-      }),
-    );
+  async create(input: InfluencerInput): Promise<InfluencerView> {
+    return this.createIn(this.dataSource.manager, input);
+  }
+
+  /**
+   * Creates the given personas when the catalogue has never held any (deleted ones count), in
+   * one transaction; answers whether it did. Concurrent processes seed once between them.
+   */
+  async seedIfNeverFilled(personas: readonly InfluencerInput[]): Promise<boolean> {
+    return this.dataSource.transaction(async (manager) => {
+      await this.influencers.lockSeeding(manager);
+      if (await this.influencers.anyEver(manager)) return false;
+      for (const persona of personas) await this.createIn(manager, persona);
+      return true;
+    });
   }
 
   /** Updates a persona; a changed system prompt becomes a new version (the old ones stay). */
@@ -128,25 +105,50 @@ export class InfluencersService {
     const modelPolicy = changes.modelPolicy ? this.checkedPolicy(changes.modelPolicy) : undefined;
     return this.translateUniqueViolation(() =>
       this.dataSource.transaction(async (manager) => {
-        const repository = manager.getRepository(InfluencerEntity);
-        const current = await repository.findOne({ where: { id }, lock: { mode: 'pessimistic_write' } });
+        const current = await this.influencers.findByIdForUpdate(id, manager);
         if (!current) throw new ProblemException(InfluencerProblems.notFound, 'No such persona.');
-        const update = { ...changes } as QueryDeepPartialEntity<InfluencerEntity>;
-        if (modelPolicy) update.modelPolicy = modelPolicy as QueryDeepPartialEntity<ModelPolicyRecord>;
+        const update: InfluencerChanges = { ...changes };
+        if (modelPolicy) update.modelPolicy = modelPolicy;
         if (changes.systemPrompt !== undefined && changes.systemPrompt !== current.systemPrompt) {
           update.promptVersion = current.promptVersion + 1;
-          await manager.getRepository(InfluencerPromptEntity).insert({ influencerId: id, version: current.promptVersion + 1, systemPrompt: changes.systemPrompt });
+          await this.prompts.insertVersion(id, update.promptVersion, changes.systemPrompt, manager);
         }
-        await repository.update(id, update);
-        return toView((await repository.findOneOrFail({ where: { id } })));
+        await this.influencers.update(id, update, manager);
+        const updated = await this.influencers.findById(id, manager);
+        if (!updated) throw new ProblemException(InfluencerProblems.notFound, 'No such persona.');
+        return toView(updated);
       }),
     );
   }
 
   /** Soft delete: the persona disappears from the catalogue; existing conversations keep their history. */
   async remove(id: string): Promise<void> {
-    const result = await this.dataSource.getRepository(InfluencerEntity).softDelete({ id });
-    if (!result.affected) throw new ProblemException(InfluencerProblems.notFound, 'No such persona.');
+    if (!(await this.influencers.softDelete(id))) throw new ProblemException(InfluencerProblems.notFound, 'No such persona.');
+  }
+
+  /** The persona and version 1 of its prompt, together, in `manager`'s transaction or a new one. */
+  private async createIn(manager: EntityManager, input: InfluencerInput): Promise<InfluencerView> {
+    const modelPolicy = this.checkedPolicy(input.modelPolicy);
+    return this.translateUniqueViolation(() =>
+      manager.transaction(async (transaction) => {
+        const saved = await this.influencers.insert(
+          {
+            ...input,
+            avatarUrl: input.avatarUrl ?? null,
+            bio: input.bio ?? '',
+            traits: input.traits ?? [],
+            suggestedOpeners: input.suggestedOpeners ?? [],
+            voiceId: input.voiceId ?? null,
+            avatarId: input.avatarId ?? null,
+            modelPolicy,
+            promptVersion: 1,
+          },
+          transaction,
+        );
+        await this.prompts.insertVersion(saved.id, 1, input.systemPrompt, transaction);
+        return toView(saved);
+      }),
+    );
   }
 
   /** The policy as given (every model must be configured), or the default model with no fallbacks. */
@@ -172,6 +174,12 @@ export class InfluencersService {
       throw error;
     }
   }
+}
+
+/** A client's catalogue cursor (400 `invalid_cursor` when it is not one). */
+function cataloguePosition(cursor: string): CataloguePosition {
+  const position = decodeCursor(cursor, CATALOGUE_CURSOR_KEYS);
+  return { name: String(position['name']), id: String(position['id']) };
 }
 
 function toView(entity: InfluencerEntity): InfluencerView {
