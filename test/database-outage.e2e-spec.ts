@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Response } from 'supertest';
-import type { MigrationInterface, QueryRunner } from 'typeorm';
+import { DataSource, type MigrationInterface, type QueryRunner } from 'typeorm';
 import { isDatabaseUnavailable, loadConfig, openDatabase, runPendingMigrations } from '#chorus/core';
 import { newAccount, type TestAccount } from './support/accounts.js';
+import { EventStreamReader } from './support/sse-client.js';
 import { TcpProxy } from './support/tcp-proxy.js';
 import { TestApp } from './support/test-app.js';
 import { createTestDatabase, externalDatabaseUrl, type TestDatabase } from './support/test-database.js';
@@ -129,6 +130,47 @@ describe('database outage', () => {
 
     proxy.restore();
     await expectRecovered();
+  });
+});
+
+describe('a reply that ends while the database is away', () => {
+  it('is saved and billed once the database answers again, not left streaming', async () => {
+    const database = await createTestDatabase();
+    const proxy = await TcpProxy.start(database.url);
+    // A slow simulator, so that the outage comes while the reply streams.
+    const sut = await TestApp.start({ database: { ...database, url: proxy.urlFor(database.url) }, env: { ...TIMEOUTS, SIMULATED_TOKENS_PER_SECOND: '20' } });
+    try {
+      const base = await sut.listen();
+      const user = await newAccount(sut);
+      const nova = (await sut.http().get('/api/v1/influencers/nova').expect(200)).body.id;
+      const conversation = (await sut.http().post('/api/v1/conversations').set(user.auth).send({ influencerId: nova }).expect(201)).body.id;
+      const stream = await EventStreamReader.open(`${base}/api/v1/conversations/${conversation}/messages`, {
+        method: 'POST',
+        headers: { ...user.auth, 'Content-Type': 'application/json' },
+        body: JSON.stringify({ content: 'Tell me a long story', clientMessageId: randomUUID() }),
+      });
+      while ((await stream.next())?.event !== 'reply.delta');
+      proxy.cut();
+      // Back before the retries run out (about 16 s), well after the reply has ended (about 4 s at 20 tokens/s).
+      setTimeout(() => proxy.restore(), 6_000).unref();
+
+      const events = await stream.rest();
+      const completed = events.at(-1);
+      expect(completed?.event).toBe('reply.completed');
+      const [reply] = await sut.app.get(DataSource).query('SELECT status, content, output_tokens FROM messages WHERE id = $1', [completed!.data['messageId']]);
+      expect(reply).toMatchObject({ status: 'completed', content: completed!.data['content'] });
+      const [books] = await sut.app.get(DataSource).query(
+        `SELECT (SELECT count(*)::int FROM usage_reservations WHERE user_id = $1) AS reservations,
+                (SELECT coalesce(sum(output_tokens), 0)::int FROM usage_events WHERE user_id = $1) AS "outputTokens"`,
+        [user.id],
+      );
+      expect(books).toEqual({ reservations: 0, outputTokens: reply.output_tokens });
+    } finally {
+      proxy.restore();
+      await sut.close();
+      await proxy.close();
+      await database.drop();
+    }
   });
 });
 

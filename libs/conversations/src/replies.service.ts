@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
-import { CoreProblems, InjectConfig, PROBLEM_TYPE_BASE, ProblemException, queryReturning, type AppConfig } from '#chorus/core';
+import { CoreProblems, InjectConfig, PROBLEM_TYPE_BASE, ProblemException, queryReturning, retryWhileUnavailable, type AppConfig } from '#chorus/core';
 import type { ModelPolicyRecord } from '#chorus/influencers';
 import { GenerationError, ProviderRegistry, type ChatMessage, type ChatUsage, type ModelRef } from '#chorus/providers';
 import { QuotaService, type Caller, type ChatCharge, type ChatEstimate, type QuotaSnapshot } from '#chorus/usage';
@@ -343,7 +343,9 @@ export class RepliesService implements OnApplicationBootstrap, BeforeApplication
         provider: servedBy.provider,
         model: servedBy.model,
       };
-      const outcome = await this.dataSource.transaction(async (manager): Promise<{ saved: MessageView } | { ended: 'elsewhere' | 'deleted' }> => {
+      // Retried through a short outage: the user saw this reply, so it is saved and billed once the database answers.
+      // Safe to repeat: a commit whose answer was lost left the reply no longer streaming, which the UPDATE skips.
+      const outcome = await retryWhileUnavailable(() => this.dataSource.transaction(async (manager): Promise<{ saved: MessageView } | { ended: 'elsewhere' | 'deleted' }> => {
         const [saved] = await queryReturning<Record<string, unknown>>(
           manager,
           `UPDATE messages SET content = $2, status = $3, provider = $4, model = $5, input_tokens = $6, output_tokens = $7,
@@ -363,9 +365,9 @@ export class RepliesService implements OnApplicationBootstrap, BeforeApplication
         // Its conversation was deleted while it streamed: nothing is left to save, but what was generated is billed.
         await this.quota.settleChat(manager, charge);
         return { ended: 'deleted' };
-      });
+      }), (error, delayMs) => this.logger.warn(`Reply ${replyId}: the database is unavailable, saving again in ${delayMs} ms (${(error as Error).message})`));
       if ('saved' in outcome || outcome.ended === 'elsewhere') {
-        if (!('saved' in outcome)) this.logger.warn(`Reply ${replyId} was no longer streaming when it ended: another process recovered it`);
+        if (!('saved' in outcome)) this.logger.warn(`Reply ${replyId} was no longer streaming when it ended: saved by an attempt whose answer was lost, or recovered by another process`);
         const reply = 'saved' in outcome ? outcome.saved : await this.getReply(replyId);
         if (!target.title) await this.nameConversation(target.conversation_id, userMessage.content);
         for (const event of finalEvents(userMessage, reply).slice(2)) live.publish(event.type, event.data);

@@ -9,3 +9,4 @@ export {
 } from './database.js';
 export { EmbeddedPostgres, type EmbeddedPostgresOptions } from './embedded-postgres.js';
 export { queryReturning } from './returning.js';
+export { retryWhileUnavailable } from './retry-unavailable.js';
