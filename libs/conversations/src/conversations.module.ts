@@ -5,6 +5,7 @@ import { UsageModule } from '#chorus/usage';
 import { ContextBuilder } from './context-builder.js';
 import { ConversationsController } from './conversations.controller.js';
 import { ConversationsService } from './conversations.service.js';
+import { RepliesRepository } from './replies.repository.js';
 import { RepliesService } from './replies.service.js';
 import { ReplyMetrics } from './reply-metrics.js';
 import { ReplyStreamHub } from './reply-stream-hub.js';
@@ -13,7 +14,7 @@ import { ReplyStreamHub } from './reply-stream-hub.js';
 @Module({
   imports: [InfluencersModule, ProvidersModule, UsageModule],
   controllers: [ConversationsController],
-  providers: [ConversationsService, RepliesService, ReplyStreamHub, ContextBuilder, ReplyMetrics],
+  providers: [ConversationsService, RepliesService, RepliesRepository, ReplyStreamHub, ContextBuilder, ReplyMetrics],
   exports: [ConversationsService, RepliesService, ContextBuilder, ReplyMetrics],
 })
 export class ConversationsModule {}

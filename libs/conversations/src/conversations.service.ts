@@ -4,6 +4,7 @@ import { CoreProblems, ProblemException, decodeCursor, encodeCursor, type Cursor
 import { InfluencersService } from '#chorus/influencers';
 import { QuotaService, type Caller } from '#chorus/usage';
 import { ConversationEntity, MessageEntity, type MessageRole } from './conversation.entity.js';
+import { RepliesRepository } from './replies.repository.js';
 import { ReplyStreamHub } from './reply-stream-hub.js';
 
 export type MessageView = Omit<MessageEntity, 'conversation' | 'position'> & { position: number };
@@ -63,6 +64,7 @@ export class ConversationsService {
     private readonly influencers: InfluencersService,
     private readonly quota: QuotaService,
     private readonly hub: ReplyStreamHub,
+    private readonly replies: RepliesRepository,
   ) {}
 
   /** Starts a conversation with an active persona; its greeting is the first message. */
@@ -123,14 +125,10 @@ export class ConversationsService {
    * (the provider call ends); it is billed for what it generated, as a cancelled one would be.
    */
   async remove(userId: string, conversationId: string): Promise<void> {
-    const streaming: Array<{ id: string }> = await this.dataSource.query(
-      `SELECT m.id FROM messages m JOIN conversations c ON c.id = m.conversation_id
-        WHERE c.id = $1 AND c.user_id = $2 AND m.status = 'streaming'`,
-      [conversationId, userId],
-    );
+    const streaming = await this.replies.streamingIn(userId, conversationId);
     const result = await this.dataSource.getRepository(ConversationEntity).delete({ id: conversationId, userId });
     if (!result.affected) throw notFound();
-    for (const { id } of streaming) this.hub.get(id)?.abort.abort();
+    for (const id of streaming) this.hub.get(id)?.abort.abort();
   }
 
   async markRead(userId: string, conversationId: string): Promise<ConversationView> {

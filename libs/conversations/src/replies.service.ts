@@ -11,6 +11,7 @@ import { ConversationProblems } from './conversations.errors.js';
 import { toMessageView, type MessageView } from './conversations.service.js';
 import { toMessageDto } from './dto/conversation.dto.js';
 import { ReplyMetrics } from './reply-metrics.js';
+import { RepliesRepository } from './replies.repository.js';
 import { ReplyStreamHub, type LiveReply, type ReplyEvent } from './reply-stream-hub.js';
 
 /** The messages a context is built from: this many at most, newest first. */
@@ -69,6 +70,7 @@ export class RepliesService implements OnApplicationBootstrap, BeforeApplication
     private readonly providers: ProviderRegistry,
     private readonly quota: QuotaService,
     private readonly metrics: ReplyMetrics,
+    private readonly replies: RepliesRepository,
     @InjectConfig() private readonly config: AppConfig,
   ) {}
 
@@ -289,11 +291,7 @@ export class RepliesService implements OnApplicationBootstrap, BeforeApplication
     // What the user has seen is saved now and then, off the stream's path, so that a crash keeps it.
     const checkpoints = new ReplyCheckpoints(
       () => text,
-      (partial) =>
-        this.dataSource.query(
-          `UPDATE messages SET content = $2, provider = $3, model = $4, first_token_ms = $5 WHERE id = $1 AND status = 'streaming'`,
-          [replyId, partial, servedBy.provider, servedBy.model, firstTokenMs],
-        ),
+      (partial) => this.replies.saveCheckpoint(replyId, { text: partial, ...servedBy, firstTokenMs }),
       (error) => this.logger.warn(`Reply ${replyId}: its partial text could not be saved: ${error.message}`),
     );
     this.metrics.started();
@@ -361,7 +359,7 @@ export class RepliesService implements OnApplicationBootstrap, BeforeApplication
           return { saved: messageFromRow(saved) };
         }
         // Another process took this reply for a dead one's and recovered it (billed and ended): that end stands.
-        if ((await manager.query('SELECT 1 FROM messages WHERE id = $1', [replyId])).length > 0) return { ended: 'elsewhere' };
+        if (await this.replies.exists(replyId, manager)) return { ended: 'elsewhere' };
         // Its conversation was deleted while it streamed: nothing is left to save, but what was generated is billed.
         await this.quota.settleChat(manager, charge);
         return { ended: 'deleted' };
@@ -390,12 +388,8 @@ export class RepliesService implements OnApplicationBootstrap, BeforeApplication
    * a message only if there is text; the rest of its reservation is released.
    */
   async recoverInterrupted(olderThan?: string): Promise<number> {
-    const candidates: Array<{ id: string }> = await this.dataSource.query(
-      `SELECT id FROM messages WHERE status = 'streaming' AND ($1::interval IS NULL OR created_at < now() - $1::interval)`,
-      [olderThan ?? null],
-    );
     let recovered = 0;
-    for (const { id } of candidates) {
+    for (const id of await this.replies.streamingSince(olderThan)) {
       try {
         if (await this.recoverReply(id)) recovered++;
       } catch (error) {
@@ -409,22 +403,10 @@ export class RepliesService implements OnApplicationBootstrap, BeforeApplication
   private async recoverReply(replyId: string): Promise<boolean> {
     return this.dataSource.transaction(async (manager) => {
       // Locked and re-checked: a reply that just ended, or that another process is recovering, is left alone.
-      const [reply]: Array<{ content: string; input_tokens: number | null; provider: string | null; model: string | null; conversation_id: string; user_id: string }> =
-        await manager.query(
-          `SELECT m.content, m.input_tokens, m.provider, m.model, m.conversation_id, c.user_id
-             FROM messages m JOIN conversations c ON c.id = m.conversation_id
-            WHERE m.id = $1 AND m.status = 'streaming'
-              FOR UPDATE OF m SKIP LOCKED`,
-          [replyId],
-        );
+      const reply = await this.replies.lockStreaming(replyId, manager);
       if (!reply) return false;
       const billed = unreportedUsage(reply.content, reply.input_tokens ?? 0, this.contexts);
-      await manager.query(
-        `UPDATE messages SET status = 'failed', error_code = 'interrupted', finish_reason = 'error',
-                input_tokens = $2, output_tokens = $3, completed_at = now()
-          WHERE id = $1`,
-        [replyId, billed.inputTokens, billed.outputTokens],
-      );
+      await this.replies.markInterrupted(replyId, billed, manager);
       await this.quota.settleChat(manager, {
         reservationId: replyId,
         messageId: replyId,

@@ -25,13 +25,6 @@ export class SessionDto {
 }
 
 export function toSessionDto(session: SessionView, currentSessionId: string | undefined): SessionDto {
-  return {
-    id: session.id,
-    userAgent: session.userAgent,
-    ip: session.ip,
-    createdAt: session.createdAt,
-    lastUsedAt: session.lastUsedAt,
-    expiresAt: session.expiresAt,
-    current: session.id === currentSessionId,
-  };
+  // The view already holds only what a client may see.
+  return { ...session, current: session.id === currentSessionId };
 }
