@@ -4,6 +4,7 @@ import { CreatePersonas1795324226093 } from './1795324226093-CreatePersonas.js';
 import { CreateConversations1795324296241 } from './1795324296241-CreateConversations.js';
 import { CreateUsageLedger1795325273227 } from './1795325273227-CreateUsageLedger.js';
 import { IndexStreamingReplies1796081607956 } from './1796081607956-IndexStreamingReplies.js';
+import { ChatTurnStatements1796091191009 } from './1796091191009-ChatTurnStatements.js';
 
 /**
  * Every migration, oldest first. `npm run migration:generate -- <Name>` writes a new file
@@ -15,4 +16,5 @@ export const MIGRATIONS: ReadonlyArray<new () => MigrationInterface> = [
   CreateConversations1795324296241,
   CreateUsageLedger1795325273227,
   IndexStreamingReplies1796081607956,
+  ChatTurnStatements1796091191009,
 ];

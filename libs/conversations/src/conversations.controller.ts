@@ -153,9 +153,9 @@ export class ConversationsController {
     @Req() request: Request,
     @Res() response: Response,
   ): Promise<void> {
-    const source = await this.replies.stream(caller.userId, id, replyId);
+    const events = await this.replies.events(caller.userId, id, replyId, lastEventIdOf(request));
     this.metrics.streamOpened(response);
-    writeEventStream(request, response, source, lastEventIdOf(request));
+    await writeEventStream(response, events);
   }
 
   @Post(':id/messages/:messageId/cancel')
@@ -199,13 +199,12 @@ export class ConversationsController {
     if (handle.quota?.messagesRemainingToday != null) response.setHeader('X-Quota-Messages-Remaining', handle.quota.messagesRemainingToday);
     if (handle.quota?.tokensRemainingThisMonth != null) response.setHeader('X-Quota-Tokens-Remaining', handle.quota.tokensRemainingThisMonth);
     if (wantsEventStream(request)) {
-      const source = handle.live ?? (await this.replies.stream(caller.userId, handle.userMessage.conversationId, handle.replyId));
+      const events = await this.replies.startedEvents(caller.userId, handle);
       this.metrics.streamOpened(response);
-      writeEventStream(request, response, source, 0);
+      await writeEventStream(response, events);
       return;
     }
-    await handle.live?.finished;
-    const reply = await this.replies.getReply(handle.replyId);
+    const reply = await this.replies.finishedReply(handle);
     const body: SentMessageDto = { message: toMessageDto(handle.userMessage), reply: toMessageDto(reply) };
     response.status(HttpStatus.OK).json(body);
   }

@@ -2,19 +2,22 @@ import { Module } from '@nestjs/common';
 import { InfluencersModule } from '#chorus/influencers';
 import { ProvidersModule } from '#chorus/providers';
 import { UsageModule } from '#chorus/usage';
+import { ChatTurns } from './chat-turn.js';
 import { ContextBuilder } from './context-builder.js';
 import { ConversationsController } from './conversations.controller.js';
+import { ConversationsRepository } from './conversations.repository.js';
 import { ConversationsService } from './conversations.service.js';
 import { RepliesRepository } from './replies.repository.js';
 import { RepliesService } from './replies.service.js';
 import { ReplyMetrics } from './reply-metrics.js';
 import { ReplyStreamHub } from './reply-stream-hub.js';
+import { TurnsRepository } from './turns.repository.js';
 
 /** Conversations, messages and streamed replies. */
 @Module({
   imports: [InfluencersModule, ProvidersModule, UsageModule],
   controllers: [ConversationsController],
-  providers: [ConversationsService, RepliesService, RepliesRepository, ReplyStreamHub, ContextBuilder, ReplyMetrics],
-  exports: [ConversationsService, RepliesService, ContextBuilder, ReplyMetrics],
+  providers: [ConversationsService, ConversationsRepository, RepliesService, RepliesRepository, TurnsRepository, ChatTurns, ReplyStreamHub, ContextBuilder, ReplyMetrics],
+  exports: [ConversationsService, RepliesService, ChatTurns, ContextBuilder, ReplyMetrics],
 })
 export class ConversationsModule {}

@@ -1,9 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
+import type { MessageView } from './message.view.js';
+import { messageFromJson } from './turns.repository.js';
 
 /** A reply cut off by a dead process, as its recovery needs it. */
 export interface InterruptedReplyRow {
   readonly content: string;
+  readonly first_token_ms: number | null;
   readonly input_tokens: number | null;
   readonly provider: string | null;
   readonly model: string | null;
@@ -12,8 +15,8 @@ export interface InterruptedReplyRow {
 }
 
 /**
- * The queries of a reply's life beyond the send itself: checkpoints of its partial text, what
- * is still streaming, and the recovery of replies a dead process left behind.
+ * The queries of a reply's life beyond its turn's statements: look-ups, checkpoints of its
+ * partial text, what is still streaming, and the recovery of replies a dead process left behind.
  */
 @Injectable()
 export class RepliesRepository {
@@ -27,8 +30,20 @@ export class RepliesRepository {
     );
   }
 
-  async exists(replyId: string, manager: EntityManager = this.dataSource.manager): Promise<boolean> {
-    return (await manager.query('SELECT 1 FROM messages WHERE id = $1', [replyId])).length > 0;
+  /** One of the user's replies in that conversation, with the user message it answers. */
+  async findOwned(userId: string, conversationId: string, replyId: string): Promise<{ reply: MessageView; userMessage: MessageView } | undefined> {
+    const [row]: Array<{ reply: Record<string, unknown>; asked: Record<string, unknown> }> = await this.dataSource.query(
+      `SELECT row_to_json(m) AS reply, row_to_json(asked) AS asked
+         FROM messages m JOIN conversations c ON c.id = m.conversation_id JOIN messages asked ON asked.id = m.reply_to_id
+        WHERE m.id = $1 AND m.conversation_id = $2 AND c.user_id = $3 AND m.role = 'assistant'`,
+      [replyId, conversationId, userId],
+    );
+    return row ? { reply: messageFromJson(row.reply), userMessage: messageFromJson(row.asked) } : undefined;
+  }
+
+  async find(replyId: string): Promise<MessageView | undefined> {
+    const [row]: Array<{ reply: Record<string, unknown> }> = await this.dataSource.query('SELECT row_to_json(m) AS reply FROM messages m WHERE m.id = $1', [replyId]);
+    return row ? messageFromJson(row.reply) : undefined;
   }
 
   /** The replies of one of the user's conversations still streaming. */
@@ -53,21 +68,12 @@ export class RepliesRepository {
   /** Locks a reply still streaming for its recovery; undefined if it ended, or another process is recovering it. */
   async lockStreaming(replyId: string, manager: EntityManager): Promise<InterruptedReplyRow | undefined> {
     const [reply]: InterruptedReplyRow[] = await manager.query(
-      `SELECT m.content, m.input_tokens, m.provider, m.model, m.conversation_id, c.user_id
+      `SELECT m.content, m.first_token_ms, m.input_tokens, m.provider, m.model, m.conversation_id, c.user_id
          FROM messages m JOIN conversations c ON c.id = m.conversation_id
         WHERE m.id = $1 AND m.status = 'streaming'
           FOR UPDATE OF m SKIP LOCKED`,
       [replyId],
     );
     return reply;
-  }
-
-  async markInterrupted(replyId: string, billed: { inputTokens: number; outputTokens: number }, manager: EntityManager): Promise<void> {
-    await manager.query(
-      `UPDATE messages SET status = 'failed', error_code = 'interrupted', finish_reason = 'error',
-              input_tokens = $2, output_tokens = $3, completed_at = now()
-        WHERE id = $1`,
-      [replyId, billed.inputTokens, billed.outputTokens],
-    );
   }
 }

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import type { MessageView } from './message.view.js';
 
 /** One server-sent event of a reply: `id` counts from 1 within the reply. */
 export interface ReplyEvent {
@@ -7,18 +8,27 @@ export interface ReplyEvent {
   readonly data: unknown;
 }
 
+/** The events that end a reply's stream. */
+export function isFinalEvent(event: ReplyEvent): boolean {
+  return event.type === 'reply.completed' || event.type === 'error';
+}
+
 /** How long a finished reply's events stay replayable from memory; after that, resume reads the database. */
 const RETENTION_MS = 5 * 60_000;
 
 /** A reply being generated in this process: its events so far, who listens, and how to stop it. */
 export class LiveReply {
   readonly events: ReplyEvent[] = [];
-  readonly abort = new AbortController();
   private readonly listeners = new Set<(event: ReplyEvent) => void>();
   private settle!: () => void;
   /** Resolves when the reply is persisted and its last event published. */
   readonly finished = new Promise<void>((resolve) => (this.settle = resolve));
   done = false;
+  /** The reply as saved when it ended (undefined when it stores nothing, or could not be saved). */
+  saved: MessageView | undefined;
+
+  /** `abort` stops the generation (cancel, shutdown, or a stateless request's client leaving). */
+  constructor(readonly abort: AbortController = new AbortController()) {}
 
   publish(type: ReplyEvent['type'], data: unknown): void {
     const event = { id: this.events.length + 1, type, data };
@@ -32,6 +42,36 @@ export class LiveReply {
     if (this.done) return () => undefined;
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  /** The events after `afterId`, replayed then followed, up to the final one; `stop` ends the reading early. */
+  async *read(afterId: number, stop?: AbortSignal): AsyncIterable<ReplyEvent> {
+    const queue: ReplyEvent[] = [];
+    let wake: (() => void) | undefined;
+    const unsubscribe = this.subscribe(afterId, (event) => {
+      queue.push(event);
+      wake?.();
+    });
+    const onStop = () => wake?.();
+    stop?.addEventListener('abort', onStop);
+    void this.finished.then(onStop);
+    try {
+      for (;;) {
+        const next = queue.shift();
+        if (next) {
+          yield next;
+          if (isFinalEvent(next)) return;
+        } else if (this.done || stop?.aborted) {
+          return;
+        } else {
+          await new Promise<void>((resolve) => (wake = resolve));
+          wake = undefined;
+        }
+      }
+    } finally {
+      unsubscribe();
+      stop?.removeEventListener('abort', onStop);
+    }
   }
 
   end(): void {
@@ -51,8 +91,9 @@ export class LiveReply {
 export class ReplyStreamHub {
   private readonly replies = new Map<string, LiveReply>();
 
-  open(messageId: string): LiveReply {
-    const reply = new LiveReply();
+  /** Registers a reply being generated here, stopped by `abort`. */
+  open(messageId: string, abort: AbortController): LiveReply {
+    const reply = new LiveReply(abort);
     this.replies.set(messageId, reply);
     void reply.finished.then(() => setTimeout(() => this.replies.delete(messageId), RETENTION_MS).unref());
     return reply;

@@ -1,5 +1,5 @@
 import type { Request, Response } from 'express';
-import type { LiveReply, ReplyEvent } from './reply-stream-hub.js';
+import type { ReplyEvent } from './reply-stream-hub.js';
 
 /** Proxies close connections that stay silent; a comment line every so often keeps them open. */
 const HEARTBEAT_MS = 15_000;
@@ -16,10 +16,11 @@ export function lastEventIdOf(request: Request): number {
 }
 
 /**
- * Streams a reply's events as server-sent events from after `afterId`, and ends the response
- * with the reply. A client that goes away only stops listening: the reply goes on and is saved.
+ * Streams a reply's events as server-sent events (`events` ends with the reply's final event)
+ * and ends the response with them. A client that goes away only stops listening (`stop` is
+ * aborted): the reply goes on and is saved.
  */
-export function writeEventStream(request: Request, response: Response, source: LiveReply | ReplyEvent[], afterId: number): void {
+export async function writeEventStream(response: Response, events: (stop: AbortSignal) => AsyncIterable<ReplyEvent>): Promise<void> {
   response.status(200);
   response.setHeader('Content-Type', 'text/event-stream; charset=utf-8');
   response.setHeader('Cache-Control', 'no-cache, no-transform');
@@ -27,28 +28,15 @@ export function writeEventStream(request: Request, response: Response, source: L
   response.setHeader('X-Accel-Buffering', 'no');
   response.flushHeaders();
 
-  const write = (event: ReplyEvent) => {
-    response.write(`id: ${event.id}\nevent: ${event.type}\ndata: ${JSON.stringify(event.data)}\n\n`);
-    if (event.type === 'reply.completed' || event.type === 'error') finish();
-  };
+  const clientGone = new AbortController();
+  response.on('close', () => clientGone.abort());
   const heartbeat = setInterval(() => response.write(': keep-alive\n\n'), HEARTBEAT_MS);
-  let unsubscribe = () => undefined as unknown;
-  const finish = () => {
+  try {
+    for await (const event of events(clientGone.signal)) {
+      response.write(`id: ${event.id}\nevent: ${event.type}\ndata: ${JSON.stringify(event.data)}\n\n`);
+    }
+  } finally {
     clearInterval(heartbeat);
-    unsubscribe();
     if (!response.writableEnded) response.end();
-  };
-  request.on('close', finish);
-
-  if (Array.isArray(source)) {
-    // A finished reply rebuilt from the database has fewer events than its live stream had:
-    // a client that saw more than these still gets the final event, numbered after its last.
-    const unseen = source.filter((event) => event.id > afterId);
-    const final = source.at(-1);
-    for (const event of unseen.length > 0 || !final ? unseen : [{ ...final, id: afterId + 1 }]) write(event);
-    finish();
-    return;
   }
-  unsubscribe = source.subscribe(afterId, write);
-  if (source.done) finish();
 }

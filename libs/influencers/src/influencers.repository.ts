@@ -74,9 +74,7 @@ export class InfluencersRepository {
     const rows: Array<{ id: string }> = await this.dataSource.query(
       `SELECT i.id
          FROM influencers i
-         JOIN conversations c ON c.influencer_id = i.id
-         JOIN messages m ON m.conversation_id = c.id AND m.role = 'user'
-              AND m.created_at > now() - make_interval(days => $1)
+         JOIN persona_user_messages m ON m.influencer_id = i.id AND m.created_at > now() - make_interval(days => $1)
         WHERE i.status = 'active' AND i.deleted_at IS NULL
         GROUP BY i.id
         ORDER BY count(*) DESC, i.id

@@ -1,10 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable, Logger } from '@nestjs/common';
-import { DataSource } from 'typeorm';
 import { ProblemException, type ProblemType } from '#chorus/core';
-import { ContextBuilder, ConversationsService, RepliesService, ReplyMetrics, type ReplyEvent } from '#chorus/conversations';
+import { ChatTurns, ConversationsService, LiveReply, RepliesService, replyProblem, type ReplyEvent } from '#chorus/conversations';
 import { InfluencersService, type InfluencerView } from '#chorus/influencers';
-import { GenerationError, ProviderRegistry, type ChatMessage, type ChatUsage, type ModelPolicy } from '#chorus/providers';
+import { ProviderRegistry, type ChatMessage, type ModelPolicy } from '#chorus/providers';
 import { QuotaService, type Caller } from '#chorus/usage';
 
 export const OpenAICompatProblems = {
@@ -15,6 +14,9 @@ export const OpenAICompatProblems = {
 } as const satisfies Record<string, ProblemType>;
 
 const PERSONA_PREFIX = 'persona/';
+
+/** A reply's events up to its final one; `stop` ends the reading early. */
+type ReplyEvents = (stop?: AbortSignal) => AsyncIterable<ReplyEvent>;
 
 export interface CompletionRequest {
   readonly model: string;
@@ -40,14 +42,12 @@ export class OpenAICompatService {
   private readonly logger = new Logger('OpenAICompat');
 
   constructor(
-    private readonly dataSource: DataSource,
     private readonly influencers: InfluencersService,
     private readonly conversations: ConversationsService,
     private readonly replies: RepliesService,
+    private readonly turns: ChatTurns,
     private readonly providers: ProviderRegistry,
-    private readonly contexts: ContextBuilder,
     private readonly quota: QuotaService,
-    private readonly metrics: ReplyMetrics,
   ) {}
 
   /** The personas the caller may talk to, as models; admins also see the raw provider models. */
@@ -70,80 +70,33 @@ export class OpenAICompatService {
     return models;
   }
 
-  /** Streams a completion; `signal` is the client's connection (closing it cancels a stateless request). */
+  /**
+   * Streams a completion; `signal` is the client's connection (closing it cancels a stateless
+   * request). Refusals (quota, model, conversation) are thrown by the first step, before any event.
+   */
   async *complete(caller: Caller, request: CompletionRequest, conversationId: string | undefined, idempotencyKey: string | undefined, signal: AbortSignal): AsyncIterable<CompletionEvent> {
-    if (conversationId) {
-      yield* this.completeInConversation(caller, request, conversationId, idempotencyKey);
-      return;
-    }
-    const { policy, systemPrompt } = await this.resolveModel(caller, request);
-    const model = this.providers.model(policy.primary);
-    const replyBudget = Math.min(request.maxTokens ?? policy.maxReplyTokens ?? model?.maxOutputTokens ?? 1024, model?.maxOutputTokens ?? 1024);
-    const messages = this.contexts.build(systemPrompt, request.messages, model?.contextWindow ?? 8192, replyBudget);
-    const promptTokens = messages.reduce((sum, message) => sum + this.contexts.count(message.content), 0);
-    const reservationId = randomUUID();
-    await this.dataSource.transaction((manager) =>
-      this.quota.reserveChat(manager, caller, reservationId, {
-        tokens: promptTokens + replyBudget,
-        costMicros: this.quota.costOf({ ...policy.primary, inputTokens: promptTokens, outputTokens: replyBudget }),
-      }),
-    );
-
-    let text = '';
-    let usage: ChatUsage | null = null;
-    let servedBy = policy.primary;
-    let failed = false;
-    /** How the provider said the generation ended; unset when the client left first (the generator is closed mid-stream). */
-    let finishReason: string | undefined;
-    const startedAt = performance.now();
-    let firstTokenMs: number | null = null;
-    this.metrics.started();
-    try {
-      for await (const event of this.providers.generate({ ...policy, maxReplyTokens: replyBudget, temperature: request.temperature ?? policy.temperature }, messages, signal)) {
-        if (event.type === 'delta') {
-          firstTokenMs ??= performance.now() - startedAt;
-          text += event.text;
-          yield { type: 'delta', text: event.text };
-        } else if (event.type === 'completed') {
-          usage = event.usage;
-          servedBy = event.servedBy;
-          finishReason = event.finishReason;
-          const billed = this.billed(usage, text, promptTokens);
-          yield { type: 'done', finishReason: event.finishReason, usage: billed };
-        }
+    const events = conversationId
+      ? await this.completeInConversation(caller, request, conversationId, idempotencyKey)
+      : await this.completeStateless(caller, request, signal);
+    let streamed = false;
+    for await (const event of events(signal)) {
+      const data = event.data as Record<string, unknown>;
+      if (event.type === 'reply.delta') {
+        streamed = true;
+        yield { type: 'delta', text: String(data['text']) };
+      } else if (event.type === 'reply.completed') {
+        // A retried request (same Idempotency-Key) for a finished reply replays it whole.
+        if (!streamed && data['content']) yield { type: 'delta', text: String(data['content']) };
+        const usage = (data['usage'] as { inputTokens: number; outputTokens: number } | null) ?? { inputTokens: 0, outputTokens: 0 };
+        yield { type: 'done', finishReason: String(data['finishReason'] ?? 'stop'), usage };
+      } else if (event.type === 'error') {
+        yield { type: 'failed', code: String(data['code']), message: String(data['detail']) };
       }
-    } catch (error) {
-      failed = true;
-      if (error instanceof GenerationError) {
-        usage = error.usage;
-        servedBy = error.servedBy ?? servedBy;
-      }
-      yield { type: 'failed', code: error instanceof GenerationError ? error.code : 'generation_failed', message: (error as Error).message };
-    } finally {
-      const billed = this.billed(usage, text, promptTokens);
-      const status = failed ? 'failed' : finishReason === undefined || finishReason === 'cancelled' ? 'cancelled' : 'completed';
-      this.metrics.finished({ servedBy, status, firstTokenMs, startedAt, billed });
-      await this.dataSource
-        .transaction((manager) =>
-          this.quota.settleChat(manager, {
-            reservationId,
-            messageId: null,
-            conversationId: null,
-            userId: caller.userId,
-            countsAsMessage: !failed || text.length > 0,
-            inputTokens: billed.inputTokens,
-            outputTokens: billed.outputTokens,
-            cachedInputTokens: usage?.cachedInputTokens ?? 0,
-            reasoningTokens: usage?.reasoningTokens ?? 0,
-            provider: servedBy.provider,
-            model: servedBy.model,
-          }),
-        )
-        .catch((error: Error) => this.logger.error(`Usage of a stateless completion could not be recorded: ${error.message}`));
     }
   }
 
-  private async *completeInConversation(caller: Caller, request: CompletionRequest, conversationId: string, idempotencyKey: string | undefined): AsyncIterable<CompletionEvent> {
+  /** The last user message goes through the conversation's own send: stored, resumable, idempotent. */
+  private async completeInConversation(caller: Caller, request: CompletionRequest, conversationId: string, idempotencyKey: string | undefined): Promise<ReplyEvents> {
     const conversation = await this.conversations.get(caller.userId, conversationId);
     if (request.model !== `${PERSONA_PREFIX}${conversation.influencer.handle}`) {
       throw new ProblemException(OpenAICompatProblems.modelMismatch, `This conversation is with ${PERSONA_PREFIX}${conversation.influencer.handle}.`);
@@ -153,18 +106,34 @@ export class OpenAICompatService {
       throw new ProblemException(OpenAICompatProblems.invalidRequest, 'With a conversation id, the last message must be the user\'s new message.');
     }
     const handle = await this.replies.send(caller.userId, conversationId, last.content, idempotencyKey ?? randomUUID());
-    const events = handle.live ?? (await this.replies.stream(caller.userId, conversationId, handle.replyId));
-    for await (const event of replyEvents(events)) {
-      const data = event.data as Record<string, unknown>;
-      if (event.type === 'reply.delta') yield { type: 'delta', text: String(data['text']) };
-      if (event.type === 'reply.completed') {
-        const usage = (data['usage'] as { inputTokens: number; outputTokens: number } | null) ?? { inputTokens: 0, outputTokens: 0 };
-        // A retried request (same Idempotency-Key) for a finished reply replays it whole.
-        if (!handle.live) yield { type: 'delta', text: String(data['content']) };
-        yield { type: 'done', finishReason: String(data['finishReason'] ?? 'stop'), usage };
-      }
-      if (event.type === 'error') yield { type: 'failed', code: String(data['code']), message: String(data['detail']) };
-    }
+    return this.replies.startedEvents(caller.userId, handle);
+  }
+
+  /** A turn that stores nothing but its usage: the request's messages under the persona's system prompt. */
+  private async completeStateless(principal: Caller, request: CompletionRequest, signal: AbortSignal): Promise<ReplyEvents> {
+    const caller = await this.quota.withOverrides(principal);
+    const { policy, systemPrompt } = await this.resolveModel(caller, request);
+    const plan = this.turns.plan(systemPrompt, request.messages, policy, { maxTokens: request.maxTokens, temperature: request.temperature });
+    const reservationId = randomUUID();
+    const abort = new AbortController();
+    if (signal.aborted) abort.abort();
+    else signal.addEventListener('abort', () => abort.abort(), { once: true });
+    const { generation } = await this.turns.open(plan, abort, () => this.quota.reserveChat(caller, reservationId, plan.estimate));
+    const live = new LiveReply(abort);
+    void this.turns.run(live, plan, generation, {
+      messageId: null,
+      settle: async (outcome) => {
+        // The client has its reply whatever happens to the ledger: a failure to record it is logged, not shown.
+        await this.quota
+          .settleChat(this.turns.charge(outcome, reservationId, caller.userId, undefined))
+          .catch((error: Error) => this.logger.error(`Usage of a stateless completion could not be recorded: ${error.message}`));
+        if (outcome.status === 'failed') {
+          return [{ type: 'error', data: replyProblem(null, outcome.errorCode ?? 'generation_failed', 'The reply could not be generated.', outcome.text.length) }];
+        }
+        return [{ type: 'reply.completed', data: { status: outcome.status, content: outcome.text, finishReason: outcome.finishReason, usage: outcome.billed } }];
+      },
+    });
+    return (stop) => live.read(0, stop);
   }
 
   private async resolveModel(caller: Caller, request: CompletionRequest): Promise<{ policy: ModelPolicy; systemPrompt: string }> {
@@ -185,43 +154,5 @@ export class OpenAICompatService {
       throw new ProblemException(OpenAICompatProblems.modelNotFound, `The model ${request.model} does not exist.`);
     }
     return { policy: { primary: ref, fallbacks: [] }, systemPrompt: '' };
-  }
-
-  private billed(usage: ChatUsage | null, text: string, promptTokens: number): { inputTokens: number; outputTokens: number } {
-    return usage ?? { inputTokens: text.length > 0 ? promptTokens : 0, outputTokens: this.contexts.countText(text) };
-  }
-}
-
-/** A live reply's events (replayed from the start, then followed) or a finished one's, as an async iterable. */
-async function* replyEvents(source: { subscribe(afterId: number, listener: (event: ReplyEvent) => void): () => void; finished: Promise<void> } | ReplyEvent[]): AsyncIterable<ReplyEvent> {
-  if (Array.isArray(source)) {
-    yield* source;
-    return;
-  }
-  const queue: ReplyEvent[] = [];
-  let wake: (() => void) | undefined;
-  let ended = false;
-  const stop = source.subscribe(0, (event) => {
-    queue.push(event);
-    wake?.();
-  });
-  void source.finished.then(() => {
-    ended = true;
-    wake?.();
-  });
-  try {
-    for (;;) {
-      const next = queue.shift();
-      if (next) {
-        yield next;
-        if (next.type === 'reply.completed' || next.type === 'error') return;
-        continue;
-      }
-      if (ended) return;
-      await new Promise<void>((resolve) => (wake = resolve));
-      wake = undefined;
-    }
-  } finally {
-    stop();
   }
 }

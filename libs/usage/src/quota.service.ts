@@ -1,7 +1,7 @@
 import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import type { Counter } from 'prom-client';
-import { DataSource, type EntityManager } from 'typeorm';
-import { Clock, InjectConfig, MetricsService, ProblemException, currentRequestContext, mergeLimits, queryReturning, type AppConfig, type PlanLimits } from '#chorus/core';
+import { Clock, InjectConfig, MetricsService, ProblemException, SqlParameters, currentRequestContext, mergeLimits, raisedException, type AppConfig, type PlanLimits } from '#chorus/core';
+import { QUOTA_REFUSAL, QuotaRepository, type HeldCounter, type StatementPart, type WantedHold } from './quota.repository.js';
 import { UsageProblems } from './usage.errors.js';
 
 /** The chat metrics, the period each counts over, and the plan limit that bounds it. */
@@ -51,21 +51,22 @@ export interface QuotaSnapshot {
   readonly tokensRemainingThisMonth: number | null;
 }
 
-interface Hold {
-  metric: ChatMetric;
-  periodStart: string;
-  amount: number;
+/** A reply's estimate, as holds on the caller's counters, ready to be written in a statement. */
+export interface ChatReservation {
+  readonly userId: string;
+  readonly holds: readonly WantedHold[];
 }
 
 /** How often reservations left by a crashed process are looked for. */
 const SWEEP_INTERVAL_MS = 60_000;
 
 /**
- * Quotas that cannot be overrun: a reply reserves its estimate with a conditional update
- * (`used + reserved + estimate <= limit`) in the same transaction as the message that asks for
- * it, so concurrent sends serialise on the counter row and never pass the limit together. When
- * the reply ends, the ledger event, the counters and the message are written in one
- * transaction with what the provider reported.
+ * Quotas that cannot be overrun: a reply reserves its estimate with a conditional upsert
+ * (`used + reserved + estimate <= limit`, checked under the counter's row lock) in the same
+ * statement as the message that asks for it, so concurrent sends serialise on the counter row
+ * and never pass the limit together, and a refusal stores nothing. When the reply ends, the
+ * ledger event, the counters and the message are written in one statement with what the
+ * provider reported.
  */
 @Injectable()
 export class QuotaService implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -75,7 +76,7 @@ export class QuotaService implements OnApplicationBootstrap, OnApplicationShutdo
   private readonly refusals: Counter<'limit'>;
 
   constructor(
-    private readonly dataSource: DataSource,
+    private readonly repository: QuotaRepository,
     private readonly clock: Clock,
     @InjectConfig() private readonly config: AppConfig,
     metrics: MetricsService,
@@ -97,14 +98,17 @@ export class QuotaService implements OnApplicationBootstrap, OnApplicationShutdo
   }
 
   /** The caller's limits: the plan's, with the admin's per-user overrides on top; undefined for admins (unlimited). */
-  async limitsFor(caller: Caller, manager: EntityManager = this.dataSource.manager): Promise<PlanLimits | undefined> {
+  async limitsFor(caller: Caller): Promise<PlanLimits | undefined> {
     if (caller.role === 'admin') return undefined;
     const plan = this.config.usage.plans.find((candidate) => candidate.name === caller.plan) ?? this.config.usage.plans[0]!;
-    const overrides =
-      caller.overrides !== undefined
-        ? caller.overrides
-        : ((await manager.query('SELECT limits FROM quota_overrides WHERE user_id = $1', [caller.userId]))[0]?.limits ?? null);
+    const overrides = caller.overrides !== undefined ? caller.overrides : await this.repository.overridesOf(caller.userId);
     return overrides ? mergeLimits(plan.limits, overrides) : plan.limits;
+  }
+
+  /** The caller with the admin's overrides read, so that later checks need no query. */
+  async withOverrides(caller: Caller): Promise<Caller> {
+    if (caller.overrides !== undefined || caller.role === 'admin') return caller;
+    return { ...caller, overrides: await this.repository.overridesOf(caller.userId) };
   }
 
   /** 403 `plan_required` for a premium-only persona on a plan without them. */
@@ -116,103 +120,113 @@ export class QuotaService implements OnApplicationBootstrap, OnApplicationShutdo
     }
   }
 
-  /**
-   * Holds the estimate against every chat limit, inside `manager`'s transaction (the one storing
-   * the user's message). Throws 429 `quota_exceeded` naming the limit when it does not fit; the
-   * caller's transaction then rolls back and nothing is stored.
-   */
-  async reserveChat(manager: EntityManager, caller: Caller, reservationId: string, estimate: ChatEstimate): Promise<QuotaSnapshot> {
-    const limits = await this.limitsFor(caller, manager);
+  /** The holds a reply's estimate needs on the caller's counters, each bounded by its limit. */
+  async chatReservation(caller: Caller, estimate: ChatEstimate): Promise<ChatReservation> {
+    const limits = await this.limitsFor(caller);
     const now = this.clock.now();
     const amounts: Record<ChatMetric, number> = { 'chat.messages': 1, 'chat.tokens': estimate.tokens, 'chat.cost_micros': estimate.costMicros };
-    const rows = CHAT_METRICS.map((entry) => ({
-      ...entry,
-      periodStart: periodStartOf(entry.period, now),
-      amount: amounts[entry.metric],
-      cap: limits ? entry.limit(limits) : null,
-    }));
-    // Two round trips for every counter: make sure the rows exist, then hold the estimate on all
-    // of them in one conditional update, which locks them and re-checks each limit under the lock.
-    await manager.query(
-      `INSERT INTO usage_counters (user_id, metric, period_start)
-       VALUES ${rows.map((_, index) => `($1, $${index * 2 + 2}, $${index * 2 + 3})`).join(', ')}
-       ON CONFLICT DO NOTHING`,
-      [caller.userId, ...rows.flatMap((row) => [row.metric, row.periodStart])],
-    );
-    const held = await queryReturning<{ metric: ChatMetric; used: string; reserved: string }>(
-      manager,
-      `UPDATE usage_counters c SET reserved = c.reserved + v.amount
-         FROM (VALUES ${rows.map((_, index) => `($${index * 4 + 2}::varchar, $${index * 4 + 3}::timestamptz, $${index * 4 + 4}::bigint, $${index * 4 + 5}::bigint)`).join(', ')})
-              AS v(metric, period_start, amount, cap)
-        WHERE c.user_id = $1 AND c.metric = v.metric AND c.period_start = v.period_start
-          AND (v.cap IS NULL OR c.used + c.reserved + v.amount <= v.cap)
-        RETURNING c.metric, c.used, c.reserved`,
-      [caller.userId, ...rows.flatMap((row) => [row.metric, row.periodStart, row.amount, row.cap])],
-    );
-    const refused = rows.find((row) => !held.some((candidate) => candidate.metric === row.metric));
-    if (refused) {
-      const [current] = await manager.query(
-        'SELECT used, reserved FROM usage_counters WHERE user_id = $1 AND metric = $2 AND period_start = $3',
-        [caller.userId, refused.metric, refused.periodStart],
-      );
-      const resetsAt = periodEndOf(refused.period, now);
-      this.refusals.inc({ limit: refused.name });
-      throw new ProblemException(UsageProblems.quotaExceeded, `The ${refused.name} limit of your plan is reached; it resets at ${resetsAt.toISOString()}.`, {
-        extensions: {
-          limit: refused.name,
-          used: Number(current?.used ?? 0) + Number(current?.reserved ?? 0),
-          max: refused.cap,
-          resetsAt: resetsAt.toISOString(),
-          retryAfterSeconds: Math.max(1, Math.ceil((resetsAt.getTime() - Date.now()) / 1000)),
-        },
-      });
-    }
-    const holds: Hold[] = rows.map((row) => ({ metric: row.metric, periodStart: row.periodStart.toISOString(), amount: row.amount }));
-    const remaining = (metric: ChatMetric): number | null => {
-      const row = rows.find((candidate) => candidate.metric === metric)!;
-      const after = held.find((candidate) => candidate.metric === metric)!;
-      return row.cap === null ? null : row.cap - Number(after.used) - Number(after.reserved);
+    return {
+      userId: caller.userId,
+      holds: CHAT_METRICS.map((entry) => ({
+        metric: entry.metric,
+        periodStart: periodStartOf(entry.period, now).toISOString(),
+        amount: amounts[entry.metric],
+        cap: limits ? entry.limit(limits) : null,
+      })),
     };
-    await manager.query(
-      `INSERT INTO usage_reservations (user_id, message_id, holds, expires_at) VALUES ($1, $2, $3, now() + make_interval(secs => $4))`,
-      [caller.userId, reservationId, JSON.stringify(holds), this.config.usage.reservationTtlSeconds],
-    );
-    return { messagesRemainingToday: remaining('chat.messages'), tokensRemainingThisMonth: remaining('chat.tokens') };
   }
 
   /**
-   * Records what a reply cost, inside `manager`'s transaction (the one saving the reply): the
-   * ledger event, the counters' use, and the release of its reservation, all or nothing.
+   * The reservation as part of a statement that stores what it is for (see
+   * QuotaRepository.reservationPart): held only when CTE `gate` yields the reservation's key as
+   * `id`, refused atomically (the statement fails) when a limit does not fit.
    */
-  async settleChat(manager: EntityManager, charge: ChatCharge): Promise<void> {
-    const [reservation] = await queryReturning<{ holds: Hold[] }>(manager, 'DELETE FROM usage_reservations WHERE message_id = $1 RETURNING holds', [charge.reservationId]);
+  reservationPart(reservation: ChatReservation, gate: string, parameters: SqlParameters): StatementPart {
+    return this.repository.reservationPart(reservation.userId, reservation.holds, this.config.usage.reservationTtlSeconds, gate, parameters);
+  }
+
+  /** What is left after the reservation, from the counters its statement returned. */
+  snapshotOf(reservation: ChatReservation, held: readonly HeldCounter[]): QuotaSnapshot {
+    const remaining = (metric: ChatMetric): number | null => {
+      const cap = reservation.holds.find((hold) => hold.metric === metric)?.cap ?? null;
+      const after = held.find((counter) => counter.metric === metric);
+      return cap === null || !after ? null : cap - Number(after.used) - Number(after.reserved);
+    };
+    return { messagesRemainingToday: remaining('chat.messages'), tokensRemainingThisMonth: remaining('chat.tokens') };
+  }
+
+  /** 429 `quota_exceeded` naming the limit, when `error` is a reservation's statement refused by a quota; otherwise undefined. */
+  async refusal(error: unknown, reservation: ChatReservation): Promise<ProblemException | undefined> {
+    const raised = raisedException(error, QUOTA_REFUSAL);
+    const entry = CHAT_METRICS.find((candidate) => candidate.metric === raised?.detail);
+    const hold = reservation.holds.find((candidate) => candidate.metric === entry?.metric);
+    if (!entry || !hold) return undefined;
+    const resetsAt = periodEndOf(entry.period, new Date(hold.periodStart));
+    this.refusals.inc({ limit: entry.name });
+    return new ProblemException(UsageProblems.quotaExceeded, `The ${entry.name} limit of your plan is reached; it resets at ${resetsAt.toISOString()}.`, {
+      extensions: {
+        limit: entry.name,
+        used: await this.repository.currentUse(reservation.userId, entry.metric, new Date(hold.periodStart)),
+        max: hold.cap,
+        resetsAt: resetsAt.toISOString(),
+        retryAfterSeconds: Math.max(1, Math.ceil((resetsAt.getTime() - Date.now()) / 1000)),
+      },
+    });
+  }
+
+  /**
+   * What a reply cost, as part of the statement that ends it (see
+   * QuotaRepository.settlementPart): when CTE `gate` has a row, the ledger event, the counters'
+   * use and the release of its reservation are written with it, all or nothing.
+   */
+  settlementPart(charge: ChatCharge, gate: string, parameters: SqlParameters): StatementPart {
     const costMicros = this.costOf(charge);
-    await manager.query(
-      `INSERT INTO usage_events (user_id, modality, quantity, input_tokens, output_tokens, cached_input_tokens, reasoning_tokens,
-                                 cost_micros, provider, model, conversation_id, message_id, request_id, created_at)
-       VALUES ($1, 'chat', $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
-      [charge.userId, charge.countsAsMessage ? 1 : 0, charge.inputTokens, charge.outputTokens, charge.cachedInputTokens, charge.reasoningTokens,
-        costMicros, charge.provider, charge.model, charge.conversationId, charge.messageId, currentRequestContext()?.requestId ?? null, this.clock.now()],
-    );
     const used: Record<ChatMetric, number> = {
       'chat.messages': charge.countsAsMessage ? 1 : 0,
       'chat.tokens': charge.inputTokens + charge.outputTokens,
       'chat.cost_micros': costMicros,
     };
     const now = this.clock.now();
-    // Charged to the period the reservation was made in (a reply may end after midnight); one upsert for every counter.
-    const counters = CHAT_METRICS.map(({ metric, period }) => {
-      const hold = reservation?.holds.find((candidate) => candidate.metric === metric);
-      return [metric, hold ? new Date(hold.periodStart) : periodStartOf(period, now), used[metric], hold?.amount ?? 0];
-    });
-    // A counter row that does not exist yet had nothing held on it, so `reserved` can carry the hold to release.
-    await manager.query(
-      `INSERT INTO usage_counters AS c (user_id, metric, period_start, used, reserved)
-       VALUES ${counters.map((_, index) => `($1, $${index * 4 + 2}, $${index * 4 + 3}, $${index * 4 + 4}, $${index * 4 + 5})`).join(', ')}
-       ON CONFLICT (user_id, metric, period_start)
-       DO UPDATE SET used = c.used + EXCLUDED.used, reserved = greatest(c.reserved - EXCLUDED.reserved, 0)`,
-      [charge.userId, ...counters.flat()],
+    return this.repository.settlementPart(
+      charge.reservationId,
+      {
+        userId: charge.userId,
+        quantity: used['chat.messages'],
+        inputTokens: charge.inputTokens,
+        outputTokens: charge.outputTokens,
+        cachedInputTokens: charge.cachedInputTokens,
+        reasoningTokens: charge.reasoningTokens,
+        costMicros,
+        provider: charge.provider,
+        model: charge.model,
+        conversationId: charge.conversationId,
+        messageId: charge.messageId,
+        requestId: currentRequestContext()?.requestId ?? null,
+        createdAt: now,
+      },
+      CHAT_METRICS.map(({ metric, period }) => ({ metric, periodStart: periodStartOf(period, now), used: used[metric] })),
+      gate,
+      parameters,
     );
+  }
+
+  /** Reserves for a reply that stores nothing but its usage (a stateless completion), keyed by `reservationId`. */
+  async reserveChat(caller: Caller, reservationId: string, estimate: ChatEstimate): Promise<QuotaSnapshot> {
+    const reservation = await this.chatReservation(caller, estimate);
+    const parameters = new SqlParameters();
+    const gate = `quota_key AS (SELECT ${parameters.add(reservationId, 'uuid')} AS id)`;
+    try {
+      const row = await this.repository.run<{ quota_held: HeldCounter[] }>(gate, [this.reservationPart(reservation, 'quota_key', parameters)], parameters);
+      return this.snapshotOf(reservation, row.quota_held);
+    } catch (error) {
+      throw (await this.refusal(error, reservation)) ?? error;
+    }
+  }
+
+  /** Settles a reply that stores nothing but its usage (see reserveChat). */
+  async settleChat(charge: ChatCharge): Promise<void> {
+    const parameters = new SqlParameters();
+    await this.repository.run('quota_always AS (SELECT 1)', [this.settlementPart(charge, 'quota_always', parameters)], parameters);
   }
 
   /**
@@ -247,22 +261,9 @@ export class QuotaService implements OnApplicationBootstrap, OnApplicationShutdo
   }
 
   private async release(condition: 'expires_at < now()' | 'true'): Promise<number> {
-    return this.dataSource.transaction(async (manager) => {
-      const expired = await queryReturning<{ user_id: string; holds: Hold[] }>(
-        manager,
-        `DELETE FROM usage_reservations WHERE ${condition} RETURNING user_id, holds`,
-      );
-      for (const { user_id: userId, holds } of expired) {
-        for (const hold of holds) {
-          await manager.query(
-            'UPDATE usage_counters SET reserved = greatest(reserved - $4, 0) WHERE user_id = $1 AND metric = $2 AND period_start = $3',
-            [userId, hold.metric, new Date(hold.periodStart), hold.amount],
-          );
-        }
-      }
-      if (expired.length > 0) this.logger.warn(`Released ${expired.length} abandoned quota reservation(s)`);
-      return expired.length;
-    });
+    const released = await this.repository.release(condition);
+    if (released > 0) this.logger.warn(`Released ${released} abandoned quota reservation(s)`);
+    return released;
   }
 
   /** Micro-dollars: tokens times the model's price per million tokens (1 USD = 1,000,000 micros). */

@@ -1,8 +1,9 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
-import { CoreProblems, ProblemException, decodeCursor, encodeCursor, limitsProblem, type CursorPage, type PlanLimits } from '#chorus/core';
+import { DataSource, QueryFailedError } from 'typeorm';
+import { CoreProblems, ProblemException, decodeCursor, limitsProblem, toCursorPage, type CursorPage, type PlanLimits } from '#chorus/core';
 import { QuotaService, periodEndOf, periodStartOf, type Caller, type Period } from './quota.service.js';
 import { UsageProblems } from './usage.errors.js';
+import { UsageRepository, type UsageAggregateRow, type UsageEventRow } from './usage.repository.js';
 
 export interface MeterView {
   readonly metric: string;
@@ -54,10 +55,13 @@ const METERS: Array<{ modality: string; metric: string; name: string; period: Pe
   { modality: 'avatar', metric: 'avatar.seconds', name: 'secondsPerMonth', period: 'month', limit: (l) => l.avatar.secondsPerMonth },
 ];
 
+const FOREIGN_KEY_VIOLATION = '23503';
+
 @Injectable()
 export class UsageService {
   constructor(
     private readonly dataSource: DataSource,
+    private readonly usage: UsageRepository,
     private readonly quota: QuotaService,
   ) {}
 
@@ -65,10 +69,7 @@ export class UsageService {
   async meters(caller: Caller): Promise<Record<string, MeterView[]>> {
     const limits = await this.quota.limitsFor(caller);
     const now = this.quota.now();
-    const rows: Array<{ metric: string; period_start: Date; used: string; reserved: string }> = await this.dataSource.query(
-      'SELECT metric, period_start, used, reserved FROM usage_counters WHERE user_id = $1 AND period_start >= $2',
-      [caller.userId, periodStartOf('month', now)],
-    );
+    const rows = await this.usage.countersSince(caller.userId, periodStartOf('month', now));
     const result: Record<string, MeterView[]> = { chat: [], media: [], voice: [], avatar: [] };
     for (const meter of METERS) {
       const start = periodStartOf(meter.period, now);
@@ -90,85 +91,37 @@ export class UsageService {
 
   /** The caller's ledger, newest first. */
   async events(userId: string, limit: number, cursor?: string): Promise<CursorPage<UsageEventView>> {
-    const parameters: unknown[] = [userId, limit + 1];
-    let after = '';
-    if (cursor) {
-      const position = decodeCursor(cursor, ['at', 'id']);
-      parameters.push(position['at'], position['id']);
-      after = 'AND (created_at, id) < ($3::timestamptz, $4::uuid)';
-    }
-    const rows: Array<Record<string, unknown>> = await this.dataSource.query(
-      `SELECT * FROM usage_events WHERE user_id = $1 ${after} ORDER BY created_at DESC, id DESC LIMIT $2`,
-      parameters,
-    );
-    const page = rows.slice(0, limit).map(toEventView);
-    const last = page.at(-1);
-    return { items: page, nextCursor: rows.length > limit && last ? encodeCursor({ at: last.createdAt.toISOString(), id: last.id }) : null };
+    const after = cursor ? decodeCursor(cursor, ['at', 'id']) : undefined;
+    const rows = await this.usage.eventsPage(userId, after && { at: after['at'], id: after['id'] }, limit + 1);
+    return toCursorPage(rows, limit, (row) => ({ at: row.created_at.toISOString(), id: row.id }), toEventView);
   }
 
   /** Admin: totals by day, user, provider and model, newest day first, with filters. */
   async aggregates(query: { from?: Date; to?: Date; userId?: string; provider?: string; model?: string; limit: number; cursor?: string }): Promise<CursorPage<UsageAggregateView>> {
-    const conditions: string[] = [];
-    const parameters: unknown[] = [];
-    const where = (condition: string, value: unknown) => {
-      parameters.push(value);
-      conditions.push(condition.replace('?', `$${parameters.length}`));
-    };
-    if (query.from) where('created_at >= ?', query.from);
-    if (query.to) where('created_at < ?', query.to);
-    if (query.userId) where('user_id = ?', query.userId);
-    if (query.provider) where('provider = ?', query.provider);
-    if (query.model) where('model = ?', query.model);
-    let having = '';
-    if (query.cursor) {
-      const position = decodeCursor(query.cursor, ['day', 'key']);
-      parameters.push(position['day'], position['key']);
-      having = `HAVING (to_char(date_trunc('day', created_at AT TIME ZONE 'UTC'), 'YYYY-MM-DD'), user_id::text || '/' || coalesce(provider, '') || '/' || coalesce(model, ''))
-                       < ($${parameters.length - 1}, $${parameters.length})`;
-    }
-    parameters.push(query.limit + 1);
-    const rows: Array<Record<string, string | null>> = await this.dataSource.query(
-      `SELECT to_char(date_trunc('day', created_at AT TIME ZONE 'UTC'), 'YYYY-MM-DD') AS day, user_id, provider, model,
-              count(*) AS events, sum(quantity) FILTER (WHERE modality = 'chat') AS messages,
-              sum(input_tokens) AS input_tokens, sum(output_tokens) AS output_tokens, sum(cost_micros) AS cost_micros
-         FROM usage_events ${conditions.length ? `WHERE ${conditions.join(' AND ')}` : ''}
-        GROUP BY 1, user_id, provider, model ${having}
-        ORDER BY 1 DESC, user_id::text || '/' || coalesce(provider, '') || '/' || coalesce(model, '') DESC
-        LIMIT $${parameters.length}`,
-      parameters,
-    );
-    const page = rows.slice(0, query.limit).map((row) => ({
-      day: row['day']!,
-      userId: row['user_id']!,
-      provider: row['provider'],
-      model: row['model'],
-      events: Number(row['events']),
-      messages: Number(row['messages'] ?? 0),
-      inputTokens: Number(row['input_tokens']),
-      outputTokens: Number(row['output_tokens']),
-      costMicros: Number(row['cost_micros']),
-    }));
-    const last = page.at(-1);
-    return {
-      items: page,
-      nextCursor: rows.length > query.limit && last ? encodeCursor({ day: last.day, key: `${last.userId}/${last.provider ?? ''}/${last.model ?? ''}` }) : null,
-    };
+    const after = query.cursor ? decodeCursor(query.cursor, ['day', 'key']) : undefined;
+    const rows = await this.usage.aggregatesPage(query, after && { day: after['day'], key: after['key'] }, query.limit + 1);
+    return toCursorPage(rows, query.limit, (row) => ({ day: row.day, key: `${row.user_id}/${row.provider ?? ''}/${row.model ?? ''}` }), toAggregateView);
   }
 
-  /** Admin: per-user limits over the plan's (null removes every override). Returns the effective limits. */
+  /**
+   * Admin: per-user limits over the plan's (null removes every override). Returns the effective limits.
+   * Whether the user exists is for the auth lib to answer (the controller asks it first); a user
+   * deleted since has no overrides left to remove, and setting some fails on the foreign key.
+   */
   async setOverrides(caller: Caller, limits: Record<string, unknown> | null): Promise<PlanLimits | undefined> {
-    const [user]: Array<{ id: string }> = await this.dataSource.query('SELECT id FROM users WHERE id = $1', [caller.userId]);
-    if (!user) throw new ProblemException(CoreProblems.notFound, 'No such user.');
     if (limits === null) {
-      await this.dataSource.query('DELETE FROM quota_overrides WHERE user_id = $1', [caller.userId]);
+      await this.usage.deleteOverrides(caller.userId);
     } else {
       const problem = limitsProblem(limits);
       if (problem) throw new ProblemException(UsageProblems.invalidLimits, `Invalid limits: ${problem}.`, { errors: [{ field: 'limits', message: problem }] });
-      await this.dataSource.query(
-        `INSERT INTO quota_overrides (user_id, limits) VALUES ($1, $2)
-         ON CONFLICT (user_id) DO UPDATE SET limits = EXCLUDED.limits, updated_at = now()`,
-        [caller.userId, JSON.stringify(limits)],
-      );
+      try {
+        await this.usage.upsertOverrides(caller.userId, limits);
+      } catch (error) {
+        if (error instanceof QueryFailedError && (error.driverError as { code?: string }).code === FOREIGN_KEY_VIOLATION) {
+          throw new ProblemException(CoreProblems.notFound, 'No such user.');
+        }
+        throw error;
+      }
     }
     return this.quota.limitsFor(caller);
   }
@@ -182,16 +135,8 @@ export class UsageService {
     const day = periodStartOf('day', now);
     const month = periodStartOf('month', now);
     return this.dataSource.transaction(async (manager) => {
-      const truth: Array<{ user_id: string; metric: string; period_start: Date; total: string }> = await manager.query(
-        `SELECT user_id, 'chat.messages' AS metric, $1::timestamptz AS period_start, sum(quantity) AS total FROM usage_events WHERE modality = 'chat' AND created_at >= $1 AND created_at < $1::timestamptz + interval '1 day' GROUP BY user_id
-         UNION ALL SELECT user_id, 'chat.tokens', $2::timestamptz, sum(input_tokens + output_tokens) FROM usage_events WHERE modality = 'chat' AND created_at >= $2 AND created_at < $2::timestamptz + interval '1 month' GROUP BY user_id
-         UNION ALL SELECT user_id, 'chat.cost_micros', $2::timestamptz, sum(cost_micros) FROM usage_events WHERE modality = 'chat' AND created_at >= $2 AND created_at < $2::timestamptz + interval '1 month' GROUP BY user_id`,
-        [day, month],
-      );
-      const counters: Array<{ user_id: string; metric: string; period_start: Date; used: string }> = await manager.query(
-        `SELECT user_id, metric, period_start, used FROM usage_counters WHERE (metric = 'chat.messages' AND period_start = $1) OR (metric IN ('chat.tokens', 'chat.cost_micros') AND period_start = $2) FOR UPDATE`,
-        [day, month],
-      );
+      const truth = await this.usage.chatLedgerTotals(day, month, manager);
+      const counters = await this.usage.lockChatCounters(day, month, manager);
       const key = (userId: string, metric: string) => `${userId}|${metric}`;
       const ledger = new Map(truth.map((row) => [key(row.user_id, row.metric), { ...row, total: Number(row.total) }]));
       const drift: Array<{ userId: string; metric: string; periodStart: Date; counter: number; ledger: number }> = [];
@@ -204,31 +149,41 @@ export class UsageService {
         if (missing.total !== 0) drift.push({ userId: missing.user_id, metric: missing.metric, periodStart: missing.period_start, counter: 0, ledger: missing.total });
       }
       for (const row of drift) {
-        await manager.query(
-          `INSERT INTO usage_counters AS c (user_id, metric, period_start, used) VALUES ($1, $2, $3, $4)
-           ON CONFLICT (user_id, metric, period_start) DO UPDATE SET used = EXCLUDED.used`,
-          [row.userId, row.metric, row.periodStart, row.ledger],
-        );
+        await this.usage.setCounterUsed({ userId: row.userId, metric: row.metric, periodStart: row.periodStart, used: row.ledger }, manager);
       }
       return drift;
     });
   }
 }
 
-function toEventView(row: Record<string, unknown>): UsageEventView {
+function toEventView(row: UsageEventRow): UsageEventView {
   return {
-    id: row['id'] as string,
-    modality: row['modality'] as string,
-    quantity: Number(row['quantity']),
-    inputTokens: Number(row['input_tokens']),
-    outputTokens: Number(row['output_tokens']),
-    cachedInputTokens: Number(row['cached_input_tokens']),
-    reasoningTokens: Number(row['reasoning_tokens']),
-    costMicros: Number(row['cost_micros']),
-    provider: row['provider'] as string | null,
-    model: row['model'] as string | null,
-    conversationId: row['conversation_id'] as string | null,
-    messageId: row['message_id'] as string | null,
-    createdAt: row['created_at'] as Date,
+    id: row.id,
+    modality: row.modality,
+    quantity: Number(row.quantity),
+    inputTokens: Number(row.input_tokens),
+    outputTokens: Number(row.output_tokens),
+    cachedInputTokens: Number(row.cached_input_tokens),
+    reasoningTokens: Number(row.reasoning_tokens),
+    costMicros: Number(row.cost_micros),
+    provider: row.provider,
+    model: row.model,
+    conversationId: row.conversation_id,
+    messageId: row.message_id,
+    createdAt: row.created_at,
+  };
+}
+
+function toAggregateView(row: UsageAggregateRow): UsageAggregateView {
+  return {
+    day: row.day,
+    userId: row.user_id,
+    provider: row.provider,
+    model: row.model,
+    events: Number(row.events),
+    messages: Number(row.messages ?? 0),
+    inputTokens: Number(row.input_tokens),
+    outputTokens: Number(row.output_tokens),
+    costMicros: Number(row.cost_micros),
   };
 }

@@ -2,7 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, IsString, IsUUID, Length, Max, Min, MaxLength } from 'class-validator';
 import { MESSAGE_ROLES, MESSAGE_STATUSES, type MessageRole, type MessageStatus } from '../conversation.entity.js';
-import type { ConversationView, MessageView } from '../conversations.service.js';
+import type { ConversationView, MessageView } from '../message.view.js';
 
 export class CreateConversationDto {
   @ApiProperty({ format: 'uuid', description: 'The persona to talk to.' })

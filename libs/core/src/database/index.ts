@@ -10,3 +10,4 @@ export {
 export { EmbeddedPostgres, type EmbeddedPostgresOptions } from './embedded-postgres.js';
 export { queryReturning } from './returning.js';
 export { retryWhileUnavailable } from './retry-unavailable.js';
+export { raisedException, SqlParameters } from './sql-parameters.js';

@@ -1,0 +1,256 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource, type EntityManager } from 'typeorm';
+import { SqlParameters } from '#chorus/core';
+import type { ModelPolicyRecord } from '#chorus/influencers';
+import type { ChatMessage } from '#chorus/providers';
+import type { HeldCounter, StatementPart } from '#chorus/usage';
+import type { MessageStatus } from './conversation.entity.js';
+import type { MessageView } from './message.view.js';
+
+/** The messages a context is built from: this many at most, newest first. */
+const CONTEXT_CANDIDATES = 200;
+
+/** Everything a turn in one of the user's conversations needs, read in one query. */
+export interface TurnTarget {
+  readonly conversationId: string;
+  readonly title: string | null;
+  readonly systemPrompt: string;
+  readonly promptVersion: number;
+  readonly modelPolicy: ModelPolicyRecord;
+  readonly premiumOnly: boolean;
+  readonly acceptingMessages: boolean;
+  readonly userId: string;
+  readonly plan: string;
+  readonly role: 'user' | 'admin';
+  readonly quotaOverrides: Record<string, unknown> | null;
+  /** The conversation so far, oldest first (for a regenerate: up to the user message answered). */
+  readonly history: ChatMessage[];
+  /** For a regenerate: the reply being regenerated (undefined if it is not one of this conversation's replies). */
+  readonly previous?: { readonly status: MessageStatus; readonly userMessage: MessageView };
+}
+
+/** The reply placeholder a turn stores: what a crash recovery needs to bill it (`inputTokens`: the prompt's). */
+export interface ReplyPlaceholder {
+  readonly provider: string;
+  readonly model: string;
+  readonly promptVersion: number;
+  readonly inputTokens: number;
+}
+
+/** What storing a send did: the new messages, or (a retry) the first attempt's. */
+export type StoredSend =
+  | { readonly stored: true; readonly userMessage: MessageView; readonly replyId: string; readonly held: HeldCounter[] }
+  | { readonly stored: false; readonly userMessage: MessageView; readonly replyId: string };
+
+/** How a reply ended, as saved. */
+export interface ReplyEnding {
+  readonly content: string;
+  readonly status: MessageStatus;
+  readonly provider: string | null;
+  readonly model: string | null;
+  readonly inputTokens: number;
+  readonly outputTokens: number;
+  readonly cachedInputTokens: number | null;
+  readonly reasoningTokens: number | null;
+  readonly firstTokenMs: number | null;
+  readonly finishReason: string;
+  readonly errorCode: string | null;
+}
+
+/** What saving a reply's end found: saved, already ended by someone else (a recovery), or deleted with its conversation. */
+export type SettledReply = { readonly saved: MessageView } | { readonly ended: 'elsewhere' | 'deleted' };
+
+/** Only the newest reply to a user message feeds later contexts; an empty or streaming message feeds none. */
+const HISTORY_MESSAGE = `m.status IN ('completed', 'cancelled') AND m.content <> ''
+  AND NOT EXISTS (SELECT 1 FROM messages newer WHERE m.role = 'assistant' AND newer.reply_to_id = m.reply_to_id AND newer.position > m.position)`;
+
+/**
+ * The statements of a chat turn, one round trip each: the target (conversation, persona,
+ * caller, plan overrides and recent history), the stored send (user message, reply
+ * placeholder, conversation activity and quota reservation), and the settlement (reply, title,
+ * ledger, counters, reservation release). Other libs' data is read through their views
+ * (`influencer_profiles`, `user_standings`, `user_quota_overrides`) and written through the
+ * statement parts usage gives.
+ */
+@Injectable()
+export class TurnsRepository {
+  constructor(private readonly dataSource: DataSource) {}
+
+  /** The turn's target in the user's conversation, or undefined when it is not theirs. With `regeneratedReplyId`, `previous` is that reply's. */
+  async target(userId: string, conversationId: string, regeneratedReplyId?: string): Promise<TurnTarget | undefined> {
+    const [row]: Array<Record<string, unknown>> = await this.dataSource.query(
+      `SELECT c.id AS conversation_id, c.title, p.system_prompt, p.prompt_version, p.model_policy, p.premium_only, p.accepting_messages,
+              s.user_id, s.plan, s.role, o.limits AS quota_overrides, previous.status AS previous_status, row_to_json(asked) AS asked,
+              (SELECT coalesce(json_agg(json_build_object('role', h.role, 'content', h.content) ORDER BY h.position), '[]'::json)
+                 FROM (SELECT m.position, m.role, m.content FROM messages m
+                        WHERE m.conversation_id = c.id AND (asked.position IS NULL OR m.position <= asked.position) AND ${HISTORY_MESSAGE}
+                        ORDER BY m.position DESC LIMIT ${CONTEXT_CANDIDATES}) h) AS history
+         FROM conversations c
+         JOIN influencer_profiles p ON p.id = c.influencer_id
+         JOIN user_standings s ON s.user_id = c.user_id
+         LEFT JOIN user_quota_overrides o ON o.user_id = c.user_id
+         LEFT JOIN messages previous ON previous.id = $3 AND previous.conversation_id = c.id AND previous.role = 'assistant' AND previous.reply_to_id IS NOT NULL
+         LEFT JOIN messages asked ON asked.id = previous.reply_to_id
+        WHERE c.id = $1 AND c.user_id = $2`,
+      [conversationId, userId, regeneratedReplyId ?? null],
+    );
+    if (!row) return undefined;
+    return {
+      conversationId: row['conversation_id'] as string,
+      title: row['title'] as string | null,
+      systemPrompt: row['system_prompt'] as string,
+      promptVersion: row['prompt_version'] as number,
+      modelPolicy: row['model_policy'] as ModelPolicyRecord,
+      premiumOnly: row['premium_only'] as boolean,
+      acceptingMessages: row['accepting_messages'] as boolean,
+      userId: row['user_id'] as string,
+      plan: row['plan'] as string,
+      role: row['role'] as 'user' | 'admin',
+      quotaOverrides: row['quota_overrides'] as Record<string, unknown> | null,
+      history: row['history'] as ChatMessage[],
+      previous: row['asked'] ? { status: row['previous_status'] as MessageStatus, userMessage: messageFromJson(row['asked'] as Record<string, unknown>) } : undefined,
+    };
+  }
+
+  /**
+   * Stores the user's message, the reply placeholder and the conversation's activity with the
+   * quota reservation `reserve` writes (gated on CTE `reply`), in one statement: a refused
+   * reservation fails it whole. Idempotent on `clientMessageId`: a retry stores nothing and
+   * answers the first attempt's messages.
+   */
+  async storeSend(
+    conversationId: string,
+    message: { content: string; clientMessageId: string },
+    placeholder: ReplyPlaceholder,
+    reserve: (gate: string, parameters: SqlParameters) => StatementPart,
+  ): Promise<StoredSend> {
+    const parameters = new SqlParameters();
+    const conversation = parameters.add(conversationId, 'uuid');
+    const clientMessageId = parameters.add(message.clientMessageId, 'varchar');
+    const userMessage = `user_message AS (
+      INSERT INTO messages (conversation_id, role, content, status, client_message_id, completed_at)
+      VALUES (${conversation}, 'user', ${parameters.add(message.content, 'text')}, 'completed', ${clientMessageId}, now())
+      ON CONFLICT (conversation_id, client_message_id) DO NOTHING
+      RETURNING *)`;
+    const reply = this.placeholderCte(conversation, 'SELECT id FROM user_message', placeholder, parameters);
+    const quota = reserve('reply', parameters);
+    // The first attempt's messages, as they were before this statement (a retry's case).
+    const [row]: Array<Record<string, unknown>> = await this.dataSource.query(
+      `WITH ${userMessage}, ${reply}, ${quota.ctes}
+       SELECT (SELECT row_to_json(u) FROM user_message u) AS user_message, (SELECT id FROM reply) AS reply_id, ${quota.columns},
+              (SELECT row_to_json(e) FROM messages e WHERE e.conversation_id = ${conversation} AND e.client_message_id = ${clientMessageId}) AS existing,
+              (SELECT r.id FROM messages e JOIN messages r ON r.reply_to_id = e.id
+                WHERE e.conversation_id = ${conversation} AND e.client_message_id = ${clientMessageId} ORDER BY r.position DESC LIMIT 1) AS existing_reply_id`,
+      parameters.values,
+    );
+    if (row!['user_message']) {
+      return { stored: true, userMessage: messageFromJson(row!['user_message'] as Record<string, unknown>), replyId: row!['reply_id'] as string, held: row!['quota_held'] as HeldCounter[] };
+    }
+    if (!row!['existing'] || !row!['existing_reply_id']) throw new Error('A retried send found no first attempt to answer with');
+    return { stored: false, userMessage: messageFromJson(row!['existing'] as Record<string, unknown>), replyId: row!['existing_reply_id'] as string };
+  }
+
+  /**
+   * Stores a new reply to `userMessageId` with its reservation, in one statement; none (undefined)
+   * while another reply to it is still streaming.
+   */
+  async storeRegenerate(
+    conversationId: string,
+    userMessageId: string,
+    placeholder: ReplyPlaceholder,
+    reserve: (gate: string, parameters: SqlParameters) => StatementPart,
+  ): Promise<{ replyId: string; held: HeldCounter[] } | undefined> {
+    const parameters = new SqlParameters();
+    const conversation = parameters.add(conversationId, 'uuid');
+    const asked = parameters.add(userMessageId, 'uuid');
+    const reply = this.placeholderCte(
+      conversation,
+      `SELECT ${asked} AS id WHERE NOT EXISTS (SELECT 1 FROM messages WHERE reply_to_id = ${asked} AND status = 'streaming')`,
+      placeholder,
+      parameters,
+    );
+    const quota = reserve('reply', parameters);
+    const [row]: Array<{ reply_id: string | null; quota_held: HeldCounter[] }> = await this.dataSource.query(
+      `WITH ${reply}, ${quota.ctes} SELECT (SELECT id FROM reply) AS reply_id, ${quota.columns}`,
+      parameters.values,
+    );
+    return row!.reply_id ? { replyId: row!.reply_id, held: row!.quota_held } : undefined;
+  }
+
+  /**
+   * Saves how a reply ended with its settlement `settle` writes, in one statement. The reply is
+   * saved only while still `streaming`; it is billed when saved, or when it is gone (its
+   * conversation was deleted while it streamed), not when someone else already ended it. The
+   * conversation is named `title` if it has none yet.
+   */
+  async settle(
+    replyId: string,
+    ending: ReplyEnding,
+    title: { conversationId: string; title: string } | undefined,
+    settle: (gate: string, parameters: SqlParameters) => StatementPart,
+    manager: EntityManager = this.dataSource.manager,
+  ): Promise<SettledReply> {
+    const parameters = new SqlParameters();
+    const reply = parameters.add(replyId, 'uuid');
+    const saved = `saved AS (
+      UPDATE messages SET content = ${parameters.add(ending.content)}, status = ${parameters.add(ending.status)}, provider = ${parameters.add(ending.provider)},
+             model = ${parameters.add(ending.model)}, input_tokens = ${parameters.add(ending.inputTokens)}, output_tokens = ${parameters.add(ending.outputTokens)},
+             cached_input_tokens = ${parameters.add(ending.cachedInputTokens)}, reasoning_tokens = ${parameters.add(ending.reasoningTokens)},
+             first_token_ms = ${parameters.add(ending.firstTokenMs)}, finish_reason = ${parameters.add(ending.finishReason)},
+             error_code = ${parameters.add(ending.errorCode)}, completed_at = now()
+       WHERE id = ${reply} AND status = 'streaming'
+       RETURNING *)`;
+    const gone = `gone AS (SELECT 1 WHERE NOT EXISTS (SELECT 1 FROM messages WHERE id = ${reply}))`;
+    const billable = `billable AS (SELECT 1 FROM saved UNION ALL SELECT 1 FROM gone)`;
+    const titled = title
+      ? `, titled AS (UPDATE conversations SET title = ${parameters.add(title.title)}
+           WHERE id = ${parameters.add(title.conversationId, 'uuid')} AND title IS NULL AND EXISTS (SELECT 1 FROM saved))`
+      : '';
+    const quota = settle('billable', parameters);
+    const [row]: Array<{ saved: Record<string, unknown> | null; deleted: boolean }> = await manager.query(
+      `WITH ${saved}, ${gone}, ${billable}${titled}, ${quota.ctes}
+       SELECT (SELECT row_to_json(s) FROM saved s) AS saved, EXISTS (SELECT 1 FROM gone) AS deleted, ${quota.columns}`,
+      parameters.values,
+    );
+    if (row!.saved) return { saved: messageFromJson(row!.saved) };
+    return { ended: row!.deleted ? 'deleted' : 'elsewhere' };
+  }
+
+  /** The reply placeholder CTE `reply`, answering the user message whose id `askedSql` selects (no row: no placeholder). */
+  private placeholderCte(conversation: string, askedSql: string, placeholder: ReplyPlaceholder, parameters: SqlParameters): string {
+    return `reply AS (
+      INSERT INTO messages (conversation_id, role, content, status, reply_to_id, provider, model, prompt_version, input_tokens)
+      SELECT ${conversation}, 'assistant', '', 'streaming', asked.id, ${parameters.add(placeholder.provider, 'varchar')}, ${parameters.add(placeholder.model, 'varchar')},
+             ${parameters.add(placeholder.promptVersion, 'int')}, ${parameters.add(placeholder.inputTokens, 'int')}
+        FROM (${askedSql}) asked
+      RETURNING id),
+      activity AS (UPDATE conversations SET last_message_at = now() WHERE id = ${conversation} AND EXISTS (SELECT 1 FROM reply))`;
+  }
+}
+
+/** A `messages` row as JSON (row_to_json) as the view the rest of the code uses. */
+export function messageFromJson(row: Record<string, unknown>): MessageView {
+  const date = (value: unknown) => (value === null || value === undefined ? null : new Date(value as string));
+  return {
+    id: row['id'] as string,
+    position: Number(row['position']),
+    conversationId: row['conversation_id'] as string,
+    role: row['role'] as MessageView['role'],
+    content: row['content'] as string,
+    status: row['status'] as MessageStatus,
+    clientMessageId: row['client_message_id'] as string | null,
+    replyToId: row['reply_to_id'] as string | null,
+    provider: row['provider'] as string | null,
+    model: row['model'] as string | null,
+    promptVersion: row['prompt_version'] as number | null,
+    inputTokens: row['input_tokens'] as number | null,
+    outputTokens: row['output_tokens'] as number | null,
+    cachedInputTokens: row['cached_input_tokens'] as number | null,
+    reasoningTokens: row['reasoning_tokens'] as number | null,
+    firstTokenMs: row['first_token_ms'] as number | null,
+    finishReason: row['finish_reason'] as string | null,
+    errorCode: row['error_code'] as string | null,
+    createdAt: date(row['created_at'])!,
+    completedAt: date(row['completed_at']),
+  };
+}
