@@ -78,7 +78,7 @@ const { createAgent, jsonRequest, streamRequest } = await import('./lib/client.m
 const chorus = await import('./lib/chorus.mjs');
 const phases = await import('./lib/phases.mjs');
 const { summary, round: roundTo, percentile } = await import('./lib/stats.mjs');
-const { writeMarkdown, evaluateTargets } = await import('./lib/report.mjs');
+const { writeMarkdown, evaluateTargets, readPreviousTargets } = await import('./lib/report.mjs');
 
 // ---------------------------------------------------------------- profiles
 
@@ -859,6 +859,8 @@ results.finishedAt = new Date().toISOString();
 results.durationSeconds = roundTo((Date.now() - startedAt) / 1000, 1);
 results.harnessProblems = harnessProblems;
 results.checks = evaluateTargets(results);
+const latestReport = join(resultsDir, `latest-${reportName}.md`);
+results.previous = readPreviousTargets(existsSync(latestReport) ? readFileSync(latestReport, 'utf8') : undefined);
 
 // Smoke: the harness is broken when it threw, when a started target never answered, or when it could not drive Chorus.
 if (profileName === 'smoke') {
@@ -881,7 +883,7 @@ try {
   writeFileSync(`${base}.json`, `${JSON.stringify(results, null, 2)}\n`);
   const markdown = writeMarkdown(results);
   writeFileSync(`${base}.md`, markdown);
-  copyFileSync(`${base}.md`, join(resultsDir, `latest-${reportName}.md`));
+  copyFileSync(`${base}.md`, latestReport);
   process.stdout.write(`\n${markdown}\n`);
   log(`report: ${base}.json and ${base}.md`);
 } catch (error) {

@@ -63,7 +63,7 @@ export function evaluateTargets(results) {
     checks.push(check('idle-rss', `${name}: idle RSS (after warm-up)`, scope, rss ? rss / MIB : null, 150, 'max', ' MiB'));
   }
   if (results.db) {
-    checks.push(check('db-round-trips', 'SUT-pg: database round trips per streamed message', 'target', results.db.stream?.roundTripsPerMessage, 6, 'max', ''));
+    checks.push(check('db-round-trips', 'SUT-pg: database round trips per streamed message', 'target', results.db.stream?.roundTripsPerMessage, 4, 'max', ''));
   }
   return checks;
 }
@@ -129,13 +129,21 @@ export function writeMarkdown(results) {
     '',
   );
 
-  push('## Targets', '', '| target | measured | goal | result |', '|---|---|---|---|');
+  const previous = results.previous;
+  push(
+    '## Targets',
+    '',
+    previous ? `"previous" is the same profile's report this one replaces (${previous.title}).` : 'No earlier report of this profile to compare with.',
+    '',
+    '| target | previous | measured | goal | result |',
+    '|---|---|---|---|---|',
+  );
   for (const item of results.checks) {
     const result = item.pass === null ? 'not measured' : item.pass ? 'pass' : `**fail**: ${item.miss}`;
     const label = item.scope === 'info' ? `${item.what} (info)` : item.what;
     const goal = item.id === 'rps-b1' || item.id === 'rps-p' || item.id === 'streams' ? `≥ ${item.goal}${item.unit}` : `≤ ${item.goal}${item.unit}`;
     const digits = item.unit === '×' ? 3 : item.id === 'streams' ? 0 : 2;
-    push(`| ${label} | ${item.measured === null ? '–' : `${fmt(item.measured, digits)}${item.unit}`} | ${goal} | ${result} |`);
+    push(`| ${label} | ${previous?.measured.get(label) ?? '–'} | ${item.measured === null ? '–' : `${fmt(item.measured, digits)}${item.unit}`} | ${goal} | ${result} |`);
   }
   push('');
 
@@ -285,4 +293,23 @@ export function writeMarkdown(results) {
     push('');
   }
   return `${lines.join('\n')}\n`;
+}
+
+/**
+ * The measured column of an earlier report's Targets table, by target label, and the report's
+ * title, so that a new report shows the previous figures beside its own. Undefined when there is
+ * no earlier report.
+ */
+export function readPreviousTargets(markdown) {
+  if (!markdown) return undefined;
+  const title = markdown.split('\n', 1)[0].replace(/^#\s*/, '');
+  const measured = new Map();
+  const section = markdown.split('## Targets')[1]?.split('\n## ')[0] ?? '';
+  for (const line of section.split('\n')) {
+    const cells = line.split('|').slice(1, -1).map((cell) => cell.trim());
+    // Earlier reports had no "previous" column: | target | measured | goal | result |.
+    if (cells.length < 4 || cells[0] === 'target' || cells[0].startsWith('---')) continue;
+    measured.set(cells[0], cells.length === 4 ? cells[1] : cells[2]);
+  }
+  return { title, measured };
 }
