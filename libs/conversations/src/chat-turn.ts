@@ -4,14 +4,9 @@ import { GenerationError, ProviderRegistry, type ChatMessage, type ChatUsage, ty
 import { QuotaService, type ChatCharge, type ChatEstimate } from '#chorus/usage';
 import { ContextBuilder } from './context-builder.js';
 import type { MessageStatus } from './conversation.entity.js';
+import { ReplyCheckpoints } from './reply-checkpoints.js';
 import { ReplyMetrics } from './reply-metrics.js';
 import type { LiveReply, ReplyEvent } from './reply-stream-hub.js';
-
-/**
- * A streaming reply's text is saved at most this often, so that a crash loses at most this
- * much of what the user saw, at the price of one small UPDATE per reply and interval.
- */
-const CHECKPOINT_INTERVAL_MS = 1_000;
 
 /** What a turn generates with, and what it is expected to cost. */
 export interface TurnPlan {
@@ -38,10 +33,8 @@ export interface TurnOutcome {
 
 /** What a surface does around the generation of one turn. */
 export interface TurnHooks {
-  /** The stored reply's id, named in error events (null when the turn stores no message). */
+  /** The stored reply's id, whose text is checkpointed while it streams (null when the turn stores no message). */
   readonly messageId: string | null;
-  /** Saves the text so far, while streaming (stored turns only). */
-  readonly checkpoint?: (text: string, servedBy: ModelRef, firstTokenMs: number | null) => Promise<unknown>;
   /** Saves and bills the outcome; answers the events that end the reply's stream. */
   readonly settle: (outcome: TurnOutcome) => Promise<Array<Pick<ReplyEvent, 'type' | 'data'>>>;
 }
@@ -61,6 +54,7 @@ export class ChatTurns {
     private readonly providers: ProviderRegistry,
     private readonly quota: QuotaService,
     private readonly metrics: ReplyMetrics,
+    private readonly checkpoints: ReplyCheckpoints,
   ) {}
 
   /** What fits the primary model's window after `systemPrompt`, `history` ending with the message to answer. */
@@ -116,21 +110,16 @@ export class ChatTurns {
     let finishReason = 'stop';
     let status: MessageStatus = 'completed';
     let errorCode: string | null = null;
-    const checkpoints = hooks.checkpoint
-      ? new ReplyCheckpoints(
-          () => state.text,
-          (text) => hooks.checkpoint!(text, state.servedBy, state.firstTokenMs),
-          (error) => this.logger.warn(`Reply ${hooks.messageId}: its partial text could not be saved: ${error.message}`),
-        )
-      : undefined;
+    const { messageId } = hooks;
+    const checkpoint = () => ({ replyId: messageId!, text: state.text, ...state.servedBy, firstTokenMs: state.firstTokenMs });
     this.metrics.started();
     try {
       for await (const event of generation) {
         if (event.type === 'delta') {
           state.firstTokenMs ??= Math.round(performance.now() - startedAt);
           state.text += event.text;
-          live.publish('reply.delta', { messageId: hooks.messageId, text: event.text });
-          checkpoints?.changed();
+          live.publish('reply.delta', { messageId, text: event.text });
+          if (messageId) this.checkpoints.changed(messageId, checkpoint);
         } else {
           state.servedBy = event.servedBy;
           if (event.type === 'completed') {
@@ -155,8 +144,8 @@ export class ChatTurns {
     const { text, servedBy, firstTokenMs } = state;
     this.metrics.finished({ servedBy, status, firstTokenMs, startedAt, billed });
     try {
-      // No checkpoint runs after this: the one in flight, if any, lands first.
-      await checkpoints?.close();
+      // No checkpoint is taken after this: the one in flight, if any, lands first.
+      if (messageId) await this.checkpoints.close(messageId);
       for (const event of await hooks.settle({ text, status, finishReason, errorCode, servedBy, billed, firstTokenMs })) live.publish(event.type, event.data);
     } catch (error) {
       this.logger.error(`Reply ${hooks.messageId ?? '(not stored)'} could not be saved: ${(error as Error).message}`);
@@ -217,58 +206,5 @@ async function* prefetched<T>(first: Promise<IteratorResult<T>>, iterator: Async
     for (let next = await first; !next.done; next = await iterator.next()) yield next.value;
   } finally {
     await iterator.return?.();
-  }
-}
-
-/**
- * Saves a streaming reply's text at a bounded rate, never on the stream's path: at most once
- * per CHECKPOINT_INTERVAL_MS, only when the text changed, one write in flight at a time (a
- * write that fails is logged and retried with the next change). A timer, rather than the next
- * delta, takes the checkpoint, so text followed by a long pause is saved too.
- */
-class ReplyCheckpoints {
-  private lastAt = performance.now();
-  private savedLength = 0;
-  private timer: NodeJS.Timeout | undefined;
-  private inFlight: Promise<void> | undefined;
-  private closed = false;
-
-  constructor(
-    /** The text so far: it only grows, so its length tells whether it changed. */
-    private readonly text: () => string,
-    private readonly write: (text: string) => Promise<unknown>,
-    private readonly onError: (error: Error) => void,
-  ) {}
-
-  /** The text grew: a checkpoint is due by the end of the interval. */
-  changed(): void {
-    // A write in flight re-arms when it lands.
-    if (this.closed || this.timer || this.inFlight) return;
-    this.timer = setTimeout(() => this.take(), Math.max(0, this.lastAt + CHECKPOINT_INTERVAL_MS - performance.now()));
-    this.timer.unref();
-  }
-
-  /** Stops checkpointing; resolves once the write in flight, if any, has landed. */
-  async close(): Promise<void> {
-    this.closed = true;
-    clearTimeout(this.timer);
-    await this.inFlight;
-  }
-
-  private take(): void {
-    this.timer = undefined;
-    const text = this.text();
-    if (this.closed || text.length === this.savedLength) return;
-    this.lastAt = performance.now();
-    this.inFlight = this.write(text).then(
-      () => {
-        this.savedLength = text.length;
-      },
-      (error: Error) => this.onError(error),
-    );
-    void this.inFlight.finally(() => {
-      this.inFlight = undefined;
-      if (this.text().length !== this.savedLength) this.changed();
-    });
   }
 }

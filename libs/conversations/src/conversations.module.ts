@@ -9,6 +9,7 @@ import { ConversationsRepository } from './conversations.repository.js';
 import { ConversationsService } from './conversations.service.js';
 import { RepliesRepository } from './replies.repository.js';
 import { RepliesService } from './replies.service.js';
+import { ReplyCheckpoints } from './reply-checkpoints.js';
 import { ReplyMetrics } from './reply-metrics.js';
 import { ReplyStreamHub } from './reply-stream-hub.js';
 import { TurnsRepository } from './turns.repository.js';
@@ -17,7 +18,7 @@ import { TurnsRepository } from './turns.repository.js';
 @Module({
   imports: [InfluencersModule, ProvidersModule, UsageModule],
   controllers: [ConversationsController],
-  providers: [ConversationsService, ConversationsRepository, RepliesService, RepliesRepository, TurnsRepository, ChatTurns, ReplyStreamHub, ContextBuilder, ReplyMetrics],
+  providers: [ConversationsService, ConversationsRepository, RepliesService, RepliesRepository, TurnsRepository, ChatTurns, ReplyCheckpoints, ReplyStreamHub, ContextBuilder, ReplyMetrics],
   exports: [ConversationsService, RepliesService, ChatTurns, ContextBuilder, ReplyMetrics],
 })
 export class ConversationsModule {}

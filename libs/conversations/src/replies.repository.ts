@@ -3,6 +3,15 @@ import { DataSource, type EntityManager } from 'typeorm';
 import type { MessageView } from './message.view.js';
 import { messageFromJson } from './turns.repository.js';
 
+/** A streaming reply's text so far, and who is generating it. */
+export interface ReplyCheckpoint {
+  readonly replyId: string;
+  readonly text: string;
+  readonly provider: string;
+  readonly model: string;
+  readonly firstTokenMs: number | null;
+}
+
 /** A reply cut off by a dead process, as its recovery needs it. */
 export interface InterruptedReplyRow {
   readonly content: string;
@@ -22,11 +31,19 @@ export interface InterruptedReplyRow {
 export class RepliesRepository {
   constructor(private readonly dataSource: DataSource) {}
 
-  /** Saves a streaming reply's text so far; a reply that has ended is left as it is. */
-  async saveCheckpoint(replyId: string, checkpoint: { text: string; provider: string; model: string; firstTokenMs: number | null }): Promise<void> {
+  /** Saves the text so far of streaming replies, in one statement; a reply that has ended is left as it is. */
+  async saveCheckpoints(checkpoints: readonly ReplyCheckpoint[]): Promise<void> {
     await this.dataSource.query(
-      `UPDATE messages SET content = $2, provider = $3, model = $4, first_token_ms = $5 WHERE id = $1 AND status = 'streaming'`,
-      [replyId, checkpoint.text, checkpoint.provider, checkpoint.model, checkpoint.firstTokenMs],
+      `UPDATE messages m SET content = c.content, provider = c.provider, model = c.model, first_token_ms = c.first_token_ms
+         FROM unnest($1::uuid[], $2::text[], $3::varchar[], $4::varchar[], $5::int[]) AS c (id, content, provider, model, first_token_ms)
+        WHERE m.id = c.id AND m.status = 'streaming'`,
+      [
+        checkpoints.map((checkpoint) => checkpoint.replyId),
+        checkpoints.map((checkpoint) => checkpoint.text),
+        checkpoints.map((checkpoint) => checkpoint.provider),
+        checkpoints.map((checkpoint) => checkpoint.model),
+        checkpoints.map((checkpoint) => checkpoint.firstTokenMs),
+      ],
     );
   }
 

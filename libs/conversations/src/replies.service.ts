@@ -229,7 +229,6 @@ export class RepliesService implements OnApplicationBootstrap, BeforeApplication
     live.publish('reply.started', { messageId: replyId, provider: primary.provider, model: primary.model, promptVersion: target.promptVersion });
     void this.turns.run(live, plan, generation, {
       messageId: replyId,
-      checkpoint: (text, servedBy, firstTokenMs) => this.replies.saveCheckpoint(replyId, { text, ...servedBy, firstTokenMs }),
       settle: (outcome) => this.settle(live, target, userMessage, replyId, outcome),
     });
     return live;
