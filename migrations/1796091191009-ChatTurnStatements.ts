@@ -1,21 +1,26 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
 /**
- * What libs read of each other's tables, as views the owning lib keeps stable (a query reads
- * another lib's data only through them; the one-statement chat turn reads three), and the function a turn's statement calls
- * to refuse a send atomically when a quota does not fit.
+ * What the one-statement chat turn needs.
  *
+ * Views through which a lib reads another lib's tables (their owner keeps them stable):
  * - `influencer_profiles` (influencers lib): what a conversation shows and generates with.
  * - `user_standings` (auth lib): the plan and role in force.
  * - `user_quota_overrides` (usage lib): the admin's per-user limits.
  * - `persona_user_messages` (conversations lib): when users wrote to which persona (trending).
- * - `usage_refuse_chat(metric)` (usage lib): raises `quota_exceeded` (SQLSTATE P0001, the
- *   metric in DETAIL), which aborts the whole statement, so nothing of a refused send is stored.
+ *
+ * Indexes: replies by the message they answer (history and retries look them up), and at most
+ * one of them streaming at a time (of two regenerates at once, one is refused).
+ *
+ * `usage_refuse_chat(metric)` (usage lib) raises `quota_exceeded` (SQLSTATE P0001, the metric in
+ * DETAIL), which aborts the whole statement, so nothing of a refused send is stored.
  */
 export class ChatTurnStatements1796091191009 implements MigrationInterface {
   name = 'ChatTurnStatements1796091191009';
 
   async up(queryRunner: QueryRunner): Promise<void> {
+    await queryRunner.query(`CREATE INDEX "messages_reply_to_idx" ON "messages" ("reply_to_id")`);
+    await queryRunner.query(`CREATE UNIQUE INDEX "messages_one_streaming_reply_idx" ON "messages" ("reply_to_id") WHERE "status" = 'streaming'`);
     await queryRunner.query(
       `CREATE VIEW "influencer_profiles" AS
          SELECT "id", "handle", "display_name", "avatar_url", "system_prompt", "prompt_version", "model_policy", "premium_only",
@@ -43,5 +48,7 @@ export class ChatTurnStatements1796091191009 implements MigrationInterface {
     await queryRunner.query(`DROP VIEW "user_quota_overrides"`);
     await queryRunner.query(`DROP VIEW "user_standings"`);
     await queryRunner.query(`DROP VIEW "influencer_profiles"`);
+    await queryRunner.query(`DROP INDEX "public"."messages_one_streaming_reply_idx"`);
+    await queryRunner.query(`DROP INDEX "public"."messages_reply_to_idx"`);
   }
 }

@@ -140,10 +140,10 @@ export class ChatTurns {
       this.logger.warn(`Reply ${hooks.messageId ?? '(not stored)'} failed (${errorCode}): ${(error as Error).message}`);
     }
 
-    const billed = usage ?? this.unreportedUsage(state.text, () => plan.messages.reduce((sum, message) => sum + this.contexts.count(message.content), 0));
     const { text, servedBy, firstTokenMs } = state;
-    this.metrics.finished({ servedBy, status, firstTokenMs, startedAt, billed });
     try {
+      const billed = usage ?? this.unreportedUsage(text, plan.promptTokens);
+      this.metrics.finished({ servedBy, status, firstTokenMs, startedAt, billed });
       // No checkpoint is taken after this: the one in flight, if any, lands first.
       if (messageId) await this.checkpoints.close(messageId);
       for (const event of await hooks.settle({ text, status, finishReason, errorCode, servedBy, billed, firstTokenMs })) live.publish(event.type, event.data);
@@ -173,11 +173,12 @@ export class ChatTurns {
   }
 
   /**
-   * What a reply is billed when the provider reported no usage (counted exactly, once it ended):
-   * the prompt's tokens if any text came, and the text's tokens.
+   * What a reply is billed when the provider reported no usage: the prompt's tokens as estimated
+   * (counting a whole conversation would hold the process for long) if any text came, and the
+   * text's tokens, counted once it ended.
    */
-  unreportedUsage(text: string, promptTokens: () => number): ChatUsage {
-    return { inputTokens: text.length > 0 ? promptTokens() : 0, outputTokens: this.contexts.countText(text) };
+  unreportedUsage(text: string, promptTokens: number): ChatUsage {
+    return { inputTokens: text.length > 0 ? promptTokens : 0, outputTokens: this.contexts.countText(text) };
   }
 
   private close(abort: AbortController, first: Promise<IteratorResult<GenerationEvent>>, iterator: AsyncIterator<GenerationEvent>): void {

@@ -14,7 +14,15 @@ const SAFETY_MARGIN = 0.9;
  */
 const PIECES = /\p{L}+|\p{N}{1,3}|[^\s\p{L}\p{N}]+|\s+/gu;
 
+/** Runs that byte-pair merging would take long over (see countText). */
+const LONG_RUNS = /\s{65,}|[\p{L}\p{M}]{65,}|[^\s\p{L}\p{N}]{65,}/gu;
+
 const load = createRequire(import.meta.url);
+
+/** A run of ASCII letters shaped like a word of prose rather than a key or an identifier. */
+function isWord(letters: string): boolean {
+  return letters.length <= 12 && !/[a-z][A-Z]/.test(letters);
+}
 
 /**
  * Picks what fits in a model's context window: the system prompt, then the most recent
@@ -22,28 +30,29 @@ const load = createRequire(import.meta.url);
  *
  * On the message path tokens are estimated, never counted: OpenAI's o200k tokenizer costs
  * about 170 MiB of memory and a fraction of a millisecond per message, while the provider
- * reports exact usage when the reply ends. The exact count (`countText`, the tokenizer loaded
- * on first use) is only for replies the provider reported no usage for (cancelled, failed),
- * after they end.
+ * reports exact usage when the reply ends. The count (`countText`, the tokenizer loaded on
+ * first use) is only for the text of replies the provider reported no usage for (cancelled,
+ * failed), after they end.
  */
 @Injectable()
 export class ContextBuilder {
   private encoder?: Tiktoken;
 
   /**
-   * Tokens of a text, estimated to err high for prose, chat, code and most scripts: a
-   * letter-run token holds about four ASCII letters or three bytes of other scripts; digits go
-   * by threes; each symbol may be a token; an emoji may be two. Random strings (keys, base64)
-   * can count higher than this.
+   * Tokens of a text, estimated to err high: a token never spans two pre-tokenizer pieces, nor
+   * holds more than one piece's bytes. A word (up to 12 ASCII letters, capitalised at most at
+   * its start) counts one token per four letters, other runs (random letters, keys) two per three; other scripts one per two
+   * bytes; digits go by threes; each ASCII symbol may be a token, other symbols and marks one per
+   * byte; a run of whitespace one per eight characters (a single space joins the next word).
    */
   estimate(text: string): number {
     let tokens = 0;
     for (const [piece] of text.matchAll(PIECES)) {
       const first = piece.charCodeAt(0);
-      if (first <= 32 && piece.trim() === '') tokens += piece.length > 1 ? 1 : 0;
-      else if (/^\p{L}/u.test(piece)) tokens += first < 128 ? Math.ceil(piece.length / 4) : Math.ceil(Buffer.byteLength(piece) / 3);
+      if (/^\s/u.test(piece)) tokens += piece.length === 1 && first === 32 ? 0 : Math.ceil(piece.length / 8);
+      else if (/^\p{L}/u.test(piece)) tokens += first < 128 ? Math.ceil(piece.length / (isWord(piece) ? 4 : 1.5)) : Math.ceil(Buffer.byteLength(piece) / 2);
       else if (/^\p{N}/u.test(piece)) tokens += 1;
-      else tokens += first < 128 ? piece.length : Math.ceil(Buffer.byteLength(piece) / 2);
+      else tokens += first < 128 ? piece.length : Buffer.byteLength(piece);
     }
     return tokens;
   }
@@ -53,14 +62,24 @@ export class ContextBuilder {
     return this.estimate(text) + MESSAGE_OVERHEAD_TOKENS;
   }
 
-  /** Exact tokens a message costs in a prompt, framing included (loads the tokenizer). */
-  count(text: string): number {
-    return this.countText(text) + MESSAGE_OVERHEAD_TOKENS;
+  /**
+   * Tokens of the text alone, by OpenAI's o200k tokenizer (loaded on first use), special-token
+   * markers counted as the plain text they are. Byte-pair merging costs the square of a piece's
+   * length, so a run long enough to block the process for long (whitespace, letters, symbols) is
+   * counted at its byte length instead, which no tokenization exceeds.
+   */
+  countText(text: string): number {
+    let tokens = 0;
+    let from = 0;
+    for (const run of text.matchAll(LONG_RUNS)) {
+      tokens += this.encodedLength(text.slice(from, run.index)) + Buffer.byteLength(run[0]);
+      from = run.index + run[0].length;
+    }
+    return tokens + this.encodedLength(text.slice(from));
   }
 
-  /** Exact tokens of the text alone, by OpenAI's o200k tokenizer (loaded on first use). */
-  countText(text: string): number {
-    return this.tokenizer().encode(text).length;
+  private encodedLength(text: string): number {
+    return text.length === 0 ? 0 : this.tokenizer().encode(text, [], []).length;
   }
 
   /** `history` oldest first, ending with the message to answer; the result is oldest first too. */
@@ -78,11 +97,12 @@ export class ContextBuilder {
     return [{ role: 'system', content: systemPrompt }, ...kept];
   }
 
-  /** The end of `text` that fits in `tokens` (estimated). */
+  /** The end of `text` that fits in `tokens` (estimated), whole characters only. */
   private tail(text: string, tokens: number): string {
-    let length = Math.min(text.length, tokens * 4);
-    while (length > 0 && this.estimate(text.slice(-length)) > tokens) length = Math.floor(length * 0.9);
-    return text.slice(text.length - length);
+    const characters = [...text];
+    let length = Math.min(characters.length, tokens * 4);
+    while (length > 0 && this.estimate(characters.slice(-length).join('')) > tokens) length = Math.floor(length * 0.9);
+    return characters.slice(characters.length - length).join('');
   }
 
   private tokenizer(): Tiktoken {

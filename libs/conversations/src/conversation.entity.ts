@@ -66,6 +66,10 @@ export class ConversationEntity {
 @Index('messages_conversation_position_idx', ['conversationId', 'position'], { unique: true })
 /** Replies still being generated, by age: crash recovery finds them without scanning the history. */
 @Index('messages_streaming_idx', ['createdAt'], { where: `"status" = 'streaming'` })
+/** Replies by the message they answer: contexts skip regenerated ones, and retried sends find theirs. */
+@Index('messages_reply_to_idx', ['replyToId'])
+/** At most one reply per user message is generated at a time: a second regenerate is refused, never run twice. */
+@Index('messages_one_streaming_reply_idx', ['replyToId'], { unique: true, where: `"status" = 'streaming'` })
 @Check('messages_role_check', `"role" IN ('user', 'assistant')`)
 @Check('messages_status_check', `"status" IN ('streaming', 'completed', 'cancelled', 'failed')`)
 export class MessageEntity {

@@ -11,8 +11,8 @@ export function wantsEventStream(request: Request): boolean {
 /** The id of the last event the client saw (Last-Event-ID header, or `lastEventId` for clients that cannot set headers). */
 export function lastEventIdOf(request: Request): number {
   const raw = request.get('last-event-id') ?? (typeof request.query['lastEventId'] === 'string' ? request.query['lastEventId'] : '0');
-  const value = Number(raw);
-  return Number.isInteger(value) && value >= 0 ? value : 0;
+  // Decimal digits only: Number() would also read "0x10" or "1e3".
+  return /^\d{1,9}$/.test(raw) ? Number(raw) : 0;
 }
 
 /**
@@ -30,6 +30,8 @@ export async function writeEventStream(response: Response, events: (stop: AbortS
 
   const clientGone = new AbortController();
   response.on('close', () => clientGone.abort());
+  // Gone already, while the reply was being looked up.
+  if (!response.socket || response.socket.destroyed) clientGone.abort();
   const heartbeat = setInterval(() => response.write(': keep-alive\n\n'), HEARTBEAT_MS);
   try {
     for await (const event of events(clientGone.signal)) {

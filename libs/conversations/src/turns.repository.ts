@@ -3,7 +3,7 @@ import { DataSource, type EntityManager } from 'typeorm';
 import { SqlParameters } from '#chorus/core';
 import type { ModelPolicyRecord } from '#chorus/influencers';
 import type { ChatMessage } from '#chorus/providers';
-import type { HeldCounter, StatementPart } from '#chorus/usage';
+import type { HeldCounter, SettlementPart, StatementPart } from '#chorus/usage';
 import type { MessageStatus } from './conversation.entity.js';
 import type { MessageView } from './message.view.js';
 
@@ -57,7 +57,7 @@ export interface ReplyEnding {
   readonly errorCode: string | null;
 }
 
-/** What saving a reply's end found: saved, already ended by someone else (a recovery), or deleted with its conversation. */
+/** What saving a reply's end found: saved, already ended (by a recovery, or an earlier attempt whose answer was lost), or deleted with its conversation. */
 export type SettledReply = { readonly saved: MessageView } | { readonly ended: 'elsewhere' | 'deleted' };
 
 /** Only the newest reply to a user message feeds later contexts; an empty or streaming message feeds none. */
@@ -146,13 +146,29 @@ export class TurnsRepository {
     if (row!['user_message']) {
       return { stored: true, userMessage: messageFromJson(row!['user_message'] as Record<string, unknown>), replyId: row!['reply_id'] as string, held: row!['quota_held'] as HeldCounter[] };
     }
-    if (!row!['existing'] || !row!['existing_reply_id']) throw new Error('A retried send found no first attempt to answer with');
-    return { stored: false, userMessage: messageFromJson(row!['existing'] as Record<string, unknown>), replyId: row!['existing_reply_id'] as string };
+    if (row!['existing'] && row!['existing_reply_id']) {
+      return { stored: false, userMessage: messageFromJson(row!['existing'] as Record<string, unknown>), replyId: row!['existing_reply_id'] as string };
+    }
+    // The same send, at the same moment: the conflict waited for the first attempt to commit, but
+    // this statement's snapshot is older than that commit. A new statement sees it.
+    return { stored: false, ...(await this.firstAttempt(conversationId, message.clientMessageId)) };
+  }
+
+  private async firstAttempt(conversationId: string, clientMessageId: string): Promise<{ userMessage: MessageView; replyId: string }> {
+    const [row]: Array<{ asked: Record<string, unknown>; reply_id: string | null }> = await this.dataSource.query(
+      `SELECT row_to_json(e) AS asked,
+              (SELECT r.id FROM messages r WHERE r.reply_to_id = e.id ORDER BY r.position DESC LIMIT 1) AS reply_id
+         FROM messages e WHERE e.conversation_id = $1 AND e.client_message_id = $2`,
+      [conversationId, clientMessageId],
+    );
+    if (!row?.reply_id) throw new Error('A retried send found no first attempt to answer with');
+    return { userMessage: messageFromJson(row.asked), replyId: row.reply_id };
   }
 
   /**
    * Stores a new reply to `userMessageId` with its reservation, in one statement; none (undefined)
-   * while another reply to it is still streaming.
+   * while another reply to it is still streaming (the unique index on streaming replies settles
+   * two regenerates at once).
    */
   async storeRegenerate(
     conversationId: string,
@@ -179,41 +195,40 @@ export class TurnsRepository {
 
   /**
    * Saves how a reply ended with its settlement `settle` writes, in one statement. The reply is
-   * saved only while still `streaming`; it is billed when saved, or when it is gone (its
-   * conversation was deleted while it streamed), not when someone else already ended it. The
-   * conversation is named `title` if it has none yet.
+   * saved only while still `streaming`; it is billed when saved, or when its reservation was
+   * still held (its conversation was deleted while it streamed), not when someone else already
+   * ended it (a recovery releases the reservation with it) nor when an earlier attempt of this
+   * statement did. The conversation is named `title` if it has none yet.
    */
   async settle(
     replyId: string,
     ending: ReplyEnding,
     title: { conversationId: string; title: string } | undefined,
-    settle: (gate: string, parameters: SqlParameters) => StatementPart,
+    settle: (gate: string, parameters: SqlParameters) => SettlementPart,
     manager: EntityManager = this.dataSource.manager,
   ): Promise<SettledReply> {
     const parameters = new SqlParameters();
-    const reply = parameters.add(replyId, 'uuid');
     const saved = `saved AS (
       UPDATE messages SET content = ${parameters.add(ending.content)}, status = ${parameters.add(ending.status)}, provider = ${parameters.add(ending.provider)},
              model = ${parameters.add(ending.model)}, input_tokens = ${parameters.add(ending.inputTokens)}, output_tokens = ${parameters.add(ending.outputTokens)},
              cached_input_tokens = ${parameters.add(ending.cachedInputTokens)}, reasoning_tokens = ${parameters.add(ending.reasoningTokens)},
              first_token_ms = ${parameters.add(ending.firstTokenMs)}, finish_reason = ${parameters.add(ending.finishReason)},
              error_code = ${parameters.add(ending.errorCode)}, completed_at = now()
-       WHERE id = ${reply} AND status = 'streaming'
+       WHERE id = ${parameters.add(replyId, 'uuid')} AND status = 'streaming'
        RETURNING *)`;
-    const gone = `gone AS (SELECT 1 WHERE NOT EXISTS (SELECT 1 FROM messages WHERE id = ${reply}))`;
-    const billable = `billable AS (SELECT 1 FROM saved UNION ALL SELECT 1 FROM gone)`;
     const titled = title
       ? `, titled AS (UPDATE conversations SET title = ${parameters.add(title.title)}
            WHERE id = ${parameters.add(title.conversationId, 'uuid')} AND title IS NULL AND EXISTS (SELECT 1 FROM saved))`
       : '';
     const quota = settle('billable', parameters);
-    const [row]: Array<{ saved: Record<string, unknown> | null; deleted: boolean }> = await manager.query(
-      `WITH ${saved}, ${gone}, ${billable}${titled}, ${quota.ctes}
-       SELECT (SELECT row_to_json(s) FROM saved s) AS saved, EXISTS (SELECT 1 FROM gone) AS deleted, ${quota.columns}`,
+    const billable = `billable AS (SELECT 1 WHERE EXISTS (SELECT 1 FROM saved) OR EXISTS (SELECT 1 FROM quota_released))`;
+    const [row]: Array<{ saved: Record<string, unknown> | null; quota_was_held: boolean }> = await manager.query(
+      `WITH ${saved}${titled}, ${quota.released}, ${billable}, ${quota.ctes}
+       SELECT (SELECT row_to_json(s) FROM saved s) AS saved, ${quota.columns}`,
       parameters.values,
     );
     if (row!.saved) return { saved: messageFromJson(row!.saved) };
-    return { ended: row!.deleted ? 'deleted' : 'elsewhere' };
+    return { ended: row!.quota_was_held ? 'deleted' : 'elsewhere' };
   }
 
   /** The reply placeholder CTE `reply`, answering the user message whose id `askedSql` selects (no row: no placeholder). */
@@ -223,6 +238,7 @@ export class TurnsRepository {
       SELECT ${conversation}, 'assistant', '', 'streaming', asked.id, ${parameters.add(placeholder.provider, 'varchar')}, ${parameters.add(placeholder.model, 'varchar')},
              ${parameters.add(placeholder.promptVersion, 'int')}, ${parameters.add(placeholder.inputTokens, 'int')}
         FROM (${askedSql}) asked
+      ON CONFLICT (reply_to_id) WHERE status = 'streaming' DO NOTHING
       RETURNING id),
       activity AS (UPDATE conversations SET last_message_at = now() WHERE id = ${conversation} AND EXISTS (SELECT 1 FROM reply))`;
   }

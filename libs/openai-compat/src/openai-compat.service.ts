@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable, Logger } from '@nestjs/common';
-import { ProblemException, type ProblemType } from '#chorus/core';
+import { ProblemException, retryWhileUnavailable, type ProblemType } from '#chorus/core';
 import { ChatTurns, ConversationsService, LiveReply, RepliesService, replyProblem, type ReplyEvent } from '#chorus/conversations';
 import { InfluencersService, type InfluencerView } from '#chorus/influencers';
 import { ProviderRegistry, type ChatMessage, type ModelPolicy } from '#chorus/providers';
@@ -124,9 +124,10 @@ export class OpenAICompatService {
       messageId: null,
       settle: async (outcome) => {
         // The client has its reply whatever happens to the ledger: a failure to record it is logged, not shown.
-        await this.quota
-          .settleChat(this.turns.charge(outcome, reservationId, caller.userId, undefined))
-          .catch((error: Error) => this.logger.error(`Usage of a stateless completion could not be recorded: ${error.message}`));
+        // Retried through a short outage; safe to repeat (see QuotaService.settleChat).
+        await retryWhileUnavailable(() => this.quota.settleChat(this.turns.charge(outcome, reservationId, caller.userId, undefined))).catch((error: Error) =>
+          this.logger.error(`Usage of a stateless completion could not be recorded: ${error.message}`),
+        );
         if (outcome.status === 'failed') {
           return [{ type: 'error', data: replyProblem(null, outcome.errorCode ?? 'generation_failed', 'The reply could not be generated.', outcome.text.length) }];
         }

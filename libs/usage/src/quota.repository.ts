@@ -49,6 +49,11 @@ export interface StatementPart {
   readonly columns: string;
 }
 
+/** A settlement's part: `released` (the CTE `quota_released`) comes before the gate, which may read it. */
+export interface SettlementPart extends StatementPart {
+  readonly released: string;
+}
+
 /** A counter after a reservation held on it. */
 export interface HeldCounter {
   readonly metric: string;
@@ -117,12 +122,14 @@ export class QuotaRepository {
   }
 
   /**
-   * Settles a reply when CTE `gate` has a row: deletes its reservation, writes the ledger event,
-   * and charges each counter `used` while releasing what the reservation held on it (in the
-   * reservation's period: a reply may end after midnight). Returns `quota_settled` (the number of
-   * ledger events written: 0 or 1).
+   * Settles a reply: deletes its reservation (CTE `quota_released`, whatever `gate` says: the
+   * composer may gate on it), and when CTE `gate` has a row, writes the ledger event and charges
+   * each counter `used` while releasing what the reservation held on it (in the reservation's
+   * period: a reply may end after midnight). Returns `quota_settled` (the number of ledger events
+   * written: 0 or 1).
    */
-  settlementPart(reservationId: string, event: LedgerEvent, counters: readonly CounterCharge[], gate: string, parameters: SqlParameters): StatementPart {
+  settlementPart(reservationId: string, event: LedgerEvent, counters: readonly CounterCharge[], gate: string, parameters: SqlParameters): SettlementPart {
+    const released = `quota_released AS (DELETE FROM usage_reservations WHERE message_id = ${parameters.add(reservationId, 'uuid')} RETURNING holds)`;
     const user = parameters.add(event.userId, 'uuid');
     const values = counters
       .map((counter) => `(${parameters.add(counter.metric, 'varchar')}, ${parameters.add(counter.periodStart, 'timestamptz')}, ${parameters.add(counter.used, 'bigint')})`)
@@ -132,10 +139,8 @@ export class QuotaRepository {
       event.provider, event.model, event.conversationId, event.messageId, event.requestId, event.createdAt,
     ].map((value) => parameters.add(value));
     return {
+      released,
       ctes: `
-        quota_released AS (
-          DELETE FROM usage_reservations WHERE message_id = ${parameters.add(reservationId, 'uuid')} AND EXISTS (SELECT 1 FROM ${gate})
-          RETURNING holds),
         quota_release (metric, period_start, amount) AS (
           SELECT h->>'metric', (h->>'periodStart')::timestamptz, (h->>'amount')::bigint FROM quota_released r, jsonb_array_elements(r.holds) h),
         quota_event AS (
@@ -151,7 +156,7 @@ export class QuotaRepository {
            WHERE EXISTS (SELECT 1 FROM ${gate})
           ON CONFLICT (user_id, metric, period_start)
           DO UPDATE SET used = c.used + EXCLUDED.used, reserved = greatest(c.reserved - EXCLUDED.reserved, 0))`,
-      columns: `(SELECT count(*)::int FROM quota_event) AS quota_settled`,
+      columns: `(SELECT count(*)::int FROM quota_event) AS quota_settled, EXISTS (SELECT 1 FROM quota_released) AS quota_was_held`,
     };
   }
 
@@ -169,14 +174,21 @@ export class QuotaRepository {
    * back, in one statement. Returns how many were released.
    */
   async release(condition: 'expires_at < now()' | 'true'): Promise<number> {
+    // Counters are locked in the order sends and settlements lock them (each user's, in the order
+    // of the holds), so that a sweep never deadlocks with them.
     const [row]: Array<{ released: number }> = await this.dataSource.query(
       `WITH expired AS (DELETE FROM usage_reservations WHERE ${condition} RETURNING user_id, holds),
             held AS (
-              SELECT e.user_id, h->>'metric' AS metric, (h->>'periodStart')::timestamptz AS period_start, sum((h->>'amount')::bigint) AS amount
-                FROM expired e, jsonb_array_elements(e.holds) h GROUP BY 1, 2, 3),
+              SELECT e.user_id, h.value->>'metric' AS metric, (h.value->>'periodStart')::timestamptz AS period_start,
+                     sum((h.value->>'amount')::bigint) AS amount, min(h.ordinality) AS ordinal
+                FROM expired e, jsonb_array_elements(e.holds) WITH ORDINALITY h GROUP BY 1, 2, 3),
+            locked AS (
+              SELECT c.user_id, c.metric, c.period_start, held.amount FROM usage_counters c
+                JOIN held ON c.user_id = held.user_id AND c.metric = held.metric AND c.period_start = held.period_start
+               ORDER BY held.user_id, held.ordinal FOR UPDATE OF c),
             given_back AS (
-              UPDATE usage_counters c SET reserved = greatest(c.reserved - held.amount, 0)
-                FROM held WHERE c.user_id = held.user_id AND c.metric = held.metric AND c.period_start = held.period_start)
+              UPDATE usage_counters c SET reserved = greatest(c.reserved - locked.amount, 0)
+                FROM locked WHERE c.user_id = locked.user_id AND c.metric = locked.metric AND c.period_start = locked.period_start)
        SELECT count(*)::int AS released FROM expired`,
     );
     return row!.released;

@@ -1,7 +1,7 @@
 import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import type { Counter } from 'prom-client';
 import { Clock, InjectConfig, MetricsService, ProblemException, SqlParameters, currentRequestContext, mergeLimits, raisedException, type AppConfig, type PlanLimits } from '#chorus/core';
-import { QUOTA_REFUSAL, QuotaRepository, type HeldCounter, type StatementPart, type WantedHold } from './quota.repository.js';
+import { QUOTA_REFUSAL, QuotaRepository, type HeldCounter, type SettlementPart, type StatementPart, type WantedHold } from './quota.repository.js';
 import { UsageProblems } from './usage.errors.js';
 
 /** The chat metrics, the period each counts over, and the plan limit that bounds it. */
@@ -176,10 +176,10 @@ export class QuotaService implements OnApplicationBootstrap, OnApplicationShutdo
 
   /**
    * What a reply cost, as part of the statement that ends it (see
-   * QuotaRepository.settlementPart): when CTE `gate` has a row, the ledger event, the counters'
-   * use and the release of its reservation are written with it, all or nothing.
+   * QuotaRepository.settlementPart): its reservation is released, and when CTE `gate` has a
+   * row, the ledger event and the counters' use are written with it, all or nothing.
    */
-  settlementPart(charge: ChatCharge, gate: string, parameters: SqlParameters): StatementPart {
+  settlementPart(charge: ChatCharge, gate: string, parameters: SqlParameters): SettlementPart {
     const costMicros = this.costOf(charge);
     const used: Record<ChatMetric, number> = {
       'chat.messages': charge.countsAsMessage ? 1 : 0,
@@ -223,10 +223,15 @@ export class QuotaService implements OnApplicationBootstrap, OnApplicationShutdo
     }
   }
 
-  /** Settles a reply that stores nothing but its usage (see reserveChat). */
+  /**
+   * Settles a reply that stores nothing but its usage (see reserveChat), once: billed only while
+   * its reservation is there to release, so that repeating it after a lost answer bills nothing
+   * twice.
+   */
   async settleChat(charge: ChatCharge): Promise<void> {
     const parameters = new SqlParameters();
-    await this.repository.run('quota_always AS (SELECT 1)', [this.settlementPart(charge, 'quota_always', parameters)], parameters);
+    const part = this.settlementPart(charge, 'quota_billable', parameters);
+    await this.repository.run(`${part.released}, quota_billable AS (SELECT 1 WHERE EXISTS (SELECT 1 FROM quota_released))`, [part], parameters);
   }
 
   /**
