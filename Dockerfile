@@ -31,4 +31,6 @@ USER node
 EXPOSE 3000
 HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 3000) + '/health/ready').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
-CMD ["node", "dist/apps/api/src/main.js"]
+# As `npm run start:prod`: a young generation of 16 MiB, where V8 would grow it to 64 MiB and an
+# idle server would keep it (about 100 MiB of resident memory after load, at no cost in throughput).
+CMD ["node", "--max-semi-space-size=16", "dist/apps/api/src/main.js"]

@@ -4,7 +4,7 @@
 
 import { spawnSync } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { jsonRequest, pool } from './client.mjs';
@@ -125,7 +125,8 @@ export async function startChorus({ root, workDir, mode, mockPort, tag, cpu, pro
   } else {
     env.EMBEDDED_DB_DIR = join(dir, 'pg');
   }
-  const args = [];
+  // Node's flags as operators run it (`npm run start:prod`), then the probe.
+  const args = [...productionNodeFlags(root)];
   if (probe) args.push('--import', pathToFileURL(probe).href);
   args.push(join(root, 'dist/apps/api/src/main.js'));
   const started = Date.now();
@@ -269,4 +270,10 @@ export async function stopChorus(sut) {
   } catch {
     // best effort
   }
+}
+
+/** The flags `npm run start:prod` gives Node (e.g. the young generation's size), read from the checkout's package.json. */
+function productionNodeFlags(root) {
+  const script = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).scripts?.['start:prod'] ?? '';
+  return (/^node((?:\s+--\S+)*)\s/.exec(script)?.[1] ?? '').trim().split(/\s+/).filter(Boolean);
 }

@@ -1,10 +1,31 @@
-import { ApiError, GoogleGenAI, type Content, type GenerateContentResponse, type GenerateContentResponseUsageMetadata } from '@google/genai';
+import type { Content, GenerateContentResponse, GenerateContentResponseUsageMetadata, GoogleGenAI, GoogleGenAIOptions } from '@google/genai';
 import type { ProviderConfig } from '#chorus/core';
 import { ProviderError, type ChatChunk, type ChatMessage, type ChatProvider, type ChatRequest, type ChatUsage, type FinishReason } from './chat-provider.js';
 import { describe, isAbortError, providerErrorForStatus, providerErrorForTransport } from './provider-errors.js';
 
 /** Gemini's finish reasons that mean the reply was withheld or cut for its content. */
 const FILTERED = new Set(['SAFETY', 'RECITATION', 'BLOCKLIST', 'PROHIBITED_CONTENT', 'SPII', 'IMAGE_SAFETY', 'IMAGE_PROHIBITED_CONTENT', 'IMAGE_RECITATION']);
+
+type GenAiSdk = typeof import('@google/genai');
+
+let sdk: Promise<GenAiSdk> | undefined;
+/** The SDK once imported, for telling its errors apart. */
+let loaded: GenAiSdk | undefined;
+
+/**
+ * The SDK (several MB of code and heap, with Google's auth library) is imported when the first
+ * Gemini provider is set up, not with this file: a process configured without one never loads it.
+ */
+function loadSdk(): Promise<GenAiSdk> {
+  sdk ??= import('@google/genai').then(
+    (module) => (loaded = module),
+    (error: unknown) => {
+      sdk = undefined;
+      throw error;
+    },
+  );
+  return sdk;
+}
 
 /**
  * Chat over Google's `@google/genai` SDK (the Gemini API). System messages become the system
@@ -14,13 +35,14 @@ const FILTERED = new Set(['SAFETY', 'RECITATION', 'BLOCKLIST', 'PROHIBITED_CONTE
 export class GeminiProvider implements ChatProvider {
   readonly kind = 'gemini' as const;
   readonly name: string;
-  private readonly client: GoogleGenAI;
+  private readonly options: GoogleGenAIOptions;
+  private client?: GoogleGenAI;
 
   constructor(config: ProviderConfig) {
     this.name = config.name;
     // Checked here, or the SDK would look for keys and a Vertex AI switch in the environment itself.
     if (!config.apiKey) throw new Error('a gemini provider needs an apiKey');
-    this.client = new GoogleGenAI({
+    this.options = {
       apiKey: config.apiKey,
       vertexai: false,
       httpOptions: {
@@ -32,13 +54,23 @@ export class GeminiProvider implements ChatProvider {
         // Undici's own limits (300 s for headers, and between body chunks) are far above timeoutMs.
         fetch: (input, init) => fetch(input, init),
       },
-    });
+    };
+    // Imported now, in the background, so that the first reply does not wait for it; a failure shows at first use.
+    loadSdk().catch(() => undefined);
+  }
+
+  private async connect(): Promise<GoogleGenAI> {
+    if (!this.client) {
+      const { GoogleGenAI: Client } = await loadSdk();
+      this.client ??= new Client(this.options);
+    }
+    return this.client;
   }
 
   async listModels(): Promise<string[]> {
     try {
       const ids: string[] = [];
-      for await (const model of await this.client.models.list()) {
+      for await (const model of await (await this.connect()).models.list()) {
         if (model.name) ids.push(model.name.replace(/^models\//, ''));
       }
       return ids;
@@ -56,7 +88,8 @@ export class GeminiProvider implements ChatProvider {
     let usage: GenerateContentResponseUsageMetadata | undefined;
     let streamed = false;
     try {
-      const stream = await this.client.models.generateContentStream({
+      const client = await this.connect();
+      const stream = await client.models.generateContentStream({
         model: request.model,
         contents,
         config: {
@@ -135,7 +168,7 @@ function toFinishReason(reason: string): FinishReason {
 
 function toProviderError(error: unknown, midStream: boolean): ProviderError {
   if (error instanceof ProviderError) return error;
-  if (error instanceof ApiError) {
+  if (loaded && error instanceof loaded.ApiError) {
     const body = parseErrorBody(error.message);
     return providerErrorForStatus(error.status, body?.message ?? error.message, body?.retryAfterMs);
   }

@@ -1,10 +1,32 @@
-import OpenAI, { APIConnectionError, APIConnectionTimeoutError, APIError } from 'openai';
+import type OpenAI from 'openai';
+import type { ClientOptions } from 'openai';
 import type { ProviderConfig } from '#chorus/core';
 import { ProviderError, type ChatChunk, type ChatProvider, type ChatRequest, type ChatUsage, type FinishReason } from './chat-provider.js';
 import { describe, isAbortError, providerErrorForStatus, providerErrorForTransport, retryAfterMs } from './provider-errors.js';
 
 /** api.openai.com, the base URL the SDK uses when none is configured. */
 const OPENAI_HOST = 'api.openai.com';
+
+type OpenAISdk = typeof import('openai');
+
+let sdk: Promise<OpenAISdk> | undefined;
+/** The SDK once imported, for telling its errors apart. */
+let loaded: OpenAISdk | undefined;
+
+/**
+ * The SDK (several MB of code and heap) is imported when the first OpenAI provider is set up,
+ * not with this file: a process configured without one never loads it.
+ */
+function loadSdk(): Promise<OpenAISdk> {
+  sdk ??= import('openai').then(
+    (module) => (loaded = module),
+    (error: unknown) => {
+      sdk = undefined;
+      throw error;
+    },
+  );
+  return sdk;
+}
 
 /**
  * Chat over the official `openai` SDK: OpenAI itself, or any OpenAI-compatible server (OpenRouter,
@@ -14,14 +36,15 @@ const OPENAI_HOST = 'api.openai.com';
 export class OpenAIProvider implements ChatProvider {
   readonly kind = 'openai' as const;
   readonly name: string;
-  private readonly client: OpenAI;
+  private readonly options: ClientOptions;
+  private client?: OpenAI;
   /** OpenAI deprecated `max_tokens` (its reasoning models refuse it); many compatible servers only know it. */
   private readonly limitField: 'max_completion_tokens' | 'max_tokens';
 
   constructor(config: ProviderConfig) {
     this.name = config.name;
     if (!config.apiKey && !config.baseUrl) throw new Error('an openai provider needs an apiKey (or the baseUrl of a server that needs none)');
-    this.client = new OpenAI({
+    this.options = {
       // Keyless local servers (Ollama, vLLM) ignore the key, but the SDK insists on one; it must
       // not fall back to reading OPENAI_API_KEY itself, as configuration is read in one place.
       apiKey: config.apiKey ?? 'unused',
@@ -30,14 +53,24 @@ export class OpenAIProvider implements ChatProvider {
       maxRetries: 0,
       // Bounds connecting and the response headers; the registry bounds the wait for each chunk.
       timeout: config.timeoutMs > 0 ? config.timeoutMs : undefined,
-    });
+    };
     this.limitField = new URL(config.baseUrl ?? `https://${OPENAI_HOST}`).hostname === OPENAI_HOST ? 'max_completion_tokens' : 'max_tokens';
+    // Imported now, in the background, so that the first reply does not wait for it; a failure shows at first use.
+    loadSdk().catch(() => undefined);
+  }
+
+  private async connect(): Promise<OpenAI> {
+    if (!this.client) {
+      const { default: Client } = await loadSdk();
+      this.client ??= new Client(this.options);
+    }
+    return this.client;
   }
 
   async listModels(): Promise<string[]> {
     try {
       const ids: string[] = [];
-      for await (const model of this.client.models.list()) ids.push(model.id);
+      for await (const model of (await this.connect()).models.list()) ids.push(model.id);
       return ids;
     } catch (error) {
       throw toProviderError(error, false);
@@ -52,7 +85,8 @@ export class OpenAIProvider implements ChatProvider {
     let usage: ChatUsage | undefined;
     let streamed = false;
     try {
-      const stream = await this.client.chat.completions.create(
+      const client = await this.connect();
+      const stream = await client.chat.completions.create(
         {
           model: request.model,
           messages: request.messages.map((message) => ({ role: message.role, content: message.content })),
@@ -107,9 +141,9 @@ function toFinishReason(reason: string): FinishReason {
 
 function toProviderError(error: unknown, midStream: boolean): ProviderError {
   if (error instanceof ProviderError) return error;
-  if (error instanceof APIConnectionTimeoutError) return new ProviderError('timeout', 'The provider did not answer in time', true);
-  if (error instanceof APIConnectionError || isAbortError(error)) return providerErrorForTransport(error, midStream);
-  if (error instanceof APIError) {
+  if (loaded && error instanceof loaded.APIConnectionTimeoutError) return new ProviderError('timeout', 'The provider did not answer in time', true);
+  if ((loaded && error instanceof loaded.APIConnectionError) || isAbortError(error)) return providerErrorForTransport(error, midStream);
+  if (loaded && error instanceof loaded.APIError) {
     // An error event inside a 200 stream has no status (OpenRouter reports upstream failures so).
     if (error.status === undefined) return providerErrorForTransport(error, midStream);
     return providerErrorForStatus(error.status, error.message, retryAfterMs(error.headers));
