@@ -1,31 +1,14 @@
 import type { Content, GenerateContentResponse, GenerateContentResponseUsageMetadata, GoogleGenAI, GoogleGenAIOptions } from '@google/genai';
 import type { ProviderConfig } from '#chorus/core';
 import { ProviderError, type ChatChunk, type ChatMessage, type ChatProvider, type ChatRequest, type ChatUsage, type FinishReason } from './chat-provider.js';
+import { LazyModule } from './lazy-module.js';
 import { describe, isAbortError, providerErrorForStatus, providerErrorForTransport } from './provider-errors.js';
 
 /** Gemini's finish reasons that mean the reply was withheld or cut for its content. */
 const FILTERED = new Set(['SAFETY', 'RECITATION', 'BLOCKLIST', 'PROHIBITED_CONTENT', 'SPII', 'IMAGE_SAFETY', 'IMAGE_PROHIBITED_CONTENT', 'IMAGE_RECITATION']);
 
-type GenAiSdk = typeof import('@google/genai');
-
-let sdk: Promise<GenAiSdk> | undefined;
-/** The SDK once imported, for telling its errors apart. */
-let loaded: GenAiSdk | undefined;
-
-/**
- * The SDK (several MB of code and heap, with Google's auth library) is imported when the first
- * Gemini provider is set up, not with this file: a process configured without one never loads it.
- */
-function loadSdk(): Promise<GenAiSdk> {
-  sdk ??= import('@google/genai').then(
-    (module) => (loaded = module),
-    (error: unknown) => {
-      sdk = undefined;
-      throw error;
-    },
-  );
-  return sdk;
-}
+/** The SDK (several MB of code and heap, with Google's auth library) is imported when the first Gemini provider is set up. */
+const sdk = new LazyModule(() => import('@google/genai'));
 
 /**
  * Chat over Google's `@google/genai` SDK (the Gemini API). System messages become the system
@@ -56,12 +39,12 @@ export class GeminiProvider implements ChatProvider {
       },
     };
     // Imported now, in the background, so that the first reply does not wait for it; a failure shows at first use.
-    loadSdk().catch(() => undefined);
+    sdk.load().catch(() => undefined);
   }
 
   private async connect(): Promise<GoogleGenAI> {
     if (!this.client) {
-      const { GoogleGenAI: Client } = await loadSdk();
+      const { GoogleGenAI: Client } = await sdk.load();
       this.client ??= new Client(this.options);
     }
     return this.client;
@@ -168,7 +151,7 @@ function toFinishReason(reason: string): FinishReason {
 
 function toProviderError(error: unknown, midStream: boolean): ProviderError {
   if (error instanceof ProviderError) return error;
-  if (loaded && error instanceof loaded.ApiError) {
+  if (sdk.loaded && error instanceof sdk.loaded.ApiError) {
     const body = parseErrorBody(error.message);
     return providerErrorForStatus(error.status, body?.message ?? error.message, body?.retryAfterMs);
   }

@@ -2,31 +2,14 @@ import type OpenAI from 'openai';
 import type { ClientOptions } from 'openai';
 import type { ProviderConfig } from '#chorus/core';
 import { ProviderError, type ChatChunk, type ChatProvider, type ChatRequest, type ChatUsage, type FinishReason } from './chat-provider.js';
+import { LazyModule } from './lazy-module.js';
 import { describe, isAbortError, providerErrorForStatus, providerErrorForTransport, retryAfterMs } from './provider-errors.js';
 
 /** api.openai.com, the base URL the SDK uses when none is configured. */
 const OPENAI_HOST = 'api.openai.com';
 
-type OpenAISdk = typeof import('openai');
-
-let sdk: Promise<OpenAISdk> | undefined;
-/** The SDK once imported, for telling its errors apart. */
-let loaded: OpenAISdk | undefined;
-
-/**
- * The SDK (several MB of code and heap) is imported when the first OpenAI provider is set up,
- * not with this file: a process configured without one never loads it.
- */
-function loadSdk(): Promise<OpenAISdk> {
-  sdk ??= import('openai').then(
-    (module) => (loaded = module),
-    (error: unknown) => {
-      sdk = undefined;
-      throw error;
-    },
-  );
-  return sdk;
-}
+/** The SDK (several MB of code and heap) is imported when the first OpenAI provider is set up. */
+const sdk = new LazyModule(() => import('openai'));
 
 /**
  * Chat over the official `openai` SDK: OpenAI itself, or any OpenAI-compatible server (OpenRouter,
@@ -56,12 +39,12 @@ export class OpenAIProvider implements ChatProvider {
     };
     this.limitField = new URL(config.baseUrl ?? `https://${OPENAI_HOST}`).hostname === OPENAI_HOST ? 'max_completion_tokens' : 'max_tokens';
     // Imported now, in the background, so that the first reply does not wait for it; a failure shows at first use.
-    loadSdk().catch(() => undefined);
+    sdk.load().catch(() => undefined);
   }
 
   private async connect(): Promise<OpenAI> {
     if (!this.client) {
-      const { default: Client } = await loadSdk();
+      const { default: Client } = await sdk.load();
       this.client ??= new Client(this.options);
     }
     return this.client;
@@ -141,9 +124,9 @@ function toFinishReason(reason: string): FinishReason {
 
 function toProviderError(error: unknown, midStream: boolean): ProviderError {
   if (error instanceof ProviderError) return error;
-  if (loaded && error instanceof loaded.APIConnectionTimeoutError) return new ProviderError('timeout', 'The provider did not answer in time', true);
-  if ((loaded && error instanceof loaded.APIConnectionError) || isAbortError(error)) return providerErrorForTransport(error, midStream);
-  if (loaded && error instanceof loaded.APIError) {
+  if (sdk.loaded && error instanceof sdk.loaded.APIConnectionTimeoutError) return new ProviderError('timeout', 'The provider did not answer in time', true);
+  if ((sdk.loaded && error instanceof sdk.loaded.APIConnectionError) || isAbortError(error)) return providerErrorForTransport(error, midStream);
+  if (sdk.loaded && error instanceof sdk.loaded.APIError) {
     // An error event inside a 200 stream has no status (OpenRouter reports upstream failures so).
     if (error.status === undefined) return providerErrorForTransport(error, midStream);
     return providerErrorForStatus(error.status, error.message, retryAfterMs(error.headers));
