@@ -55,6 +55,21 @@ describe('bad input never reaches a 500', () => {
     });
   });
 
+  describe('a forged cursor with the right keys but values of the wrong kind is 400 invalid_cursor', () => {
+    const forged = (position: Record<string, unknown>) => Buffer.from(JSON.stringify(position)).toString('base64url');
+    it.each([
+      ['the conversation list', () => sut.http().get(`/api/v1/conversations?cursor=${forged({ at: 'x', id: 'y' })}`).set(alice.auth)],
+      ['history, before', () => sut.http().get(`/api/v1/conversations/${conversationId}/messages?before=${forged({ p: 'abc' })}`).set(alice.auth)],
+      ['history, after', () => sut.http().get(`/api/v1/conversations/${conversationId}/messages?after=${forged({ p: 1.5 })}`).set(alice.auth)],
+      ['the usage ledger', () => sut.http().get(`/api/v1/me/usage?cursor=${forged({ at: '2026-01-01', id: 'not-a-uuid' })}`).set(alice.auth)],
+      ['the persona catalogue', () => sut.http().get(`/api/v1/influencers?cursor=${forged({ name: 'a', id: 7 })}`)],
+    ])('on %s', async (_where, attempt) => {
+      const response = await attempt();
+      expect(response.status).toBe(400);
+      expect(response.body.code).toBe('invalid_cursor');
+    });
+  });
+
   it('refuses JSON nested deeper than 64 levels before parsing it', async () => {
     const before = await db.query('SELECT preferences FROM users WHERE id = $1', [alice.id]);
     const deep = `${'{"a":'.repeat(50_000)}1${'}'.repeat(50_000)}`;

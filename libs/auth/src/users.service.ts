@@ -163,7 +163,7 @@ export class UsersService {
 
   /** Admin: users newest first, optionally those whose email contains `emailContains`. */
   async list(query: { limit: number; cursor?: string; emailContains?: string }): Promise<CursorPage<UserView>> {
-    const after = query.cursor ? decodeCursor(query.cursor, ['createdAt', 'id']) : undefined;
+    const after = query.cursor ? decodeCursor(query.cursor, { createdAt: 'timestamp', id: 'uuid' }) : undefined;
     // One row more than the page, to learn whether another page follows.
     const rows = await this.users.listPage({ take: query.limit + 1, after, emailContains: query.emailContains });
     return toCursorPage(rows, query.limit, (user) => ({ createdAt: user.createdAt.toISOString(), id: user.id }), toView);

@@ -9,7 +9,9 @@ import { RepliesRepository } from './replies.repository.js';
 import { ReplyStreamHub } from './reply-stream-hub.js';
 
 /** The sort key of the conversation list, as its cursors hold it: `{ at: last_message_at, id }`. */
-const LIST_CURSOR_KEYS = ['at', 'id'] as const;
+const LIST_CURSOR = { at: 'timestamp', id: 'uuid' } as const;
+/** A history page's bound: a message's position. */
+const HISTORY_CURSOR = { p: 'integer' } as const;
 
 @Injectable()
 export class ConversationsService {
@@ -83,8 +85,8 @@ export class ConversationsService {
     const rows = await this.conversations.historyPage(
       conversationId,
       {
-        after: query.after ? decodeCursor(query.after, ['p'])['p'] : undefined,
-        before: query.before ? decodeCursor(query.before, ['p'])['p'] : undefined,
+        after: query.after ? decodeCursor(query.after, HISTORY_CURSOR)['p'] : undefined,
+        before: query.before ? decodeCursor(query.before, HISTORY_CURSOR)['p'] : undefined,
       },
       query.limit + 1,
     );
@@ -110,7 +112,7 @@ export class ConversationsService {
 
 /** A client's list cursor (400 `invalid_cursor` when it is not one). */
 function listPosition(cursor: string): ConversationPosition {
-  const position = decodeCursor(cursor, LIST_CURSOR_KEYS);
+  const position = decodeCursor(cursor, LIST_CURSOR);
   return { at: position['at'], id: position['id'] };
 }
 

@@ -41,7 +41,7 @@ const UNIQUE_VIOLATION = '23505';
 /** The window `GET /influencers/trending` counts activity over. */
 const TRENDING_WINDOW_DAYS = 7;
 /** The catalogue's sort key, as its cursors hold it: `{ name: lower(display name), id }`. */
-const CATALOGUE_CURSOR_KEYS = ['name', 'id'] as const;
+const CATALOGUE_CURSOR = { name: 'text', id: 'uuid' } as const;
 
 @Injectable()
 export class InfluencersService {
@@ -178,7 +178,7 @@ export class InfluencersService {
 
 /** A client's catalogue cursor (400 `invalid_cursor` when it is not one). */
 function cataloguePosition(cursor: string): CataloguePosition {
-  const position = decodeCursor(cursor, CATALOGUE_CURSOR_KEYS);
+  const position = decodeCursor(cursor, CATALOGUE_CURSOR);
   return { name: String(position['name']), id: String(position['id']) };
 }
 

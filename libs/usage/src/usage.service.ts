@@ -91,14 +91,14 @@ export class UsageService {
 
   /** The caller's ledger, newest first. */
   async events(userId: string, limit: number, cursor?: string): Promise<CursorPage<UsageEventView>> {
-    const after = cursor ? decodeCursor(cursor, ['at', 'id']) : undefined;
+    const after = cursor ? decodeCursor(cursor, { at: 'timestamp', id: 'uuid' }) : undefined;
     const rows = await this.usage.eventsPage(userId, after && { at: after['at'], id: after['id'] }, limit + 1);
     return toCursorPage(rows, limit, (row) => ({ at: row.created_at.toISOString(), id: row.id }), toEventView);
   }
 
   /** Admin: totals by day, user, provider and model, newest day first, with filters. */
   async aggregates(query: { from?: Date; to?: Date; userId?: string; provider?: string; model?: string; limit: number; cursor?: string }): Promise<CursorPage<UsageAggregateView>> {
-    const after = query.cursor ? decodeCursor(query.cursor, ['day', 'key']) : undefined;
+    const after = query.cursor ? decodeCursor(query.cursor, { day: 'text', key: 'text' }) : undefined;
     const rows = await this.usage.aggregatesPage(query, after && { day: after['day'], key: after['key'] }, query.limit + 1);
     return toCursorPage(rows, query.limit, (row) => ({ day: row.day, key: `${row.user_id}/${row.provider ?? ''}/${row.model ?? ''}` }), toAggregateView);
   }

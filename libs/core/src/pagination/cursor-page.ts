@@ -38,8 +38,18 @@ export function encodeCursor(position: CursorPosition): string {
   return Buffer.from(JSON.stringify(position), 'utf8').toString('base64url');
 }
 
-/** Decodes a cursor, answering 400 `invalid_cursor` for anything that is not one of ours. */
-export function decodeCursor(cursor: string, keys: readonly string[]): CursorPosition {
+/** What a cursor's sort-key field holds: checked on decoding, so that a forged cursor is a 400, never a failed query. */
+export type CursorField = 'text' | 'uuid' | 'timestamp' | 'integer';
+
+const FIELD_CHECKS: Record<CursorField, (value: unknown) => boolean> = {
+  text: (value) => typeof value === 'string',
+  uuid: (value) => typeof value === 'string' && /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value),
+  timestamp: (value) => typeof value === 'string' && /^\d{4}-\d{2}-\d{2}T[\d:.]+Z$/.test(value) && !Number.isNaN(Date.parse(value)),
+  integer: (value) => Number.isSafeInteger(value),
+};
+
+/** Decodes a cursor, answering 400 `invalid_cursor` for anything that is not one of ours (its fields of the wrong kind included). */
+export function decodeCursor<Key extends string>(cursor: string, fields: Readonly<Record<Key, CursorField>>): Readonly<Record<Key, string | number>> {
   let position: unknown;
   try {
     position = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
@@ -49,9 +59,9 @@ export function decodeCursor(cursor: string, keys: readonly string[]): CursorPos
   const valid =
     typeof position === 'object' &&
     position !== null &&
-    keys.every((key) => ['string', 'number'].includes(typeof (position as Record<string, unknown>)[key]));
+    (Object.entries(fields) as Array<[Key, CursorField]>).every(([key, field]) => FIELD_CHECKS[field]((position as Record<string, unknown>)[key]));
   if (!valid) throw new ProblemException(InvalidCursor, 'The cursor is not one this list issued.');
-  return position as CursorPosition;
+  return position as Record<Key, string | number>;
 }
 
 export const InvalidCursor = { code: 'invalid_cursor', status: 400, title: 'Invalid cursor' } as const;

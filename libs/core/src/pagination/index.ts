@@ -8,5 +8,6 @@ export {
   encodeCursor,
   toCursorPage,
   type CursorPage,
+  type CursorField,
   type CursorPosition,
 } from './cursor-page.js';
