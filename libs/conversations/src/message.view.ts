@@ -1,4 +1,4 @@
-import type { MessageEntity, MessageRole } from './conversation.entity.js';
+import type { MessageEntity, MessageRole, MessageStatus } from './conversation.entity.js';
 
 /** What the conversations lib answers about a message: the entity without its relation, `position` as a number. */
 export type MessageView = Omit<MessageEntity, 'conversation' | 'position'> & { position: number };
@@ -22,4 +22,31 @@ export interface MessagePage {
 export function toMessageView(message: MessageEntity): MessageView {
   const { conversation: _conversation, position, ...rest } = message;
   return { ...rest, position: Number(position) };
+}
+
+/** A `messages` row as JSON (row_to_json) as the view the rest of the code uses. */
+export function messageFromJson(row: Record<string, unknown>): MessageView {
+  const date = (value: unknown) => (value === null || value === undefined ? null : new Date(value as string));
+  return {
+    id: row['id'] as string,
+    position: Number(row['position']),
+    conversationId: row['conversation_id'] as string,
+    role: row['role'] as MessageView['role'],
+    content: row['content'] as string,
+    status: row['status'] as MessageStatus,
+    clientMessageId: row['client_message_id'] as string | null,
+    replyToId: row['reply_to_id'] as string | null,
+    provider: row['provider'] as string | null,
+    model: row['model'] as string | null,
+    promptVersion: row['prompt_version'] as number | null,
+    inputTokens: row['input_tokens'] as number | null,
+    outputTokens: row['output_tokens'] as number | null,
+    cachedInputTokens: row['cached_input_tokens'] as number | null,
+    reasoningTokens: row['reasoning_tokens'] as number | null,
+    firstTokenMs: row['first_token_ms'] as number | null,
+    finishReason: row['finish_reason'] as string | null,
+    errorCode: row['error_code'] as string | null,
+    createdAt: date(row['created_at'])!,
+    completedAt: date(row['completed_at']),
+  };
 }

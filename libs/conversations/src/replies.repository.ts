@@ -1,7 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
-import type { MessageView } from './message.view.js';
-import { messageFromJson } from './turns.repository.js';
+import { messageFromJson, type MessageView } from './message.view.js';
 
 /** A streaming reply's text so far, and who is generating it. */
 export interface ReplyCheckpoint {

@@ -5,7 +5,7 @@ import type { ModelPolicyRecord } from '#chorus/influencers';
 import type { ChatMessage } from '#chorus/providers';
 import type { HeldCounter, SettlementPart, StatementPart } from '#chorus/usage';
 import type { MessageStatus } from './conversation.entity.js';
-import type { MessageView } from './message.view.js';
+import { messageFromJson, type MessageView } from './message.view.js';
 
 /** The messages a context is built from: this many at most, newest first. */
 const CONTEXT_CANDIDATES = 200;
@@ -242,31 +242,4 @@ export class TurnsRepository {
       RETURNING id),
       activity AS (UPDATE conversations SET last_message_at = now() WHERE id = ${conversation} AND EXISTS (SELECT 1 FROM reply))`;
   }
-}
-
-/** A `messages` row as JSON (row_to_json) as the view the rest of the code uses. */
-export function messageFromJson(row: Record<string, unknown>): MessageView {
-  const date = (value: unknown) => (value === null || value === undefined ? null : new Date(value as string));
-  return {
-    id: row['id'] as string,
-    position: Number(row['position']),
-    conversationId: row['conversation_id'] as string,
-    role: row['role'] as MessageView['role'],
-    content: row['content'] as string,
-    status: row['status'] as MessageStatus,
-    clientMessageId: row['client_message_id'] as string | null,
-    replyToId: row['reply_to_id'] as string | null,
-    provider: row['provider'] as string | null,
-    model: row['model'] as string | null,
-    promptVersion: row['prompt_version'] as number | null,
-    inputTokens: row['input_tokens'] as number | null,
-    outputTokens: row['output_tokens'] as number | null,
-    cachedInputTokens: row['cached_input_tokens'] as number | null,
-    reasoningTokens: row['reasoning_tokens'] as number | null,
-    firstTokenMs: row['first_token_ms'] as number | null,
-    finishReason: row['finish_reason'] as string | null,
-    errorCode: row['error_code'] as string | null,
-    createdAt: date(row['created_at'])!,
-    completedAt: date(row['completed_at']),
-  };
 }
