@@ -7,10 +7,12 @@ import { DatabaseModule } from './database/database.module.js';
 import type { DatabaseSchema } from './database/database.js';
 import { HealthModule } from './health/health.module.js';
 import { GracefulShutdown } from './http/graceful-shutdown.js';
+import { JobsModule } from './jobs/jobs.module.js';
 import { LoggingModule } from './logging/logging.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
 import { RateLimitModule, type RateLimitModuleOptions } from './rate-limit/rate-limit.module.js';
 import { RedisModule } from './redis/redis.module.js';
+import { SharedStateModule } from './shared-state/shared-state.module.js';
 
 export interface CoreModuleOptions {
   readonly config: AppConfig;
@@ -35,9 +37,11 @@ export class CoreModule {
         LoggingModule.forRoot(config, { destination: logDestination }),
         DatabaseModule.forRoot(schema),
         RedisModule.forRoot(),
+        SharedStateModule,
         RateLimitModule.forRoot(rateLimit),
         HealthModule,
         MetricsModule,
+        JobsModule,
       ],
       providers: [GracefulShutdown, { provide: Clock, useValue: clock ?? new Clock() }],
       exports: [Clock],
