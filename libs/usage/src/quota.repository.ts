@@ -170,14 +170,15 @@ export class QuotaRepository {
   }
 
   /**
-   * Deletes the reservations matching `condition` (expired ones, or all) and gives their holds
-   * back, in one statement. Returns how many were released.
+   * Deletes the reservations matching `condition` (expired ones, all, or one) and gives their
+   * holds back, in one statement. Returns how many were released.
    */
-  async release(condition: 'expires_at < now()' | 'true'): Promise<number> {
+  async release(condition: 'expires_at < now()' | 'true' | { readonly reservationId: string }): Promise<number> {
+    const [where, values] = typeof condition === 'string' ? [condition, []] : ['message_id = $1', [condition.reservationId]];
     // Counters are locked in the order sends and settlements lock them (each user's, in the order
     // of the holds), so that a sweep never deadlocks with them.
     const [row]: Array<{ released: number }> = await this.dataSource.query(
-      `WITH expired AS (DELETE FROM usage_reservations WHERE ${condition} RETURNING user_id, holds),
+      `WITH expired AS (DELETE FROM usage_reservations WHERE ${where} RETURNING user_id, holds),
             held AS (
               SELECT e.user_id, h.value->>'metric' AS metric, (h.value->>'periodStart')::timestamptz AS period_start,
                      sum((h.value->>'amount')::bigint) AS amount, min(h.ordinality) AS ordinal
@@ -190,6 +191,7 @@ export class QuotaRepository {
               UPDATE usage_counters c SET reserved = greatest(c.reserved - locked.amount, 0)
                 FROM locked WHERE c.user_id = locked.user_id AND c.metric = locked.metric AND c.period_start = locked.period_start)
        SELECT count(*)::int AS released FROM expired`,
+      values,
     );
     return row!.released;
   }

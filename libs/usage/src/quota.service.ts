@@ -1,6 +1,6 @@
-import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { Injectable, Logger, type OnApplicationBootstrap, type OnModuleInit } from '@nestjs/common';
 import type { Counter } from 'prom-client';
-import { Clock, InjectConfig, MetricsService, ProblemException, SqlParameters, currentRequestContext, mergeLimits, raisedException, type AppConfig, type PlanLimits } from '#chorus/core';
+import { Clock, InjectConfig, Jobs, MetricsService, ProblemException, SqlParameters, currentRequestContext, mergeLimits, raisedException, type AppConfig, type PlanLimits } from '#chorus/core';
 import { QUOTA_REFUSAL, QuotaRepository, type HeldCounter, type SettlementPart, type StatementPart, type WantedHold } from './quota.repository.js';
 import { UsageProblems } from './usage.errors.js';
 
@@ -25,6 +25,8 @@ export interface Caller {
 export interface ChatEstimate {
   readonly tokens: number;
   readonly costMicros: number;
+  /** Messages it counts toward the daily limit: 1 for a reply (the default), 0 for work around one (a conversation's title). */
+  readonly messages?: number;
 }
 
 /** What a reply cost, settled when it ends. */
@@ -57,7 +59,8 @@ export interface ChatReservation {
   readonly holds: readonly WantedHold[];
 }
 
-/** How often reservations left by a crashed process are looked for. */
+/** The job that looks for reservations left by a crashed process, and how often the deployment runs it. */
+const SWEEP_JOB = 'quota.sweep';
 const SWEEP_INTERVAL_MS = 60_000;
 
 /**
@@ -69,15 +72,15 @@ const SWEEP_INTERVAL_MS = 60_000;
  * provider reported.
  */
 @Injectable()
-export class QuotaService implements OnApplicationBootstrap, OnApplicationShutdown {
+export class QuotaService implements OnModuleInit, OnApplicationBootstrap {
   private readonly logger = new Logger('Quota');
-  private sweeper?: NodeJS.Timeout;
   private readonly sweepSteps: Array<() => Promise<unknown>> = [];
   private readonly refusals: Counter<'limit'>;
 
   constructor(
     private readonly repository: QuotaRepository,
     private readonly clock: Clock,
+    private readonly jobs: Jobs,
     @InjectConfig() private readonly config: AppConfig,
     metrics: MetricsService,
   ) {
@@ -88,13 +91,12 @@ export class QuotaService implements OnApplicationBootstrap, OnApplicationShutdo
     });
   }
 
-  onApplicationBootstrap(): void {
-    this.sweeper = setInterval(() => void this.sweep(), SWEEP_INTERVAL_MS);
-    this.sweeper.unref();
+  onModuleInit(): void {
+    this.jobs.define(SWEEP_JOB, { handler: () => this.sweep(), attempts: 1 });
   }
 
-  onApplicationShutdown(): void {
-    clearInterval(this.sweeper);
+  async onApplicationBootstrap(): Promise<void> {
+    await this.jobs.every(SWEEP_JOB, SWEEP_INTERVAL_MS);
   }
 
   /** The caller's limits: the plan's, with the admin's per-user overrides on top; undefined for admins (unlimited). */
@@ -124,7 +126,7 @@ export class QuotaService implements OnApplicationBootstrap, OnApplicationShutdo
   async chatReservation(caller: Caller, estimate: ChatEstimate): Promise<ChatReservation> {
     const limits = await this.limitsFor(caller);
     const now = this.clock.now();
-    const amounts: Record<ChatMetric, number> = { 'chat.messages': 1, 'chat.tokens': estimate.tokens, 'chat.cost_micros': estimate.costMicros };
+    const amounts: Record<ChatMetric, number> = { 'chat.messages': estimate.messages ?? 1, 'chat.tokens': estimate.tokens, 'chat.cost_micros': estimate.costMicros };
     return {
       userId: caller.userId,
       holds: CHAT_METRICS.map((entry) => ({
@@ -155,14 +157,18 @@ export class QuotaService implements OnApplicationBootstrap, OnApplicationShutdo
     return { messagesRemainingToday: remaining('chat.messages'), tokensRemainingThisMonth: remaining('chat.tokens') };
   }
 
-  /** 429 `quota_exceeded` naming the limit, when `error` is a reservation's statement refused by a quota; otherwise undefined. */
-  async refusal(error: unknown, reservation: ChatReservation): Promise<ProblemException | undefined> {
+  /**
+   * 429 `quota_exceeded` naming the limit, when `error` is a reservation's statement refused by a
+   * quota; otherwise undefined. Counted in chorus_quota_refusals_total unless `counted` is false
+   * (work around a reply, such as a title, that no user asked for).
+   */
+  async refusal(error: unknown, reservation: ChatReservation, counted = true): Promise<ProblemException | undefined> {
     const raised = raisedException(error, QUOTA_REFUSAL);
     const entry = CHAT_METRICS.find((candidate) => candidate.metric === raised?.detail);
     const hold = reservation.holds.find((candidate) => candidate.metric === entry?.metric);
     if (!entry || !hold) return undefined;
     const resetsAt = periodEndOf(entry.period, new Date(hold.periodStart));
-    this.refusals.inc({ limit: entry.name });
+    if (counted) this.refusals.inc({ limit: entry.name });
     return new ProblemException(UsageProblems.quotaExceeded, `The ${entry.name} limit of your plan is reached; it resets at ${resetsAt.toISOString()}.`, {
       extensions: {
         limit: entry.name,
@@ -211,7 +217,7 @@ export class QuotaService implements OnApplicationBootstrap, OnApplicationShutdo
   }
 
   /** Reserves for a reply that stores nothing but its usage (a stateless completion), keyed by `reservationId`. */
-  async reserveChat(caller: Caller, reservationId: string, estimate: ChatEstimate): Promise<QuotaSnapshot> {
+  async reserveChat(caller: Caller, reservationId: string, estimate: ChatEstimate, { countRefusal = true } = {}): Promise<QuotaSnapshot> {
     const reservation = await this.chatReservation(caller, estimate);
     const parameters = new SqlParameters();
     const gate = `quota_key AS (SELECT ${parameters.add(reservationId, 'uuid')} AS id)`;
@@ -219,7 +225,7 @@ export class QuotaService implements OnApplicationBootstrap, OnApplicationShutdo
       const row = await this.repository.run<{ quota_held: HeldCounter[] }>(gate, [this.reservationPart(reservation, 'quota_key', parameters)], parameters);
       return this.snapshotOf(reservation, row.quota_held);
     } catch (error) {
-      throw (await this.refusal(error, reservation)) ?? error;
+      throw (await this.refusal(error, reservation, countRefusal)) ?? error;
     }
   }
 
@@ -243,12 +249,15 @@ export class QuotaService implements OnApplicationBootstrap, OnApplicationShutdo
     this.sweepSteps.push(step);
   }
 
-  /** The periodic sweep: the features' steps, then the release of expired reservations. Never throws. */
+  /**
+   * The periodic sweep: the features' steps, then the release of expired reservations. Each
+   * runs whatever the others did; the sweep then fails with what failed, so that the job's
+   * failure shows in /metrics and the log.
+   */
   async sweep(): Promise<void> {
-    for (const step of this.sweepSteps) {
-      await step().catch((error: Error) => this.logger.warn(`Reservation sweep step failed: ${error.message}`));
-    }
-    await this.releaseExpired().catch((error: Error) => this.logger.warn(`Reservation sweep failed: ${error.message}`));
+    const failures: unknown[] = [];
+    for (const step of [...this.sweepSteps, () => this.releaseExpired()]) await step().catch((error: unknown) => failures.push(error));
+    if (failures.length > 0) throw new AggregateError(failures, `Reservation sweep: ${failures.map((error) => (error as Error).message).join('; ')}`);
   }
 
   /** Reservations of replies that never settled (their process died) give their hold back. */
@@ -263,6 +272,11 @@ export class QuotaService implements OnApplicationBootstrap, OnApplicationShutdo
    */
   async releaseAll(): Promise<number> {
     return this.release('true');
+  }
+
+  /** A reservation made with reserveChat gives its hold back unbilled (what it was for consumed nothing). */
+  async releaseChat(reservationId: string): Promise<void> {
+    await this.repository.release({ reservationId });
   }
 
   private async release(condition: 'expires_at < now()' | 'true'): Promise<number> {
