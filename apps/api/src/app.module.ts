@@ -5,6 +5,7 @@ import { CONVERSATION_ENTITIES, ConversationsModule } from '#chorus/conversation
 import { CoreModule, type AppConfig, type Clock, type DatabaseSchema } from '#chorus/core';
 import { INFLUENCER_ENTITIES, InfluencersModule } from '#chorus/influencers';
 import { OpenAICompatModule } from '#chorus/openai-compat';
+import { RealtimeModule } from '#chorus/realtime';
 import { PlanTierResolver, USAGE_ENTITIES, UsageModule } from '#chorus/usage';
 import { MIGRATIONS } from '../../../migrations/index.js';
 
@@ -40,6 +41,7 @@ export class AppModule {
         ConversationsModule,
         UsageModule,
         OpenAICompatModule,
+        RealtimeModule,
         ...(options.extraModules ?? []),
       ],
     };

@@ -60,6 +60,6 @@ import { UsersService } from './users.service.js';
     UsersRepository,
     { provide: APP_GUARD, useClass: AuthGuard },
   ],
-  exports: [UsersService, Authenticator],
+  exports: [UsersService, Authenticator, RevocationList],
 })
 export class AuthModule {}

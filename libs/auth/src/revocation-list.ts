@@ -1,9 +1,16 @@
-import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import type { Redis } from 'ioredis';
-import { InjectConfig, REDIS_CLIENT, type AppConfig } from '#chorus/core';
+import { InjectConfig, PubSub, REDIS_CLIENT, type AppConfig } from '#chorus/core';
 import type { AccessTokenClaims } from './access-tokens.js';
 import type { UserRole } from './entities/index.js';
+import type { Principal } from './principal.js';
 import { RevocationsRepository } from './revocations.repository.js';
+
+/**
+ * The pub/sub channel on which every revocation is announced, as `session:<id>` or `user:<id>`,
+ * for what stays open past a request (an event stream) and must end with the credential.
+ */
+export const REVOCATIONS_CHANNEL = 'auth:revoked';
 
 /** A user's role and plan as they are now, for tokens issued before they changed. */
 export interface CurrentAccess {
@@ -25,12 +32,15 @@ export type TokenStanding = { readonly revoked: true } | { readonly revoked: fal
  */
 @Injectable()
 export class RevocationList implements OnModuleInit {
+  private readonly logger = new Logger('RevocationList');
   private readonly memory = new Map<string, { value: string; expiresAt: number }>();
 
   constructor(
     @Inject(REDIS_CLIENT) private readonly redis: Redis | null,
     @InjectConfig() private readonly config: AppConfig,
     private readonly changes: RevocationsRepository,
+    /** Where revocations are announced; the application always has one, unit tests of the list need none. */
+    @Inject(PubSub) private readonly pubsub?: PubSub,
   ) {}
 
   /** In memory, changes made before a restart would be forgotten: reload the ones still in force. */
@@ -47,11 +57,26 @@ export class RevocationList implements OnModuleInit {
 
   async revokeSession(sessionId: string): Promise<void> {
     await this.put(`session:${sessionId}`, '1');
+    await this.announce(`session:${sessionId}`);
   }
 
   /** Every access token of the user issued up to now stops working. */
   async revokeUser(userId: string): Promise<void> {
     await this.put(`user:${userId}`, String(nowSeconds()));
+    await this.announce(`user:${userId}`);
+  }
+
+  /**
+   * Calls `onRevoked` when the caller's session or the caller as a whole is revoked from now on,
+   * in any process. Resolves once listening, with the way to stop. Announcements are at most
+   * once: whoever relies on this also re-checks the credential now and then.
+   */
+  async watch(caller: Pick<Principal, 'userId' | 'sessionId'>, onRevoked: () => void): Promise<() => void> {
+    if (!this.pubsub) return () => undefined;
+    const names = new Set([`user:${caller.userId}`, ...(caller.sessionId ? [`session:${caller.sessionId}`] : [])]);
+    return this.pubsub.subscribe(REVOCATIONS_CHANNEL, (name) => {
+      if (names.has(name)) onRevoked();
+    });
   }
 
   /**
@@ -83,6 +108,15 @@ export class RevocationList implements OnModuleInit {
     const change = changed == null ? undefined : decodeAccess(changed);
     if (change && claims.iat <= change.since) return { revoked: false, access: change.access };
     return { revoked: false, access: { role: claims.role, plan: claims.plan } };
+  }
+
+  /** Recorded already, so the revocation holds whether or not anyone hears of it. */
+  private async announce(name: string): Promise<void> {
+    try {
+      await this.pubsub?.publish(REVOCATIONS_CHANNEL, name);
+    } catch (error) {
+      this.logger.warn(`Revocation of ${name} recorded but not announced: ${(error as Error).message}`);
+    }
   }
 
   private async put(key: string, value: string): Promise<void> {

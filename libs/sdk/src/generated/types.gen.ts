@@ -209,6 +209,42 @@ export type HealthDto = {
 
 export type HealthStatus = 'ok' | 'error' | 'degraded' | 'shutting_down';
 
+export type InboxConversationUnreadEventDto = {
+    conversationId: string;
+    unreadCount: number;
+};
+
+export type InboxMessageCreatedEventDto = {
+    conversationId: string;
+    /**
+     * The message, as the conversation history lists it.
+     */
+    message: MessageDto;
+};
+
+export type InboxReplyStatus = 'started' | 'completed' | 'failed' | 'cancelled';
+
+export type InboxReplyStatusEventDto = {
+    conversationId: string;
+    /**
+     * Why a failed reply failed, as the message's `errorCode`.
+     */
+    errorCode?: string;
+    /**
+     * The reply (assistant message).
+     */
+    messageId: string;
+    status: InboxReplyStatus;
+};
+
+export type InboxStreamEndEventDto = {
+    /**
+     * As the 401 the next request with this credential would get: token_revoked, token_expired, invalid_api_key.
+     */
+    code: string;
+    detail: string;
+};
+
 export type InfluencerDto = {
     avatarId: string | null;
     avatarUrl: string | null;
@@ -2248,6 +2284,58 @@ export type DeleteApiKeyResponses = {
 };
 
 export type DeleteApiKeyResponse = DeleteApiKeyResponses[keyof DeleteApiKeyResponses];
+
+export type StreamInboxData = {
+    body?: never;
+    headers?: {
+        /**
+         * The id of the last event received: the events kept since are replayed first.
+         */
+        'Last-Event-ID'?: string;
+    };
+    path?: never;
+    query?: {
+        /**
+         * The id of the last event received, for clients that cannot send the `Last-Event-ID` header (which wins). An id that is not one is ignored: the stream starts live.
+         */
+        lastEventId?: string;
+    };
+    url: '/api/v1/me/events';
+};
+
+export type StreamInboxErrors = {
+    /**
+     * `validation_failed`: The request is not valid
+     */
+    400: ProblemDocumentDto;
+    /**
+     * `unauthorized`: Authentication is required
+     */
+    401: ProblemDocumentDto;
+    /**
+     * `rate_limited`: Too many requests
+     */
+    429: ProblemDocumentDto;
+    /**
+     * `internal_error`: Internal server error
+     */
+    500: ProblemDocumentDto;
+    /**
+     * `service_unavailable`: Service unavailable
+     */
+    503: ProblemDocumentDto;
+};
+
+export type StreamInboxError = StreamInboxErrors[keyof StreamInboxErrors];
+
+export type StreamInboxResponses = {
+    /**
+     * Server-sent events; the `data` of each is one of these.
+     */
+    200: InboxMessageCreatedEventDto | InboxReplyStatusEventDto | InboxConversationUnreadEventDto | InboxStreamEndEventDto;
+};
+
+export type StreamInboxResponse = StreamInboxResponses[keyof StreamInboxResponses];
 
 export type ChangePasswordData = {
     body: ChangePasswordDto;
