@@ -5,6 +5,7 @@ import { CreateConversations1795324296241 } from './1795324296241-CreateConversa
 import { CreateUsageLedger1795325273227 } from './1795325273227-CreateUsageLedger.js';
 import { IndexStreamingReplies1796081607956 } from './1796081607956-IndexStreamingReplies.js';
 import { ChatTurnStatements1796091191009 } from './1796091191009-ChatTurnStatements.js';
+import { ConversationTitleSource1796100501221 } from './1796100501221-ConversationTitleSource.js';
 
 /**
  * Every migration, oldest first. `npm run migration:generate -- <Name>` writes a new file
@@ -17,4 +18,5 @@ export const MIGRATIONS: ReadonlyArray<new () => MigrationInterface> = [
   CreateUsageLedger1795325273227,
   IndexStreamingReplies1796081607956,
   ChatTurnStatements1796091191009,
+  ConversationTitleSource1796100501221,
 ];

@@ -27,6 +27,21 @@ export interface FailureScript {
   readonly retryAfterSeconds?: number;
 }
 
+/**
+ * How the requests one route selects are answered instead of by the common script (see
+ * `FakeUpstream.route`): its failures first, one per request, then its reply.
+ */
+export interface RouteScript<Reply extends StreamScript> {
+  /** The requests it answers (the first route that matches a request answers it). */
+  readonly match: (request: RecordedRequest) => boolean;
+  /** Error responses for its first requests, one each, in order. */
+  readonly failures?: readonly FailureScript[];
+  /** Merged over the common script for its requests once its failures are used up. */
+  readonly reply?: Partial<Reply>;
+  /** Each of its requests waits for this before it is answered (a request held open, with no response yet). */
+  readonly hold?: Promise<unknown>;
+}
+
 /** How the exchange of a request ended. */
 export type ExchangeOutcome =
   /** Still streaming (or stalled). */
@@ -80,6 +95,7 @@ export abstract class FakeUpstream<Reply extends StreamScript> {
   private readonly failures: FailureScript[] = [];
   private reply: Reply;
   private readonly waiters: Array<{ count: number; resolve: () => void }> = [];
+  private readonly routes: Array<{ script: RouteScript<Reply>; failures: FailureScript[] }> = [];
 
   protected constructor(defaults: Omit<Reply, keyof StreamScript> & Partial<StreamScript>) {
     this.reply = { ...DEFAULT_STREAM, ...defaults } as Reply;
@@ -108,6 +124,16 @@ export abstract class FakeUpstream<Reply extends StreamScript> {
     return this;
   }
 
+  /**
+   * Answers the requests `script.match` selects its own way (failures, then a reply of its own,
+   * optionally held until a promise settles), before `failNext`'s failures and the common
+   * script, which answer the others. Routes are kept until `reset`.
+   */
+  route(script: RouteScript<Reply>): this {
+    this.routes.push({ script, failures: [...(script.failures ?? [])] });
+    return this;
+  }
+
   /** Resolves once at least `count` requests have arrived in total. */
   async waitForRequests(count: number): Promise<RecordedRequest[]> {
     if (this.requests.length < count) await new Promise<void>((resolve) => this.waiters.push({ count, resolve }));
@@ -118,6 +144,7 @@ export abstract class FakeUpstream<Reply extends StreamScript> {
   reset(defaults: Partial<Reply> = {}): void {
     this.failures.length = 0;
     this.requests.length = 0;
+    this.routes.length = 0;
     this.reply = { ...this.reply, ...DEFAULT_STREAM, stallAfter: undefined, destroyAfter: undefined, ...defaults };
   }
 
@@ -152,7 +179,9 @@ export abstract class FakeUpstream<Reply extends StreamScript> {
       this.waiters.splice(this.waiters.indexOf(waiter), 1);
       waiter.resolve();
     }
-    const failure = this.failures.shift();
+    const route = this.routes.find((candidate) => candidate.script.match(record));
+    if (route?.script.hold) await route.script.hold.catch(() => undefined);
+    const failure = route ? route.failures.shift() : this.failures.shift();
     if (failure) {
       exchange.json(failure.status, failure.body ?? this.errorBody(failure.status), {
         ...(failure.retryAfterSeconds === undefined ? {} : { 'retry-after': String(failure.retryAfterSeconds) }),
@@ -160,7 +189,7 @@ export abstract class FakeUpstream<Reply extends StreamScript> {
       return;
     }
     try {
-      await this.handle(record, this.reply, exchange);
+      await this.handle(record, route?.script.reply ? { ...this.reply, ...route.script.reply } : this.reply, exchange);
     } catch (error) {
       if (!response.headersSent) exchange.json(500, this.errorBody(500));
       else response.destroy(error as Error);

@@ -4,7 +4,7 @@ import { NestFactory } from '@nestjs/core';
 import { DataSource } from 'typeorm';
 import { AppLogger, Clock, ProblemException, loadConfig, type AppConfig, type Env } from '#chorus/core';
 import { AppModule } from '../../apps/api/src/app.module.js';
-import { CapturedLogs, testEnvironment } from './test-app.js';
+import { CapturedLogs, deleteRedisKeys, testEnvironment } from './test-app.js';
 import { createTestDatabase, type TestDatabase } from './test-database.js';
 
 /**
@@ -309,7 +309,7 @@ export class MediumContext {
     return snapshot as ChatTablesSnapshot;
   }
 
-  /** Shuts the application down (its shutdown hooks run) and drops the database. */
+  /** Shuts the application down (its shutdown hooks run), drops the database and deletes its Redis keys. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
@@ -317,6 +317,7 @@ export class MediumContext {
       await this.app.close();
     } finally {
       await this.database.drop();
+      if (this.config.redis.url) await deleteRedisKeys(this.config.redis.url, this.config.redis.keyPrefix);
     }
   }
 

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Writable } from 'node:stream';
 import type { DynamicModule, Type } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
+import { Redis } from 'ioredis';
 import request from 'supertest';
 import { loadConfig, type AppConfig, type Clock, type Env } from '#chorus/core';
 import { createApp } from '../../apps/api/src/create-app.js';
@@ -80,6 +81,8 @@ export class TestApp {
       await this.app.close();
     } finally {
       if (this.ownsDatabase) await this.database.drop();
+      // Its jobs' keys (BullMQ's) never expire by themselves.
+      if (this.config.redis.url) await deleteRedisKeys(this.config.redis.url, this.config.redis.keyPrefix);
     }
   }
 }
@@ -107,9 +110,28 @@ export function testEnvironment(database: TestDatabase | undefined, overrides: E
     // A quick simulator; tests that need time to act mid-reply slow it down.
     SIMULATED_FIRST_TOKEN_MS: '5',
     SIMULATED_TOKENS_PER_SECOND: '500',
+    // Titles by the model are a background generation (billed, with upstream requests of its own): their tests turn them on.
+    CONVERSATION_TITLES: 'first-message',
     ...overrides,
   };
 }
 
 /** Redis-backed behaviour is tested only when the run has a Redis (CI's second pass does). */
 export const describeWithRedis = process.env['REDIS_URL'] ? describe : describe.skip;
+
+/** Deletes every key under `prefix` (SCAN, not KEYS, so a shared Redis is never blocked). */
+export async function deleteRedisKeys(redisUrl: string, prefix: string): Promise<void> {
+  const redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  try {
+    await redis.connect();
+    const pattern = `${prefix.replace(/[*?[\]\\]/g, '\\$&')}*`;
+    let cursor = '0';
+    do {
+      const [nextCursor, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 500);
+      if (keys.length > 0) await redis.del(...keys);
+      cursor = nextCursor;
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
+}

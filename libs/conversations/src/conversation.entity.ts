@@ -18,9 +18,14 @@ export type MessageRole = (typeof MESSAGE_ROLES)[number];
 export const MESSAGE_STATUSES = ['streaming', 'completed', 'cancelled', 'failed'] as const;
 export type MessageStatus = (typeof MESSAGE_STATUSES)[number];
 
+export const TITLE_SOURCES = ['user', 'message', 'model'] as const;
+/** Who named a conversation: its user, its first message (until the model names it), or the persona's model. */
+export type TitleSource = (typeof TITLE_SOURCES)[number];
+
 /** A user's chat with one persona. */
 @Entity({ name: 'conversations' })
 @Index('conversations_user_activity_idx', ['userId', 'lastMessageAt', 'id'])
+@Check('conversations_title_source_check', `"title_source" IN ('user', 'message', 'model')`)
 export class ConversationEntity {
   @PrimaryGeneratedColumn('uuid')
   id!: string;
@@ -41,6 +46,9 @@ export class ConversationEntity {
 
   @Column({ type: 'varchar', length: 120, nullable: true })
   title!: string | null;
+
+  @Column({ name: 'title_source', type: 'varchar', length: 16, nullable: true })
+  titleSource!: TitleSource | null;
 
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt!: Date;

@@ -1,9 +1,11 @@
 import { Module } from '@nestjs/common';
 import { InfluencersModule } from '#chorus/influencers';
 import { ProvidersModule } from '#chorus/providers';
+import { RealtimeModule } from '#chorus/realtime';
 import { UsageModule } from '#chorus/usage';
 import { ChatTurns } from './chat-turn.js';
 import { ContextBuilder } from './context-builder.js';
+import { ConversationTitles } from './conversation-titles.js';
 import { ConversationsController } from './conversations.controller.js';
 import { ConversationsRepository } from './conversations.repository.js';
 import { ConversationsService } from './conversations.service.js';
@@ -16,9 +18,9 @@ import { TurnsRepository } from './turns.repository.js';
 
 /** Conversations, messages and streamed replies. */
 @Module({
-  imports: [InfluencersModule, ProvidersModule, UsageModule],
+  imports: [InfluencersModule, ProvidersModule, RealtimeModule, UsageModule],
   controllers: [ConversationsController],
-  providers: [ConversationsService, ConversationsRepository, RepliesService, RepliesRepository, TurnsRepository, ChatTurns, ReplyCheckpoints, ReplyStreamHub, ContextBuilder, ReplyMetrics],
-  exports: [ConversationsService, RepliesService, ChatTurns, ContextBuilder, ReplyMetrics],
+  providers: [ConversationsService, ConversationTitles, ConversationsRepository, RepliesService, RepliesRepository, TurnsRepository, ChatTurns, ReplyCheckpoints, ReplyStreamHub, ContextBuilder, ReplyMetrics],
+  exports: [ConversationsService, RepliesService, ConversationTitles, ChatTurns, ContextBuilder, ReplyMetrics],
 })
 export class ConversationsModule {}

@@ -36,14 +36,16 @@ export type NewMessage = Pick<MessageEntity, 'conversationId' | 'role' | 'conten
 
 const PREVIEW_LENGTH = 200;
 
+/** The count of replies in the conversation `conversationSql` names that arrived after its user last read it. */
+export const UNREAD_COUNT = (conversationSql: string) => `SELECT count(*)::int FROM messages unread JOIN conversations seen ON seen.id = unread.conversation_id
+  WHERE unread.conversation_id = ${conversationSql} AND unread.role = 'assistant' AND unread.created_at > coalesce(seen.last_read_at, '-infinity'::timestamptz)`;
+
 /** Conversation rows with their persona, last message and unread count; the caller adds WHERE/ORDER. */
 const CONVERSATION_SELECT = `
   SELECT c.id, c.title, c.last_message_at, c.created_at,
          i.id AS influencer_id, i.handle, i.display_name, i.avatar_url,
          last.role AS last_role, left(last.content, ${PREVIEW_LENGTH}) AS last_content, last.created_at AS last_created_at,
-         (SELECT count(*)::int FROM messages r
-           WHERE r.conversation_id = c.id AND r.role = 'assistant'
-             AND r.created_at > coalesce(c.last_read_at, '-infinity'::timestamptz)) AS unread_count
+         (${UNREAD_COUNT('c.id')}) AS unread_count
     FROM conversations c
     JOIN influencer_profiles i ON i.id = c.influencer_id
     LEFT JOIN LATERAL (
@@ -86,7 +88,7 @@ export class ConversationsRepository {
 
   /** False when the user has no such conversation. */
   async renameOwned(userId: string, conversationId: string, title: string): Promise<boolean> {
-    const result = await this.dataSource.getRepository(ConversationEntity).update({ id: conversationId, userId }, { title });
+    const result = await this.dataSource.getRepository(ConversationEntity).update({ id: conversationId, userId }, { title, titleSource: 'user' });
     return Boolean(result.affected);
   }
 

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { CoreProblems, ProblemException, decodeCursor, encodeCursor, toCursorPage, type CursorPage } from '#chorus/core';
 import { InfluencersService } from '#chorus/influencers';
+import { Inbox } from '#chorus/realtime';
 import { QuotaService, type Caller } from '#chorus/usage';
 import { ConversationsRepository, type ConversationPosition, type ConversationRow } from './conversations.repository.js';
 import { toMessageView, type ConversationView, type MessagePage, type MessageView } from './message.view.js';
@@ -22,6 +23,7 @@ export class ConversationsService {
     private readonly quota: QuotaService,
     private readonly hub: ReplyStreamHub,
     private readonly replies: RepliesRepository,
+    private readonly inbox: Inbox,
   ) {}
 
   /** Starts a conversation with an active persona; its greeting is the first message. */
@@ -65,18 +67,23 @@ export class ConversationsService {
   }
 
   /**
-   * Deletes the conversation and its messages. A reply still being generated here is stopped
-   * (the provider call ends); it is billed for what it generated, as a cancelled one would be.
+   * Deletes the conversation and its messages. A reply still being generated, by any process,
+   * is stopped (the provider call ends); it is billed for what it generated, as a cancelled one
+   * would be.
    */
   async remove(userId: string, conversationId: string): Promise<void> {
     const streaming = await this.replies.streamingIn(userId, conversationId);
     if (!(await this.conversations.deleteOwned(userId, conversationId))) throw notFound();
-    for (const id of streaming) this.hub.get(id)?.abort.abort();
+    // A stop that cannot reach its process (Redis down) leaves the reply to end by itself: it is then billed as deleted.
+    await Promise.all(streaming.map((id) => this.hub.stop(id).catch(() => undefined)));
   }
 
+  /** Marks it read; the user's other devices are told through their inbox. */
   async markRead(userId: string, conversationId: string): Promise<ConversationView> {
     if (!(await this.conversations.markReadOwned(userId, conversationId))) throw notFound();
-    return this.get(userId, conversationId);
+    const view = await this.get(userId, conversationId);
+    void this.inbox.publish(userId, { type: 'conversation.unread', conversationId, unreadCount: view.unreadCount });
+    return view;
   }
 
   /** A page of history, oldest first: the newest messages by default, or those before/after a cursor. */

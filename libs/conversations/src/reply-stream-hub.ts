@@ -1,4 +1,5 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { EventLog, Leases, PubSub, type LoggedEvent } from '#chorus/core';
 import type { MessageView } from './message.view.js';
 
 /** One server-sent event of a reply: `id` counts from 1 within the reply. */
@@ -9,12 +10,22 @@ export interface ReplyEvent {
 }
 
 /** The events that end a reply's stream. */
-export function isFinalEvent(event: ReplyEvent): boolean {
+export function isFinalEvent(event: { readonly type: string }): boolean {
   return event.type === 'reply.completed' || event.type === 'error';
 }
 
-/** How long a finished reply's events stay replayable from memory; after that, resume reads the database. */
+/** How long a finished reply's events stay replayable; after that, resume reads the database. */
 const RETENTION_MS = 5 * 60_000;
+/**
+ * A reply's shared log: generously above the events of the longest reply (one per streamed
+ * chunk), and kept for a while after its last event should its process die without ending it.
+ */
+const SHARED_LOG_BOUNDS = { maxLength: 20_000, ttlMs: 15 * 60_000 };
+/** A generating process renews its leases this often; one that stops renewing is taken for dead after LEASE_TTL_MS. */
+export const LEASE_TTL_MS = 5_000;
+const LEASE_RENEWAL_MS = 1_500;
+/** The channel on which a cancel reaches the process generating the reply. */
+const CANCEL_CHANNEL = 'replies:cancel';
 
 /** A reply being generated in this process: its events so far, who listens, and how to stop it. */
 export class LiveReply {
@@ -84,27 +95,157 @@ export class LiveReply {
 /**
  * The replies being generated, by assistant message id. Generation is detached from the HTTP
  * request that started it: a client that disconnects does not stop it, and can come back
- * with Last-Event-ID to replay what it missed. Kept in process memory: a resume must reach
- * the process generating the reply (see README, scale-out).
+ * with Last-Event-ID to replay what it missed.
+ *
+ * A reply generating here lives in this process's memory, and its events are read from there.
+ * When the deployment shares Redis, each event is also appended to the reply's log in Redis,
+ * so that any process can replay and follow it; a cancel reaches the generating process by
+ * pub/sub; and the generating process holds a lease on the reply, renewed while it streams,
+ * whose lapse tells the others the process died. Without Redis, all of this is the one
+ * process's memory.
  */
 @Injectable()
-export class ReplyStreamHub {
+export class ReplyStreamHub implements OnModuleInit, OnApplicationShutdown {
+  private readonly logger = new Logger('Replies');
   private readonly replies = new Map<string, LiveReply>();
+  private renewal: NodeJS.Timeout | undefined;
+  private stopListening: (() => void) | undefined;
+
+  constructor(
+    private readonly log: EventLog,
+    private readonly pubsub: PubSub,
+    private readonly leases: Leases,
+  ) {}
+
+  /** Whether other processes see the replies generating here. */
+  get shared(): boolean {
+    return this.log.shared;
+  }
+
+  async onModuleInit(): Promise<void> {
+    if (!this.shared) return;
+    this.stopListening = await this.pubsub.subscribe(CANCEL_CHANNEL, (replyId) => this.replies.get(replyId)?.abort.abort());
+    this.renewal = setInterval(() => void this.renewLeases(), LEASE_RENEWAL_MS);
+    this.renewal.unref();
+  }
+
+  onApplicationShutdown(): void {
+    clearInterval(this.renewal);
+    this.stopListening?.();
+  }
 
   /** Registers a reply being generated here, stopped by `abort`. */
   open(messageId: string, abort: AbortController): LiveReply {
     const reply = new LiveReply(abort);
     this.replies.set(messageId, reply);
+    if (this.shared) this.share(messageId, reply);
     void reply.finished.then(() => setTimeout(() => this.replies.delete(messageId), RETENTION_MS).unref());
     return reply;
   }
 
+  /** The reply, when it is generating (or recently ended) in this process. */
   get(messageId: string): LiveReply | undefined {
     return this.replies.get(messageId);
   }
 
-  /** Replies still generating, for shutdown to wait on. */
+  /** Replies still generating here, for shutdown to wait on. */
   active(): LiveReply[] {
     return [...this.replies.values()].filter((reply) => !reply.done);
   }
+
+  /**
+   * The reply's events after `afterId` from its shared log, replayed then followed up to the
+   * final one, whichever process generates it; undefined when no log is kept (no Redis,
+   * expired), when it lacks the end of a reply that has ended (`ended`), or when the client saw
+   * its end already.
+   */
+  async follow(messageId: string, afterId: number, ended: boolean): Promise<((stop?: AbortSignal) => AsyncIterable<ReplyEvent>) | undefined> {
+    if (!this.shared) return undefined;
+    const key = logKeyOf(messageId);
+    const last = await this.log.last(key);
+    if (!last || (ended && !isFinalEvent(last))) return undefined;
+    // A client that saw the final event is answered from the database (its final event, numbered after its last).
+    if (isFinalEvent(last) && afterId >= Number(last.id)) return undefined;
+    return (stop) => toReplyEvents(this.log.read(key, String(afterId), { stop, isLast: isFinalEvent }));
+  }
+
+  /** Resolves once the reply's shared log has its final event (at once if it has, or if there is none), or `stop` aborts. */
+  async ended(messageId: string, stop: AbortSignal): Promise<void> {
+    if (!this.shared) return;
+    const key = logKeyOf(messageId);
+    const last = await this.log.last(key);
+    if (!last) return;
+    // From the last event on: it may be the final one already.
+    for await (const _event of this.log.read(key, String(Number(last.id) - 1), { stop, isLast: isFinalEvent }));
+  }
+
+  /** Stops the reply wherever it is generated: aborted here, or asked of the other processes. */
+  async stop(messageId: string): Promise<void> {
+    const live = this.replies.get(messageId);
+    if (live) live.abort.abort();
+    else if (this.shared) await this.pubsub.publish(CANCEL_CHANNEL, messageId);
+  }
+
+  /** Which of the replies are being generated by a living process: here, or (shared) by one that holds its lease. */
+  async generating(messageIds: readonly string[]): Promise<Set<string>> {
+    const alive = new Set(messageIds.filter((id) => this.replies.get(id)?.done === false));
+    if (!this.shared) return alive;
+    const elsewhere = messageIds.filter((id) => !alive.has(id));
+    const held = await this.leases.held(elsewhere.map(leaseKeyOf));
+    elsewhere.forEach((id, index) => held[index] && alive.add(id));
+    return alive;
+  }
+
+  /**
+   * Ends the shared log of a reply whose process died with `final` (its error), so that the
+   * clients following it from other processes are told.
+   */
+  async interrupted(messageId: string, final: Pick<ReplyEvent, 'type' | 'data'>): Promise<void> {
+    if (!this.shared) return;
+    const key = logKeyOf(messageId);
+    const last = await this.log.last(key);
+    if (!last || isFinalEvent(last)) return;
+    await this.log.append(key, final, SHARED_LOG_BOUNDS, Number(last.id) + 1);
+    await this.log.expire(key, RETENTION_MS);
+  }
+
+  /**
+   * Mirrors the reply's events to its shared log, one append at a time so that they land in
+   * order, and holds its lease while it generates.
+   */
+  private share(messageId: string, reply: LiveReply): void {
+    const key = logKeyOf(messageId);
+    let appended: Promise<unknown> = this.leases.hold([leaseKeyOf(messageId)], LEASE_TTL_MS);
+    let failed = false;
+    reply.subscribe(0, (event) => {
+      appended = appended
+        .then(() => this.log.append(key, { type: event.type, data: event.data }, SHARED_LOG_BOUNDS, event.id))
+        .catch((error: Error) => {
+          // Logged once per reply: followers elsewhere stall until the reply ends in the database.
+          if (!failed) this.logger.warn(`Reply ${messageId}: events could not be shared through Redis (${error.message})`);
+          failed = true;
+        });
+    });
+    void reply.finished.then(async () => {
+      await appended;
+      await Promise.all([this.log.expire(key, RETENTION_MS), this.leases.release(leaseKeyOf(messageId))]).catch(() => undefined);
+    });
+  }
+
+  private async renewLeases(): Promise<void> {
+    const generating = [...this.replies].filter(([, reply]) => !reply.done).map(([id]) => leaseKeyOf(id));
+    await this.leases.hold(generating, LEASE_TTL_MS).catch((error: Error) => this.logger.warn(`Reply leases could not be renewed: ${error.message}`));
+  }
+}
+
+function logKeyOf(messageId: string): string {
+  return `reply:${messageId}`;
+}
+
+function leaseKeyOf(messageId: string): string {
+  return `reply:${messageId}`;
+}
+
+async function* toReplyEvents(events: AsyncIterable<LoggedEvent>): AsyncIterable<ReplyEvent> {
+  for await (const event of events) yield { id: Number(event.id), type: event.type as ReplyEvent['type'], data: event.data };
 }

@@ -4,7 +4,8 @@ import { SqlParameters } from '#chorus/core';
 import type { ModelPolicyRecord } from '#chorus/influencers';
 import type { ChatMessage } from '#chorus/providers';
 import type { HeldCounter, SettlementPart, StatementPart } from '#chorus/usage';
-import type { MessageStatus } from './conversation.entity.js';
+import type { MessageStatus, TitleSource } from './conversation.entity.js';
+import { UNREAD_COUNT } from './conversations.repository.js';
 import { messageFromJson, type MessageView } from './message.view.js';
 
 /** The messages a context is built from: this many at most, newest first. */
@@ -14,6 +15,7 @@ const CONTEXT_CANDIDATES = 200;
 export interface TurnTarget {
   readonly conversationId: string;
   readonly title: string | null;
+  readonly titleSource: TitleSource | null;
   readonly systemPrompt: string;
   readonly promptVersion: number;
   readonly modelPolicy: ModelPolicyRecord;
@@ -58,7 +60,7 @@ export interface ReplyEnding {
 }
 
 /** What saving a reply's end found: saved, already ended (by a recovery, or an earlier attempt whose answer was lost), or deleted with its conversation. */
-export type SettledReply = { readonly saved: MessageView } | { readonly ended: 'elsewhere' | 'deleted' };
+export type SettledReply = { readonly saved: MessageView; readonly unreadCount: number } | { readonly ended: 'elsewhere' | 'deleted' };
 
 /** Only the newest reply to a user message feeds later contexts; an empty or streaming message feeds none. */
 const HISTORY_MESSAGE = `m.status IN ('completed', 'cancelled') AND m.content <> ''
@@ -79,7 +81,7 @@ export class TurnsRepository {
   /** The turn's target in the user's conversation, or undefined when it is not theirs. With `regeneratedReplyId`, `previous` is that reply's. */
   async target(userId: string, conversationId: string, regeneratedReplyId?: string): Promise<TurnTarget | undefined> {
     const [row]: Array<Record<string, unknown>> = await this.dataSource.query(
-      `SELECT c.id AS conversation_id, c.title, p.system_prompt, p.prompt_version, p.model_policy, p.premium_only, p.accepting_messages,
+      `SELECT c.id AS conversation_id, c.title, c.title_source, p.system_prompt, p.prompt_version, p.model_policy, p.premium_only, p.accepting_messages,
               s.user_id, s.plan, s.role, o.limits AS quota_overrides, previous.status AS previous_status, row_to_json(asked) AS asked,
               (SELECT coalesce(json_agg(json_build_object('role', h.role, 'content', h.content) ORDER BY h.position), '[]'::json)
                  FROM (SELECT m.position, m.role, m.content FROM messages m
@@ -98,6 +100,7 @@ export class TurnsRepository {
     return {
       conversationId: row['conversation_id'] as string,
       title: row['title'] as string | null,
+      titleSource: row['title_source'] as TitleSource | null,
       systemPrompt: row['system_prompt'] as string,
       promptVersion: row['prompt_version'] as number,
       modelPolicy: row['model_policy'] as ModelPolicyRecord,
@@ -198,7 +201,8 @@ export class TurnsRepository {
    * saved only while still `streaming`; it is billed when saved, or when its reservation was
    * still held (its conversation was deleted while it streamed), not when someone else already
    * ended it (a recovery releases the reservation with it) nor when an earlier attempt of this
-   * statement did. The conversation is named `title` if it has none yet.
+   * statement did. The conversation is named `title` (provisionally: see ConversationTitles) if it
+   * has none yet.
    */
   async settle(
     replyId: string,
@@ -217,18 +221,37 @@ export class TurnsRepository {
        WHERE id = ${parameters.add(replyId, 'uuid')} AND status = 'streaming'
        RETURNING *)`;
     const titled = title
-      ? `, titled AS (UPDATE conversations SET title = ${parameters.add(title.title)}
+      ? `, titled AS (UPDATE conversations SET title = ${parameters.add(title.title)}, title_source = 'message'
            WHERE id = ${parameters.add(title.conversationId, 'uuid')} AND title IS NULL AND EXISTS (SELECT 1 FROM saved))`
       : '';
     const quota = settle('billable', parameters);
     const billable = `billable AS (SELECT 1 WHERE EXISTS (SELECT 1 FROM saved) OR EXISTS (SELECT 1 FROM quota_released))`;
-    const [row]: Array<{ saved: Record<string, unknown> | null; quota_was_held: boolean }> = await manager.query(
+    const [row]: Array<{ saved: Record<string, unknown> | null; unread_count: number; quota_was_held: boolean }> = await manager.query(
       `WITH ${saved}${titled}, ${quota.released}, ${billable}, ${quota.ctes}
-       SELECT (SELECT row_to_json(s) FROM saved s) AS saved, ${quota.columns}`,
+       SELECT (SELECT row_to_json(s) FROM saved s) AS saved, (${UNREAD_COUNT('(SELECT conversation_id FROM saved)')}) AS unread_count, ${quota.columns}`,
       parameters.values,
     );
-    if (row!.saved) return { saved: messageFromJson(row!.saved) };
+    if (row!.saved) return { saved: messageFromJson(row!.saved), unreadCount: row!.unread_count };
     return { ended: row!.quota_was_held ? 'deleted' : 'elsewhere' };
+  }
+
+  /**
+   * Names the conversation with a title its persona's model generated, with that generation's
+   * settlement `settle` writes, in one statement. The title replaces only a provisional one (not
+   * a user's, nor one named already); the generation is billed while its reservation is held, so
+   * that a repeated statement bills nothing twice. Answers whether the title was applied.
+   */
+  async nameConversation(conversationId: string, title: string, settle: (gate: string, parameters: SqlParameters) => SettlementPart): Promise<boolean> {
+    const parameters = new SqlParameters();
+    const named = `named AS (UPDATE conversations SET title = ${parameters.add(title)}, title_source = 'model'
+      WHERE id = ${parameters.add(conversationId, 'uuid')} AND title_source = 'message' RETURNING id)`;
+    const quota = settle('billable', parameters);
+    const [row]: Array<{ named: boolean }> = await this.dataSource.query(
+      `WITH ${named}, ${quota.released}, billable AS (SELECT 1 WHERE EXISTS (SELECT 1 FROM quota_released)), ${quota.ctes}
+       SELECT EXISTS (SELECT 1 FROM named) AS named, ${quota.columns}`,
+      parameters.values,
+    );
+    return row!.named;
   }
 
   /** The reply placeholder CTE `reply`, answering the user message whose id `askedSql` selects (no row: no placeholder). */

@@ -70,6 +70,11 @@ export interface AppConfig {
   readonly ai: ProvidersConfig;
   /** Load a few example personas at start when the catalogue is empty. */
   readonly seedExamplePersonas: boolean;
+  /**
+   * How conversations are named after their first exchange: by the persona's model, in a
+   * background job billed like any generation (`model`), or by the user's opening words only.
+   */
+  readonly conversationTitles: 'model' | 'first-message';
   readonly auth: {
     /** HS256 signing secret for access tokens; required in production. */
     readonly jwtSecret?: string;
@@ -163,6 +168,7 @@ export function loadConfig(env: Env): AppConfig {
     },
     ai: readProvidersConfig(read),
     seedExamplePersonas: read.bool('SEED_EXAMPLE_PERSONAS', true),
+    conversationTitles: read.oneOf('CONVERSATION_TITLES', ['model', 'first-message'] as const, 'model'),
     usage: { plans, reservationTtlSeconds: read.int('QUOTA_RESERVATION_TTL_SECONDS', 600, { min: 10, max: 86_400 }) },
     auth: readAuthConfig(read, nodeEnv, plans.map((plan) => plan.name)),
   };
