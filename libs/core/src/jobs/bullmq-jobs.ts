@@ -17,6 +17,8 @@ const QUEUE_NAME = 'jobs';
 export class BullmqJobs extends Jobs implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown {
   private readonly logger = new Logger('Jobs');
   private readonly kinds = new JobKinds();
+  /** The schedules this process asked for, upserted again when Redis comes back (it may have lost them). */
+  private readonly schedules = new Map<string, number>();
   private worker?: BullMQ.Worker<unknown>;
   /** The worker's connection, opened at bootstrap. */
   private consumer?: Redis;
@@ -40,6 +42,12 @@ export class BullmqJobs extends Jobs implements OnApplicationBootstrap, BeforeAp
     const queue = new bullmq.Queue<unknown>(QUEUE_NAME, { connection: producer, prefix: prefixOf(config) });
     const jobs = new BullmqJobs(bullmq, producer, queue, config, metrics);
     queue.on('error', (error) => jobs.logger.warn(`Job queue error: ${error.message}`));
+    // A Redis restarted without its data has no schedulers: without this, no sweep or recovery would run until a process restarts.
+    producer.on('ready', () => {
+      for (const [name, intervalMs] of jobs.schedules) {
+        jobs.every(name, intervalMs).catch((error: Error) => jobs.logger.warn(`Job schedule ${name} could not be restored: ${error.message}`));
+      }
+    });
     return jobs;
   }
 
@@ -58,8 +66,10 @@ export class BullmqJobs extends Jobs implements OnApplicationBootstrap, BeforeAp
 
   async every(name: string, intervalMs: number): Promise<void> {
     const kind = this.kinds.require(name);
+    this.schedules.set(name, intervalMs);
     // One scheduler per kind for the deployment: every process upserts the same one, and it adds one job per interval.
-    await this.queue.upsertJobScheduler(name, { every: intervalMs }, { name, opts: jobOptions(kind) });
+    // A scheduled run's id is never enqueued again: the last few are kept to look at, not an hour of them.
+    await this.queue.upsertJobScheduler(name, { every: intervalMs }, { name, opts: { ...jobOptions(kind), removeOnComplete: { count: 100 } } });
   }
 
   onApplicationBootstrap(): void {
@@ -73,9 +83,9 @@ export class BullmqJobs extends Jobs implements OnApplicationBootstrap, BeforeAp
     this.worker = new this.bullmq.Worker<unknown>(QUEUE_NAME, (job) => this.process(job), {
       connection: this.consumer,
       prefix: prefixOf(this.config),
-      // BullMQ bounds a worker's jobs, not a kind's, and this worker serves every kind: it takes the largest concurrency
-      // of any, so that no kind runs fewer than its own (a kind alone with work may run up to that many).
-      concurrency: this.kinds.maxConcurrency,
+      // BullMQ bounds a worker's jobs, not a kind's, and this worker serves every kind: it takes the sum of theirs, so
+      // that slow jobs of one kind (titles waiting on a model) never hold back another (the recovery of dead replies).
+      concurrency: this.kinds.totalConcurrency,
     });
     this.worker.on('error', (error) => this.logger.warn(`Job worker error: ${error.message}`));
   }

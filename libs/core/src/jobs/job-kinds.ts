@@ -87,8 +87,8 @@ export class JobKinds {
     return this.kinds.size;
   }
 
-  /** The largest concurrency of any kind (0 when none is defined). */
-  get maxConcurrency(): number {
-    return Math.max(0, ...[...this.kinds.values()].map((kind) => kind.concurrency));
+  /** The concurrencies of all kinds added up (0 when none is defined). */
+  get totalConcurrency(): number {
+    return [...this.kinds.values()].reduce((sum, kind) => sum + kind.concurrency, 0);
   }
 }

@@ -78,7 +78,11 @@ export abstract class EventLog {
       let pending = await this.range(key, seen);
       for (;;) {
         for (const event of pending) {
-          if (compareIds(event.id, seen) <= 0) continue;
+          // Seen already; a final event seen already (the client's Last-Event-ID was past it) ends the reading too.
+          if (compareIds(event.id, seen) <= 0) {
+            if (isLast?.(event)) return;
+            continue;
+          }
           seen = event.id;
           yield event;
           if (isLast?.(event)) return;

@@ -149,7 +149,8 @@ export class RedisPubSub extends PubSub {
       void this.subscriber.unsubscribe(this.prefix + channel).catch(() => undefined);
     };
     try {
-      await this.subscriptions.get(channel);
+      // The subscriber queues commands while it reconnects: a subscription waits that long, no longer.
+      await Promise.race([this.subscriptions.get(channel), rejectAfter(SUBSCRIBE_TIMEOUT_MS, 'Redis did not confirm a subscription in time')]);
     } catch (error) {
       stop();
       throw error;
@@ -163,6 +164,13 @@ export class RedisPubSub extends PubSub {
   }
 
   async close(): Promise<void> {
-    await this.subscriber.quit().catch(() => this.subscriber.disconnect());
+    // QUIT waits behind what is queued while Redis is unreachable: shutdown does not.
+    await Promise.race([this.subscriber.quit(), rejectAfter(SUBSCRIBE_TIMEOUT_MS, 'QUIT timed out')]).catch(() => this.subscriber.disconnect());
   }
+}
+
+const SUBSCRIBE_TIMEOUT_MS = 5_000;
+
+function rejectAfter(ms: number, message: string): Promise<never> {
+  return new Promise((_resolve, reject) => setTimeout(() => reject(new Error(message)), ms).unref());
 }
