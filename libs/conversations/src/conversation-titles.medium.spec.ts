@@ -256,7 +256,7 @@ describe.each(runners)('ConversationTitles: CONVERSATION_TITLES=model, jobs %s',
 
     // Idempotent: the handler run again finds the conversation named, and changes and bills nothing.
     const after = await ctx.snapshot();
-    await titles.generate({ userId: conversation.user.id, conversationId: conversation.id });
+    await titles.generate({ userId: conversation.user.id, conversationId: conversation.id, replyId: handle.replyId });
     expect(await ctx.snapshot()).toEqual(after);
     expect(titleRequests()).toHaveLength(1);
   });

@@ -4,6 +4,7 @@ import { Jobs, ProblemException } from '#chorus/core';
 import { GenerationError, ProviderRegistry, type ChatUsage, type ModelRef } from '#chorus/providers';
 import { QuotaService } from '#chorus/usage';
 import { ChatTurns, type TurnOutcome } from './chat-turn.js';
+import { RepliesRepository } from './replies.repository.js';
 import { TurnsRepository } from './turns.repository.js';
 
 const TITLE_JOB = 'conversations.title';
@@ -20,6 +21,8 @@ const TITLE_INSTRUCTIONS =
 export interface TitleRequest {
   readonly userId: string;
   readonly conversationId: string;
+  /** The first reply: the exchange named is it and the message it answers. */
+  readonly replyId: string;
 }
 
 /**
@@ -40,6 +43,7 @@ export class ConversationTitles implements OnModuleInit {
     private readonly providers: ProviderRegistry,
     private readonly quota: QuotaService,
     private readonly statements: TurnsRepository,
+    private readonly replies: RepliesRepository,
   ) {}
 
   onModuleInit(): void {
@@ -52,14 +56,12 @@ export class ConversationTitles implements OnModuleInit {
   }
 
   /** Generates and applies the title; throws (the job is retried) when the provider fails. */
-  async generate({ userId, conversationId }: TitleRequest): Promise<void> {
+  async generate({ userId, conversationId, replyId }: TitleRequest): Promise<void> {
     const target = await this.statements.target(userId, conversationId);
+    const exchange = await this.replies.findOwned(userId, conversationId, replyId);
     // Deleted, renamed by its user, or named already.
-    if (!target || target.titleSource !== 'message') return;
-    const transcript = target.history
-      .slice(0, 2)
-      .map((message) => `${message.role === 'user' ? 'User' : 'Persona'}: ${message.content}`)
-      .join('\n\n');
+    if (!target || !exchange || target.titleSource !== 'message') return;
+    const transcript = `User: ${exchange.userMessage.content}\n\nPersona: ${exchange.reply.content}`;
     const plan = this.turns.plan(TITLE_INSTRUCTIONS, [{ role: 'user', content: transcript }], target.modelPolicy, { maxTokens: TITLE_MAX_TOKENS, temperature: 0.2 });
     const caller = { userId, plan: target.plan, role: target.role, overrides: target.quotaOverrides };
     const reservationId = randomUUID();
@@ -93,14 +95,14 @@ export class ConversationTitles implements OnModuleInit {
     const title = cleanTitle(text);
     failure ??= title ? undefined : new Error('The model answered an empty title');
 
-    // What an attempt consumed is billed (as a reply's is, counted when the provider reported nothing); one that consumed nothing gives its hold back.
-    const billed = usage ?? (text ? this.turns.unreportedUsage(text, plan.promptTokens) : null);
-    const charge = billed && this.charge(reservationId, userId, conversationId, text, billed, servedBy);
+    // What an attempt consumed is billed (as a reply's is: counted when the provider reported nothing); one that consumed nothing gives its hold back.
+    const billed = usage ?? this.turns.unreportedUsage(text, plan.promptTokens);
+    const charge = this.charge(reservationId, userId, conversationId, text, billed, servedBy);
     if (failure) {
-      await (charge ? this.quota.settleChat(charge) : this.quota.releaseChat(reservationId));
+      await (billed.inputTokens + billed.outputTokens > 0 ? this.quota.settleChat(charge) : this.quota.releaseChat(reservationId));
       throw failure;
     }
-    await this.statements.nameConversation(conversationId, title, (gate, parameters) => this.quota.settlementPart(charge!, gate, parameters));
+    await this.statements.nameConversation(conversationId, title, (gate, parameters) => this.quota.settlementPart(charge, gate, parameters));
   }
 
   private charge(reservationId: string, userId: string, conversationId: string, text: string, billed: ChatUsage, servedBy: ModelRef) {

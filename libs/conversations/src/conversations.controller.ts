@@ -11,7 +11,7 @@ import {
 } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { CurrentUser, type Principal } from '#chorus/auth';
-import { ApiCursorPageResponse, ApiProblems, CoreProblems, CursorPageQueryDto, ResourceIdPipe, type CursorPage } from '#chorus/core';
+import { ApiCursorPageResponse, ApiProblems, CoreProblems, CursorPageQueryDto, ResourceIdPipe, writeServerSentEvents, type CursorPage } from '#chorus/core';
 import { InfluencerProblems } from '#chorus/influencers';
 import { UsageProblems } from '#chorus/usage';
 import { ConversationProblems } from './conversations.errors.js';
@@ -32,7 +32,7 @@ import {
 import { ApiReplyStreamResponse, SSE_DESCRIPTION } from './dto/reply-events.dto.js';
 import { RepliesService, type ReplyHandle } from './replies.service.js';
 import { ReplyMetrics } from './reply-metrics.js';
-import { lastEventIdOf, wantsEventStream, writeEventStream } from './sse.js';
+import { lastEventIdOf, wantsEventStream } from './sse.js';
 
 const conversationId = new ResourceIdPipe('conversation');
 const messageId = new ResourceIdPipe('message');
@@ -155,7 +155,7 @@ export class ConversationsController {
   ): Promise<void> {
     const events = await this.replies.events(caller.userId, id, replyId, lastEventIdOf(request));
     this.metrics.streamOpened(response);
-    await writeEventStream(response, events);
+    await writeServerSentEvents(response, events);
   }
 
   @Post(':id/messages/:messageId/cancel')
@@ -201,7 +201,7 @@ export class ConversationsController {
     if (wantsEventStream(request)) {
       const events = await this.replies.startedEvents(caller.userId, handle);
       this.metrics.streamOpened(response);
-      await writeEventStream(response, events);
+      await writeServerSentEvents(response, events);
       return;
     }
     const reply = await this.replies.finishedReply(handle);

@@ -35,7 +35,8 @@ describe('RepliesService on a shared database', () => {
 
   beforeAll(async () => {
     ctx = await createMediumContext({
-      env: { DATABASE_EXCLUSIVE: 'false', QUOTA_RESERVATION_TTL_SECONDS: String(TTL_SECONDS), PLANS: JSON.stringify(PLANS) },
+      // Processes sharing PostgreSQL only: with Redis, leases tell a dead process's replies sooner (test/scale-out.e2e-spec.ts).
+      env: { DATABASE_EXCLUSIVE: 'false', REDIS_URL: '', QUOTA_RESERVATION_TTL_SECONDS: String(TTL_SECONDS), PLANS: JSON.stringify(PLANS) },
     });
     sut = ctx.get(RepliesService);
   });

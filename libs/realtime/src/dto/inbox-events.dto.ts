@@ -14,7 +14,7 @@ export const INBOX_SSE_DESCRIPTION =
   `(logout, password change, ban, account deletion): sign in again; with \`${STREAM_END_EVENTS.expired}\` when the access token ` +
   'expires: refresh it and reconnect. Comment lines every 15 s keep idle connections open. Without `Last-Event-ID` only new ' +
   'events are sent; with it (the header, which EventSource sends by itself when it reconnects, or `lastEventId` for clients ' +
-  'that cannot set headers), the events kept since are replayed first: the last 500, for 24 hours. What the inbox tells is in ' +
+  'that cannot set headers), the events kept since are replayed first: the last 100, for an hour. What the inbox tells is in ' +
   'the API as well: after a longer gap, reload what is shown.';
 
 export class InboxEventsQueryDto {
