@@ -1,8 +1,10 @@
 import { ChorusApiError } from './errors.js';
 import { createClient, createConfig, type Client } from './generated/client/index.js';
 import { ChorusApi } from './generated/sdk.gen.js';
-import type { AuthResultDto, LoginDto, RegisterDto, SendMessageData, StreamReplyData } from './generated/types.gen.js';
-import { ReplyStream, type ReconnectOptions, type StreamPosition } from './reply-stream.js';
+import type { AuthResultDto, LoginDto, RegisterDto, SendMessageData, StreamInboxData, StreamReplyData } from './generated/types.gen.js';
+import type { ReconnectOptions } from './event-stream.js';
+import { InboxStream } from './inbox-stream.js';
+import { ReplyStream, type StreamPosition } from './reply-stream.js';
 import { Session, type ChorusCredentials, type TokensListener } from './session.js';
 
 export interface ChorusClientOptions {
@@ -16,7 +18,7 @@ export interface ChorusClientOptions {
   readonly headers?: Readonly<Record<string, string>>;
   /** A fetch implementation (default: the platform's). */
   readonly fetch?: typeof fetch;
-  /** How streamed replies reconnect after a dropped connection. */
+  /** How streamed replies and the inbox reconnect after a dropped connection. */
   readonly reconnect?: ReconnectOptions;
 }
 
@@ -31,9 +33,17 @@ export interface StreamOptions {
   readonly signal?: AbortSignal;
 }
 
+export interface InboxOptions {
+  /** Aborting stops listening: the loop then throws the signal's reason (an AbortError), where `close()` ends it quietly. */
+  readonly signal?: AbortSignal;
+  /** The id of the last event received before (`InboxStream.lastEventId`): the events kept since are replayed first. Without it, only new events come. */
+  readonly lastEventId?: string;
+}
+
 /**
  * A Chorus API client: every operation of the OpenAPI document under `api`, sharing one
- * authentication (with automatic token refresh), plus streamed replies that resume by themselves.
+ * authentication (with automatic token refresh), plus streamed replies and the user's inbox, which
+ * resume by themselves.
  * Failures throw ChorusApiError.
  */
 export class ChorusClient {
@@ -112,14 +122,37 @@ export class ChorusClient {
     });
   }
 
+  /**
+   * Follows the signed-in user's inbox: what happens in their conversations, on every device, as
+   * typed events: `for await (const event of chorus.inbox()) ...`. A dropped connection is resumed
+   * without repeating events or missing any the server still keeps, an expired access token is
+   * refreshed, and the stream ends by throwing ChorusApiError `token_revoked` when the session
+   * ends (e.g. logout).
+   */
+  inbox(options: InboxOptions = {}): InboxStream {
+    const url: StreamInboxData['url'] = '/api/v1/me/events';
+    // The token the stream was opened with (after any refresh on the way): the one to refresh when the server says it expired.
+    let used: string | undefined;
+    return new InboxStream(
+      async (lastEventId, signal) => {
+        const response = await this.openEventStream(
+          this.client.get<unknown, unknown, true, 'fields'>({ ...streamRequest(signal, lastEventId === undefined ? {} : { 'Last-Event-ID': lastEventId }), url }),
+        );
+        used = this.session.token();
+        return response;
+      },
+      () => this.session.refreshExpired(used),
+      { ...this.reconnect, signal: options.signal, lastEventId: options.lastEventId },
+    );
+  }
+
   private resumeFrom(conversationId: string, position: StreamPosition, signal: AbortSignal): Promise<Response> {
     const url: StreamReplyData['url'] = '/api/v1/conversations/{id}/messages/{messageId}/stream';
     return this.openEventStream(
       this.client.get<unknown, unknown, true, 'fields'>({
-        ...streamRequest(signal),
+        ...streamRequest(signal, { 'Last-Event-ID': String(position.lastEventId) }),
         url,
         path: { id: conversationId, messageId: position.replyId! },
-        headers: { Accept: 'text/event-stream', 'Last-Event-ID': String(position.lastEventId) },
       }),
     );
   }
@@ -141,18 +174,19 @@ export function createChorusClient(options: ChorusClientOptions): ChorusClient {
 }
 
 /**
- * Options that make a call return the raw event-stream response, read by ReplyStream. The paths
+ * Options that make a call return the raw event-stream response, read by ReplyStream and
+ * InboxStream (with `headers` added to its Accept, such as Last-Event-ID). The paths
  * are typed by the generated operations (SendMessageData['url'], ...), so a renamed path fails
  * typechecking, while the calls do not depend on how the generator chooses to model the stream.
  */
-function streamRequest(signal: AbortSignal) {
+function streamRequest(signal: AbortSignal, headers: Readonly<Record<string, string>> = {}) {
   return {
     signal,
     security: [{ scheme: 'bearer', type: 'http' }],
     parseAs: 'stream',
     responseStyle: 'fields',
     throwOnError: true,
-    headers: { Accept: 'text/event-stream' },
+    headers: { Accept: 'text/event-stream', ...headers },
   } as const;
 }
 

@@ -1,5 +1,5 @@
-import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import { ChorusApiError } from './errors.js';
+import { ResumableEventStream, type EventStreamOptions, type Reception, type ServerSentEvent } from './event-stream.js';
 import type {
   ProblemDocumentDto,
   ReplyCompletedEventDto,
@@ -31,13 +31,6 @@ export type ReplyEventType = ReplyEvent['type'];
 
 const EVENT_TYPES: ReadonlySet<string> = new Set<ReplyEventType>(['message', 'reply.started', 'reply.delta', 'reply.completed', 'error']);
 
-export interface ReconnectOptions {
-  /** Reconnections in a row without a new event before giving up (default 5). */
-  readonly maxReconnects?: number;
-  /** Wait before the first reconnection, doubled after each further failure (default 250 ms). */
-  readonly reconnectDelayMs?: number;
-}
-
 /** Where a (re)connection starts: the reply (once known) and the last event already delivered. */
 export interface StreamPosition {
   readonly replyId: string | undefined;
@@ -54,24 +47,15 @@ export type StreamConnector = (position: StreamPosition, signal: AbortSignal) =>
  * answers twice), and no event is delivered twice. Iterate it once; `close()` or leaving the loop
  * stops listening, while the reply goes on and is saved on the server.
  */
-export class ReplyStream implements AsyncIterable<ReplyEvent> {
+export class ReplyStream extends ResumableEventStream<ReplyEvent> {
   private position: StreamPosition;
-  private reconnectCount = 0;
-  private iterated = false;
-  private closed = false;
-  private readonly controller = new AbortController();
-  private readonly maxReconnects: number;
-  private reconnectDelayMs: number;
 
   constructor(
     private readonly connect: StreamConnector,
-    options: ReconnectOptions & { readonly signal?: AbortSignal; readonly replyId?: string; readonly lastEventId?: number } = {},
+    options: EventStreamOptions & { readonly replyId?: string; readonly lastEventId?: number } = {},
   ) {
+    super(options);
     this.position = { replyId: options.replyId, lastEventId: options.lastEventId ?? 0 };
-    this.maxReconnects = options.maxReconnects ?? 5;
-    this.reconnectDelayMs = options.reconnectDelayMs ?? 250;
-    if (options.signal?.aborted) this.controller.abort(options.signal.reason);
-    options.signal?.addEventListener('abort', () => this.controller.abort(options.signal?.reason), { once: true });
   }
 
   /** The reply's id, once the `message` event has arrived (for cancel, resume, history). */
@@ -84,112 +68,43 @@ export class ReplyStream implements AsyncIterable<ReplyEvent> {
     return this.position.lastEventId;
   }
 
-  /** How many times the stream was reconnected after a dropped connection. */
-  get reconnects(): number {
-    return this.reconnectCount;
-  }
-
   /** Stops listening. The reply itself goes on: cancel it with `api.cancelReply` to stop it. */
-  close(): void {
-    this.closed = true;
-    this.controller.abort();
+  override close(): void {
+    super.close();
   }
 
-  async *[Symbol.asyncIterator](): AsyncIterator<ReplyEvent> {
-    if (this.iterated) throw new Error('A ReplyStream can be iterated once.');
-    this.iterated = true;
-    const signal = this.controller.signal;
-    let failures = 0;
-    let ended = false;
-    try {
-      for (;;) {
-        let lastError: unknown;
-        try {
-          const response = await this.connect(this.position, signal);
-          for await (const event of readEvents(response, signal, (ms) => (this.reconnectDelayMs = ms))) {
-            // A replay repeats what was delivered, except the one terminal event of a reply, which
-            // may come renumbered when the server rebuilt the finished reply from its database.
-            const terminal = event.type === 'reply.completed' || event.type === 'error';
-            if (event.id <= this.position.lastEventId && !terminal) continue;
-            failures = 0;
-            this.position = {
-              replyId: event.type === 'message' ? event.data.replyId : this.position.replyId,
-              lastEventId: Math.max(event.id, this.position.lastEventId),
-            };
-            yield event;
-            if (terminal) {
-              ended = true;
-              return;
-            }
-          }
-          lastError = new Error('The reply stream ended before the reply did.');
-        } catch (error) {
-          if (signal.aborted || !retryable(error)) throw error;
-          lastError = error;
-        }
-        failures += 1;
-        if (failures > this.maxReconnects) throw lastError;
-        this.reconnectCount += 1;
-        await sleep(this.reconnectDelayMs * 2 ** (failures - 1), signal, lastError);
-      }
-    } catch (error) {
-      if (this.closed) return;
-      throw error;
-    } finally {
-      // Leaving the loop early releases the connection; the server keeps generating the reply.
-      if (!ended) this.controller.abort();
-    }
+  protected open(signal: AbortSignal): Promise<Response> {
+    return this.connect(this.position, signal);
+  }
+
+  protected receive(message: ServerSentEvent): Reception<ReplyEvent> {
+    const event = toReplyEvent(message);
+    if (!event) return 'skip';
+    // A replay repeats what was delivered, except the one terminal event of a reply, which
+    // may come renumbered when the server rebuilt the finished reply from its database.
+    const terminal = event.type === 'reply.completed' || event.type === 'error';
+    if (event.id <= this.position.lastEventId && !terminal) return 'skip';
+    this.position = {
+      replyId: event.type === 'message' ? event.data.replyId : this.position.replyId,
+      lastEventId: Math.max(event.id, this.position.lastEventId),
+    };
+    return { event, last: terminal };
+  }
+
+  protected endedEarly(): Error {
+    return new Error('The reply stream ended before the reply did.');
+  }
+
+  protected override retryable(error: unknown): boolean {
+    // reply_in_progress: the reply is being generated by another server process (for now).
+    return super.retryable(error) || (error instanceof ChorusApiError && error.status === 409);
   }
 }
 
-/** Errors worth reconnecting for: dropped connections, and answers that say "later". */
-function retryable(error: unknown): boolean {
-  if (!(error instanceof ChorusApiError)) return true;
-  // reply_in_progress: the reply is being generated by another server process (for now).
-  return error.status === 409 || error.status === 429 || error.status >= 502;
-}
-
-async function* readEvents(response: Response, signal: AbortSignal, onRetry: (ms: number) => void): AsyncGenerator<ReplyEvent> {
-  if (!response.body) return;
-  const queue: EventSourceMessage[] = [];
-  const parser = createParser({ onEvent: (message) => queue.push(message), onRetry });
-  const reader = response.body.getReader();
-  const decoder = new TextDecoder();
-  try {
-    for (;;) {
-      if (signal.aborted) throw signal.reason;
-      const { value, done } = await reader.read();
-      parser.feed(done ? decoder.decode() : decoder.decode(value, { stream: true }));
-      for (let message = queue.shift(); message; message = queue.shift()) {
-        const event = toReplyEvent(message);
-        if (event) yield event;
-      }
-      if (done) return;
-    }
-  } finally {
-    await reader.cancel().catch(() => undefined);
-  }
-}
-
-function toReplyEvent(message: EventSourceMessage): ReplyEvent | undefined {
+function toReplyEvent(message: ServerSentEvent): ReplyEvent | undefined {
   const type = message.event ?? 'message';
   const id = Number(message.id);
   // Event types this version does not know are skipped, so a newer server does not break it.
   if (!EVENT_TYPES.has(type) || !Number.isInteger(id)) return undefined;
   return { id, type, data: JSON.parse(message.data) } as ReplyEvent;
-}
-
-function sleep(ms: number, signal: AbortSignal, cause: unknown): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason ?? cause);
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal.reason ?? cause);
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
 }

@@ -67,4 +67,19 @@ describe('Session', () => {
     expect(await revoked.json()).toMatchObject({ code: 'token_revoked' });
     expect(exchanges).toBe(0);
   });
+
+  it('refreshes a token a stream was told has expired once, whatever the number of streams, and not one already replaced', async () => {
+    const exchanged: string[] = [];
+    const exchange = async (refreshToken: string) => (exchanged.push(refreshToken), tokens(exchanged.length));
+    const session = new Session(server(() => '').send, exchange, { accessToken: 'access-0', refreshToken: 'refresh-0' }, undefined);
+
+    expect(await Promise.all([session.refreshExpired('access-0'), session.refreshExpired('access-0')])).toEqual([true, true]);
+    expect(await session.refreshExpired('access-0')).toBe(true);
+    expect(exchanged).toEqual(['refresh-0']);
+    expect(session.token()).toBe('access-1');
+
+    // Nothing to refresh with: the caller ends what it was doing.
+    expect(await new Session(server(() => '').send, exchange, { accessToken: 'access-0' }, undefined).refreshExpired('access-0')).toBe(false);
+    expect(exchanged).toHaveLength(1);
+  });
 });

@@ -50,8 +50,7 @@ export class Session {
   readonly fetch: typeof fetch = async (input, init) => {
     const request = new Request(input, init);
     const used = /^Bearer (.+)$/i.exec(request.headers.get('authorization') ?? '')?.[1];
-    const refreshable = used !== undefined && this.current !== undefined && 'refreshToken' in this.current && this.current.refreshToken !== undefined;
-    const retry = refreshable ? request.clone() : undefined;
+    const retry = used !== undefined && this.refreshable ? request.clone() : undefined;
     const response = await this.send(request);
     if (!retry || response.status !== 401 || (await problemCode(response)) !== 'token_expired') return response;
 
@@ -60,6 +59,23 @@ export class Session {
     headers.set('Authorization', `Bearer ${this.token()}`);
     return this.send(new Request(retry, { headers }));
   };
+
+  /**
+   * For a server that said the access token `expired` has expired other than by a 401 (an inbox
+   * stream's last event): refreshes it as a 401 would. True when a newer token is there to use
+   * (this refresh's, or another's since), false when these credentials cannot be refreshed.
+   */
+  async refreshExpired(expired: string | undefined): Promise<boolean> {
+    if (this.token() !== expired) return true;
+    if (!this.refreshable) return false;
+    await this.refreshFrom(expired!);
+    return true;
+  }
+
+  /** A user's tokens with a refresh token. */
+  private get refreshable(): boolean {
+    return this.current !== undefined && 'refreshToken' in this.current && this.current.refreshToken !== undefined;
+  }
 
   private async refreshFrom(expired: string): Promise<void> {
     // Another request has already replaced the expired token: just use the new one.
