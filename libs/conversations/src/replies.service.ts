@@ -25,7 +25,6 @@ const ENDED_CHECK_MS = 3_000;
 /** The job that recovers the replies of processes that died, and how often the deployment runs it (with Redis). */
 const RECOVERY_JOB = 'replies.recover-interrupted';
 const RECOVERY_INTERVAL_MS = 2_000;
-const INTERRUPTED_DETAIL = 'The server process generating this reply stopped before it ended.';
 
 /** What a send (or regenerate) produced: the user message, the reply's id, and its live stream when generating here. */
 export interface ReplyHandle {
@@ -281,7 +280,7 @@ export class RepliesService implements OnModuleInit, OnApplicationBootstrap, Bef
       recovered++;
       // Clients following it on other processes are told it ended (those that miss it learn it from the database), and so are the user's devices.
       await this.hub
-        .interrupted(id, { type: 'error', data: replyProblem(id, 'interrupted', INTERRUPTED_DETAIL, cutOff.savedLength) })
+        .interrupted(id, { type: 'error', data: failureProblem(id, 'interrupted', cutOff.savedLength) })
         .catch((error: Error) => this.logger.warn(`Reply ${id} was recovered, but its followers could not be told: ${error.message}`));
       await this.tell(cutOff.userId, [{ type: 'reply.status', conversationId: cutOff.conversationId, messageId: id, status: 'failed', errorCode: 'interrupted' }]);
     }
@@ -466,6 +465,12 @@ function replyInProgress(): ProblemException {
   return new ProblemException(ConversationProblems.replyInProgress, 'This reply is still being generated: cancel it or wait.');
 }
 
+/** The error event of a failed reply as saved: the same wherever it is read from (the shared log, or the database). */
+function failureProblem(replyId: string, errorCode: string, savedLength: number): Record<string, unknown> {
+  const detail = errorCode === 'interrupted' ? 'The server process generating this reply stopped before it ended.' : 'The reply could not be generated.';
+  return replyProblem(replyId, errorCode, detail, savedLength);
+}
+
 /** The events a finished reply ends with: message, reply.started, then reply.completed (or error when failed). */
 function finalEvents(userMessage: MessageView, reply: MessageView): ReplyEvent[] {
   const events: Array<Omit<ReplyEvent, 'id'>> = [
@@ -473,7 +478,7 @@ function finalEvents(userMessage: MessageView, reply: MessageView): ReplyEvent[]
     { type: 'reply.started', data: { messageId: reply.id, provider: reply.provider, model: reply.model, promptVersion: reply.promptVersion } },
   ];
   if (reply.status === 'failed') {
-    events.push({ type: 'error', data: replyProblem(reply.id, reply.errorCode ?? 'generation_failed', 'The reply could not be generated.', reply.content.length) });
+    events.push({ type: 'error', data: failureProblem(reply.id, reply.errorCode ?? 'generation_failed', reply.content.length) });
   } else {
     const dto = toMessageDto(reply);
     events.push({

@@ -26,9 +26,9 @@ const SHARED_LOG_BOUNDS = { maxLength: 20_000, ttlMs: 15 * 60_000 };
  * (LEASE_TTL_MS after its last renewal) and stayed free for LEASE_GRACE_MS is taken for
  * abandoned by a dead process.
  */
-export const LEASE_TTL_MS = 5_000;
-const LEASE_RENEWAL_MS = 1_500;
-const LEASE_GRACE_MS = 3_000;
+export const LEASE_TTL_MS = 4_000;
+const LEASE_RENEWAL_MS = 1_200;
+const LEASE_GRACE_MS = 2_000;
 /** The channel on which a cancel reaches the process generating the reply. */
 const CANCEL_CHANNEL = 'replies:cancel';
 
