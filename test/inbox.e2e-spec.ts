@@ -1,11 +1,12 @@
 import { createHmac, randomUUID } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Global, Module } from '@nestjs/common';
 import { Redis } from 'ioredis';
 import { MetricsService, PubSub, compareIds } from '#chorus/core';
 import { INBOX_STREAM_OPTIONS, Inbox, type InboxEvent } from '#chorus/realtime';
 import { bearer, newAccount, signIn, type TestAccount } from './support/accounts.js';
+import { EventStreamReader, type SseFrame } from './support/sse-client.js';
 import { TestApp, describeWithRedis } from './support/test-app.js';
+import { untilWith } from './support/waiting.js';
 
 /**
  * The realtime inbox, GET /me/events: each user's live events, replayed after Last-Event-ID,
@@ -21,93 +22,15 @@ const JWT_SECRET = 'test-secret-that-is-at-least-32-characters-long';
 @Module({ providers: [{ provide: INBOX_STREAM_OPTIONS, useValue: { heartbeatMs: HEARTBEAT_MS } }], exports: [INBOX_STREAM_OPTIONS] })
 class QuickHeartbeats {}
 
-type ReadResult = Awaited<ReturnType<ReadableStreamDefaultReader<Uint8Array>['read']>>;
-
-interface InboxFrame {
-  /** The log id, a string ("12", or "1733000000000-3" on Redis); absent on a stream's closing event. */
-  readonly id?: string;
-  readonly event: string;
-  readonly data: Record<string, unknown>;
-}
-
-/** GET /me/events read as a browser would: events as they come, ids kept as strings, comment lines counted. */
-class InboxReader {
-  comments = 0;
-  private buffer = '';
-  private pending?: Promise<ReadResult>;
-  private readonly reader: ReadableStreamDefaultReader<Uint8Array>;
-  private readonly decoder = new TextDecoder();
-
-  private constructor(
-    readonly response: Response,
-    private readonly controller: AbortController,
-  ) {
-    this.reader = response.body!.getReader();
-  }
-
-  static async open(base: string, headers: Record<string, string>, query = ''): Promise<InboxReader> {
-    const controller = new AbortController();
-    const response = await fetch(`${base}/api/v1/me/events${query}`, { signal: controller.signal, headers: { Accept: 'text/event-stream', ...headers } });
-    expect(response.status).toBe(200);
-    return new InboxReader(response, controller);
-  }
-
-  /** The next event, or undefined once the server has ended the stream; fails after `timeoutMs` without either. */
-  async next(timeoutMs = 3_000): Promise<InboxFrame | undefined> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const boundary = this.buffer.indexOf('\n\n');
-      if (boundary >= 0) {
-        const block = this.buffer.slice(0, boundary);
-        this.buffer = this.buffer.slice(boundary + 2);
-        const frame = this.parse(block);
-        if (frame) return frame;
-        continue;
-      }
-      const { value, done } = await this.read(deadline - Date.now());
-      if (done) return undefined;
-      this.buffer += this.decoder.decode(value, { stream: true });
-    }
-  }
-
-  async take(count: number): Promise<InboxFrame[]> {
-    const frames: InboxFrame[] = [];
-    while (frames.length < count) {
-      const frame = await this.next();
-      if (!frame) throw new Error(`The stream ended after ${frames.length} of ${count} events`);
-      frames.push(frame);
-    }
-    return frames;
-  }
-
-  abort(): void {
-    this.controller.abort();
-  }
-
-  /** One read, kept across a timeout so that no chunk is lost to it. */
-  private async read(timeoutMs: number): Promise<ReadResult> {
-    this.pending ??= this.reader.read();
-    const timer = new AbortController();
-    const timedOut = sleep(Math.max(timeoutMs, 0), 'timeout' as const, { signal: timer.signal }).catch(() => undefined);
-    const result = await Promise.race([this.pending, timedOut]);
-    timer.abort();
-    if (result === 'timeout' || result === undefined) throw new Error(`No event within ${timeoutMs} ms`);
-    this.pending = undefined;
-    return result;
-  }
-
-  private parse(block: string): InboxFrame | undefined {
-    let id: string | undefined;
-    let event = 'message';
-    let data = '';
-    for (const line of block.split('\n')) {
-      if (line.startsWith(':')) this.comments += 1;
-      else if (line.startsWith('id: ')) id = line.slice(4);
-      else if (line.startsWith('event: ')) event = line.slice(7);
-      else if (line.startsWith('data: ')) data += line.slice(6);
-    }
-    return data ? { ...(id === undefined ? {} : { id }), event, data: JSON.parse(data) as Record<string, unknown> } : undefined;
-  }
+/**
+ * GET /me/events read as a browser would: events as they come, ids kept as strings ("12", or
+ * "1733000000000-3" on Redis; absent on a stream's closing event), comment lines counted, each
+ * read failing after 3 s unless told.
+ */
+async function openInbox(base: string, headers: Record<string, string>, query = ''): Promise<EventStreamReader<SseFrame>> {
+  const stream = await EventStreamReader.openWithStringIds(`${base}/api/v1/me/events${query}`, { headers }, { timeoutMs: 3_000 });
+  expect(stream.response.status).toBe(200);
+  return stream;
 }
 
 /** An HS256 access token signed with the server's own secret, expiring when the test wants. */
@@ -139,13 +62,8 @@ function observeSubscriptions(pubsub: PubSub): { listeners: Map<string, number>;
   return { listeners, restore: () => void (pubsub.subscribe = subscribe) };
 }
 
-async function eventually(check: () => Promise<boolean> | boolean, timeoutMs = 2_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`Not true within ${timeoutMs} ms: ${check.toString()}`);
-    await sleep(20);
-  }
-}
+/** Resolves when `condition` holds (checked every 20 ms); fails naming `what` after 2 s. */
+const until = untilWith({ timeoutMs: 2_000, everyMs: 20 });
 
 const unread = (conversationId: string, unreadCount: number): InboxEvent => ({ type: 'conversation.unread', conversationId, unreadCount });
 
@@ -186,7 +104,7 @@ describe('the realtime inbox, GET /me/events', () => {
   it("delivers a user's events to their open stream in order, each with an increasing id, as typed SSE events", async () => {
     const conversationId = randomUUID();
     const messageId = randomUUID();
-    const stream = await InboxReader.open(base, alice.auth);
+    const stream = await openInbox(base, alice.auth);
     expect(stream.response.headers.get('content-type')).toMatch(/^text\/event-stream/);
     try {
       const message = { id: messageId, conversationId, role: 'assistant', content: 'Hello', createdAt: new Date('2026-12-01T10:00:00Z') };
@@ -209,8 +127,8 @@ describe('the realtime inbox, GET /me/events', () => {
   });
 
   it("never shows a user another user's events", async () => {
-    const aliceStream = await InboxReader.open(base, alice.auth);
-    const bobStream = await InboxReader.open(base, bob.auth);
+    const aliceStream = await openInbox(base, alice.auth);
+    const bobStream = await openInbox(base, bob.auth);
     try {
       const alicesConversation = randomUUID();
       const bobsConversation = randomUUID();
@@ -233,7 +151,7 @@ describe('the realtime inbox, GET /me/events', () => {
   it('replays exactly the events missed since Last-Event-ID, then follows live ones', async () => {
     const carol = await newAccount(sut);
     const conversationId = randomUUID();
-    const first = await InboxReader.open(base, carol.auth);
+    const first = await openInbox(base, carol.auth);
     for (const count of [1, 2, 3]) await inbox.publish(carol.id, unread(conversationId, count));
     const seen = await first.take(3);
     first.abort();
@@ -241,7 +159,7 @@ describe('the realtime inbox, GET /me/events', () => {
     // Published while Carol is away.
     for (const count of [4, 5]) await inbox.publish(carol.id, unread(conversationId, count));
 
-    const resumed = await InboxReader.open(base, { ...carol.auth, 'Last-Event-ID': seen.at(-1)!.id! });
+    const resumed = await openInbox(base, { ...carol.auth, 'Last-Event-ID': seen.at(-1)!.id! });
     try {
       const missed = await resumed.take(2);
       expect(missed.map((event) => event.data['unreadCount'])).toEqual([4, 5]);
@@ -253,7 +171,7 @@ describe('the realtime inbox, GET /me/events', () => {
     }
 
     // The same with `lastEventId`, for clients that cannot set headers (EventSource's first connection).
-    const byQuery = await InboxReader.open(base, carol.auth, `?lastEventId=${encodeURIComponent(seen[0]!.id!)}`);
+    const byQuery = await openInbox(base, carol.auth, `?lastEventId=${encodeURIComponent(seen[0]!.id!)}`);
     try {
       expect((await byQuery.take(5)).map((event) => event.data['unreadCount'])).toEqual([2, 3, 4, 5, 6]);
     } finally {
@@ -268,7 +186,7 @@ describe('the realtime inbox, GET /me/events', () => {
 
     const withoutAnId: Array<Record<string, string>> = [{}, { 'Last-Event-ID': 'not-an-id' }, { 'Last-Event-ID': '-1' }, { 'Last-Event-ID': '0x10' }];
     for (const headers of withoutAnId) {
-      const stream = await InboxReader.open(base, { ...dave.auth, ...headers });
+      const stream = await openInbox(base, { ...dave.auth, ...headers });
       try {
         await inbox.publish(dave.id, unread(conversationId, 99));
         expect(await stream.next()).toMatchObject({ data: { unreadCount: 99 } });
@@ -280,7 +198,7 @@ describe('the realtime inbox, GET /me/events', () => {
 
   it('ends the stream with session.revoked, at once, when its session logs out', async () => {
     const erin = await newAccount(sut);
-    const stream = await InboxReader.open(base, erin.auth);
+    const stream = await openInbox(base, erin.auth);
     const started = Date.now();
     await sut.http().post('/api/v1/auth/logout').set(erin.auth).expect(204);
 
@@ -293,8 +211,8 @@ describe('the realtime inbox, GET /me/events', () => {
   it("a password change ends the streams of the user's other sessions, not the one that changed it", async () => {
     const frank = await newAccount(sut);
     const phone = await signIn(sut, frank.email, frank.password);
-    const phoneStream = await InboxReader.open(base, phone.auth);
-    const laptopStream = await InboxReader.open(base, frank.auth);
+    const phoneStream = await openInbox(base, phone.auth);
+    const laptopStream = await openInbox(base, frank.auth);
     try {
       await sut.http().post('/api/v1/me/password').set(frank.auth).send({ currentPassword: frank.password, newPassword: 'a brand new passphrase' }).expect(204);
       expect(await phoneStream.next(2_000)).toMatchObject({ event: 'session.revoked' });
@@ -312,7 +230,7 @@ describe('the realtime inbox, GET /me/events', () => {
     const observed = observeSubscriptions(sut.app.get(PubSub));
     try {
       const before = await openStreams();
-      const stream = await InboxReader.open(base, henry.auth);
+      const stream = await openInbox(base, henry.auth);
       await inbox.publish(henry.id, unread(randomUUID(), 1));
       expect(await stream.next()).toBeDefined();
       expect(observed.listeners.get(`log:inbox:${henry.id}`)).toBe(1);
@@ -320,8 +238,8 @@ describe('the realtime inbox, GET /me/events', () => {
       expect(await openStreams()).toBe(before + 1);
 
       stream.abort();
-      await eventually(() => [...observed.listeners.values()].every((count) => count === 0));
-      await eventually(async () => (await openStreams()) === before);
+      await until('the stream has released its subscriptions', () => [...observed.listeners.values()].every((count) => count === 0));
+      await until('the stream is no longer counted open', async () => (await openStreams()) === before);
       // Nothing is written for a client that left, and publishing goes on.
       await inbox.publish(henry.id, unread(randomUUID(), 2));
     } finally {
@@ -330,7 +248,7 @@ describe('the realtime inbox, GET /me/events', () => {
   });
 
   it('publishing never fails its caller: an event that cannot be sent is logged and dropped', async () => {
-    const stream = await InboxReader.open(base, bob.auth);
+    const stream = await openInbox(base, bob.auth);
     try {
       const circular: Record<string, unknown> = {};
       circular['self'] = circular;
@@ -362,7 +280,7 @@ describe('the realtime inbox, GET /me/events', () => {
     });
 
     it('sends a heartbeat comment while idle', async () => {
-      const stream = await InboxReader.open(quickBase, alice.auth);
+      const stream = await openInbox(quickBase, alice.auth);
       try {
         await expect(stream.next(HEARTBEAT_MS * 5)).rejects.toThrow('No event');
         expect(stream.comments).toBeGreaterThanOrEqual(2);
@@ -373,14 +291,14 @@ describe('the realtime inbox, GET /me/events', () => {
 
     it('ends the stream with token.expired when its access token expires, so the client refreshes and reconnects', async () => {
       const grace = await newAccount(quick);
-      const stream = await InboxReader.open(quickBase, bearer(tokenExpiringIn(2, grace)));
+      const stream = await openInbox(quickBase, bearer(tokenExpiringIn(2, grace)));
       expect(await stream.next(4_000)).toEqual({ event: 'token.expired', data: { code: 'token_expired', detail: expect.any(String) } });
       expect(await stream.next(1_000)).toBeUndefined();
     });
 
     it('ends the stream of an API key when the key is deleted (found at the next heartbeat)', async () => {
       const created = await quick.http().post('/api/v1/me/api-keys').set(alice.auth).send({ name: 'inbox' }).expect(201);
-      const stream = await InboxReader.open(quickBase, bearer(created.body.secret));
+      const stream = await openInbox(quickBase, bearer(created.body.secret));
       await quick.app.get(Inbox).publish(alice.id, unread(randomUUID(), 1));
       expect(await stream.next()).toMatchObject({ event: 'conversation.unread' });
 
@@ -392,7 +310,7 @@ describe('the realtime inbox, GET /me/events', () => {
 
   it('ends open streams when the server shuts down, instead of holding the shutdown', async () => {
     const other = await TestApp.start({ database: sut.database, env: { SEED_EXAMPLE_PERSONAS: 'false' } });
-    const stream = await InboxReader.open(await other.listen(), alice.auth);
+    const stream = await openInbox(await other.listen(), alice.auth);
     const started = Date.now();
     await other.close();
     expect(await stream.next(1_000)).toBeUndefined();
@@ -426,7 +344,7 @@ describeWithRedis('the realtime inbox across processes (Redis)', () => {
 
   it('an event published by one process reaches the stream on another, and a replay there sees it too', async () => {
     const ivy = await newAccount(first);
-    const stream = await InboxReader.open(secondBase, ivy.auth);
+    const stream = await openInbox(secondBase, ivy.auth);
     const conversationId = randomUUID();
     await first.app.get(Inbox).publish(ivy.id, unread(conversationId, 1));
     const [event] = await stream.take(1);
@@ -434,7 +352,7 @@ describeWithRedis('the realtime inbox across processes (Redis)', () => {
     stream.abort();
 
     await first.app.get(Inbox).publish(ivy.id, unread(conversationId, 2));
-    const resumed = await InboxReader.open(secondBase, { ...ivy.auth, 'Last-Event-ID': event!.id! });
+    const resumed = await openInbox(secondBase, { ...ivy.auth, 'Last-Event-ID': event!.id! });
     try {
       expect(await resumed.next()).toMatchObject({ data: { unreadCount: 2 } });
     } finally {
@@ -444,7 +362,7 @@ describeWithRedis('the realtime inbox across processes (Redis)', () => {
 
   it('a logout on one process ends the stream on another', async () => {
     const jack = await newAccount(first);
-    const stream = await InboxReader.open(secondBase, jack.auth);
+    const stream = await openInbox(secondBase, jack.auth);
     const started = Date.now();
     await first.http().post('/api/v1/auth/logout').set(jack.auth).expect(204);
     expect(await stream.next(2_000)).toMatchObject({ event: 'session.revoked' });
@@ -456,11 +374,11 @@ describeWithRedis('the realtime inbox across processes (Redis)', () => {
     const kate = await newAccount(first);
     const channel = `${first.config.redis.keyPrefix}log:inbox:${kate.id}`;
     const subscribers = async () => Number((await redis.pubsub('NUMSUB', channel))[1]);
-    const stream = await InboxReader.open(secondBase, kate.auth);
+    const stream = await openInbox(secondBase, kate.auth);
     await first.app.get(Inbox).publish(kate.id, unread(randomUUID(), 1));
     await stream.take(1);
     expect(await subscribers()).toBe(1);
     stream.abort();
-    await eventually(async () => (await subscribers()) === 0);
+    await until('no Redis subscriber is left', async () => (await subscribers()) === 0);
   });
 });

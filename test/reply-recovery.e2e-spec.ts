@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
-import pg from 'pg';
 import { DataSource } from 'typeorm';
 import { ContextBuilder } from '#chorus/conversations';
 import { QuotaService } from '#chorus/usage';
 import { newAccount, type TestAccount } from './support/accounts.js';
 import { EventStreamReader, type SseEvent } from './support/sse-client.js';
 import { TestApp } from './support/test-app.js';
-import { createTestDatabase, type TestDatabase } from './support/test-database.js';
+import { createTestDatabase, onDatabase, type TestDatabase } from './support/test-database.js';
+import { BOOKS_COLUMNS, type Books } from './support/usage-books.js';
 
 /** A simulator slow enough that a reply is still streaming a second after it started (when its text is first saved). */
 const SLOW = { SIMULATED_TOKENS_PER_SECOND: '10', SHUTDOWN_TIMEOUT_MS: '100' };
@@ -45,17 +45,6 @@ async function bury(app: TestApp): Promise<void> {
   await app.app.close().catch(() => undefined);
 }
 
-/** Reads the database directly, as the dead process left it, before another app starts on it. */
-async function onDatabase<T>(database: TestDatabase, read: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: database.url });
-  await client.connect();
-  try {
-    return await read(client);
-  } finally {
-    await client.end();
-  }
-}
-
 describe('replies cut off by a crash', () => {
   let database: TestDatabase;
 
@@ -83,18 +72,8 @@ describe('replies cut off by a crash', () => {
     (await app.app.get(DataSource).query('SELECT status, content, error_code, input_tokens, output_tokens, completed_at FROM messages WHERE id = $1', [replyId]))[0];
 
   /** The user's counters (used, and what is still reserved) next to the ledger's totals. */
-  async function books(app: TestApp, userId: string): Promise<Record<string, number>> {
-    const [row] = await app.app.get(DataSource).query(
-      `SELECT (SELECT coalesce(sum(used), 0) FROM usage_counters WHERE user_id = $1 AND metric = 'chat.messages')::int AS messages,
-              (SELECT coalesce(sum(used), 0) FROM usage_counters WHERE user_id = $1 AND metric = 'chat.tokens')::int AS tokens,
-              (SELECT coalesce(sum(used), 0) FROM usage_counters WHERE user_id = $1 AND metric = 'chat.cost_micros')::int AS cost,
-              (SELECT coalesce(sum(reserved), 0) FROM usage_counters WHERE user_id = $1)::int AS reserved,
-              (SELECT count(*) FROM usage_reservations WHERE user_id = $1)::int AS reservations,
-              (SELECT coalesce(sum(quantity), 0) FROM usage_events WHERE user_id = $1)::int AS "ledgerMessages",
-              (SELECT coalesce(sum(input_tokens + output_tokens), 0) FROM usage_events WHERE user_id = $1)::int AS "ledgerTokens",
-              (SELECT coalesce(sum(cost_micros), 0) FROM usage_events WHERE user_id = $1)::int AS "ledgerCost"`,
-      [userId],
-    );
+  async function books(app: TestApp, userId: string): Promise<Books> {
+    const [row] = await app.app.get(DataSource).query(`SELECT ${BOOKS_COLUMNS}`, [userId]);
     return row;
   }
 
@@ -118,7 +97,7 @@ describe('replies cut off by a crash', () => {
     const seen = textOf(events);
     // What the user saw includes what was saved: the checkpoint holds text that was streamed, never more than one interval behind.
     expect(seen.startsWith(checkpoint)).toBe(true);
-    const atCrash = await onDatabase(database, async (client) => (await client.query('SELECT * FROM messages WHERE id = $1', [replyId])).rows[0] as StoredReply);
+    const atCrash = await onDatabase(database.url, async (client) => (await client.query('SELECT * FROM messages WHERE id = $1', [replyId])).rows[0] as StoredReply);
     expect(atCrash.status).toBe('streaming');
     return { replyId, atCrash };
   }
@@ -167,7 +146,7 @@ describe('replies cut off by a crash', () => {
     expect(stateless.status).toBe(200);
     const { replyId, atCrash } = await crashMidReply(crashed, base, user, conversationId);
     void stateless.body?.cancel().catch(() => undefined);
-    const heldAtCrash = await onDatabase(database, async (client) => (await client.query('SELECT count(*)::int AS n FROM usage_reservations WHERE user_id = $1', [user.id])).rows[0].n);
+    const heldAtCrash = await onDatabase(database.url, async (client) => (await client.query('SELECT count(*)::int AS n FROM usage_reservations WHERE user_id = $1', [user.id])).rows[0].n);
     expect(heldAtCrash).toBe(2);
 
     // The next process, as on the embedded database: it alone uses the database.

@@ -4,9 +4,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { Cluster } from './support/cluster.js';
-import { FakeOpenAIServer, within, type RecordedRequest } from './support/fake-openai.js';
+import { FAKE_MODEL, FakeOpenAIServer, fakeOpenAIProviders, within, type RecordedRequest } from './support/fake-openai.js';
 import { UPSTREAM_HEADER } from './support/round-robin-proxy.js';
 import { ServerProcess } from './support/server-process.js';
+import { EventStreamReader, type SseFrame } from './support/sse-client.js';
+import { onDatabase } from './support/test-database.js';
+import { BOOKS_COLUMNS, type Books } from './support/usage-books.js';
+import { eventually } from './support/waiting.js';
 
 /**
  * Chorus scaled out: three API processes on one PostgreSQL database and one Redis, behind a
@@ -26,18 +30,6 @@ const MESSAGES_PER_DAY = 7;
 const PLANS = JSON.stringify({
   free: { chat: { messagesPerDay: MESSAGES_PER_DAY, tokensPerMonth: null, costMicrosPerMonth: null } },
 });
-/** $ per million tokens of the fake model: input 2, output 10. */
-const fakeProviders = (baseUrl: string): string =>
-  JSON.stringify([
-    {
-      name: 'fake',
-      kind: 'openai',
-      baseUrl,
-      apiKey: 'sk-test',
-      maxRetries: 0,
-      models: [{ id: 'gpt-fake', contextWindow: 16000, maxOutputTokens: 500, inputUsdPerMillion: 2, outputUsdPerMillion: 10 }],
-    },
-  ]);
 /** Processes A, B and C: indexes into the cluster's processes. */
 const A = 0;
 const B = 1;
@@ -56,109 +48,26 @@ interface Account {
   readonly token: string;
 }
 
-/** One server-sent event; `id` as sent (a reply's are "1", "2"...; an inbox's are Redis ids), absent when the event had none. */
-interface Frame {
-  readonly id: string | undefined;
-  readonly event: string;
-  readonly data: Record<string, unknown>;
-}
+/** A reply's or an inbox's event stream, its ids as sent (a reply's are "1", "2"...; an inbox's are Redis ids). */
+type Stream = EventStreamReader<SseFrame>;
 
-type ReadResult = Awaited<ReturnType<ReadableStreamDefaultReader<Uint8Array>['read']>>;
+/**
+ * An event stream read as a browser would, event by event: each read fails after 10 s (20 s in
+ * `rest`) instead of hanging the test, and a connection broken off (a process killed) reads as the end.
+ */
+const openStream = (url: string, init: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<Stream> =>
+  EventStreamReader.openWithStringIds(url, init, { timeoutMs: 10_000, restTimeoutMs: 20_000, brokenIsEnd: true });
 
-/** An event stream read as a browser would, event by event, each read failing after a timeout instead of hanging the test. */
-class StreamReader {
-  private buffer = '';
-  private pending: Promise<ReadResult> | undefined;
-  private readonly reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
-  private readonly decoder = new TextDecoder();
-
-  private constructor(
-    readonly response: Response,
-    private readonly controller: AbortController,
-  ) {
-    this.reader = response.body?.getReader();
-  }
-
-  static async open(url: string, init: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<StreamReader> {
-    const controller = new AbortController();
-    const response = await fetch(url, { ...init, signal: controller.signal, headers: { Accept: 'text/event-stream', ...init.headers } });
-    return new StreamReader(response, controller);
-  }
-
-  /** The next event, or undefined once the server ended the stream (or broke it off); fails after `timeoutMs` without either. */
-  async next(timeoutMs = 10_000): Promise<Frame | undefined> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const boundary = this.buffer.indexOf('\n\n');
-      if (boundary >= 0) {
-        const block = this.buffer.slice(0, boundary);
-        this.buffer = this.buffer.slice(boundary + 2);
-        const frame = parseFrame(block);
-        if (frame) return frame;
-        continue;
-      }
-      const { value, done } = await this.read(deadline - Date.now(), timeoutMs);
-      if (done) return undefined;
-      this.buffer += this.decoder.decode(value, { stream: true });
-    }
-  }
-
-  /** Events up to and including the first that `last` picks; fails if the stream ends before it. */
-  async until(last: (frame: Frame) => boolean, timeoutMs = 10_000): Promise<Frame[]> {
-    const frames: Frame[] = [];
-    for (;;) {
-      const frame = await this.next(timeoutMs);
-      if (!frame) throw new Error(`The stream ended after ${frames.length} events without the one awaited: ${JSON.stringify(frames.at(-1))}`);
-      frames.push(frame);
-      if (last(frame)) return frames;
-    }
-  }
-
-  /** Every remaining event, until the server ends the stream. */
-  async rest(timeoutMs = 20_000): Promise<Frame[]> {
-    const frames: Frame[] = [];
-    for (let frame = await this.next(timeoutMs); frame; frame = await this.next(timeoutMs)) frames.push(frame);
-    return frames;
-  }
-
-  /** Drops the connection. */
-  abort(): void {
-    this.controller.abort();
-    this.pending?.catch(() => undefined);
-  }
-
-  /** One read, kept across a timeout so that no chunk is lost to it; a connection broken off reads as the end. */
-  private async read(timeoutMs: number, totalMs: number): Promise<ReadResult> {
-    if (!this.reader) return { done: true, value: undefined };
-    this.pending ??= this.reader.read().catch((): ReadResult => ({ done: true, value: undefined }));
-    const timer = new AbortController();
-    const timedOut = sleep(Math.max(timeoutMs, 0), 'timeout' as const, { signal: timer.signal }).catch(() => undefined);
-    const result = await Promise.race([this.pending, timedOut]);
-    timer.abort();
-    if (result === 'timeout' || result === undefined) throw new Error(`No event within ${totalMs} ms`);
-    this.pending = undefined;
-    return result;
-  }
-}
-
-function parseFrame(block: string): Frame | undefined {
-  let id: string | undefined;
-  let event = 'message';
-  let data = '';
-  for (const line of block.split('\n')) {
-    if (line.startsWith(':')) continue;
-    if (line.startsWith('id: ')) id = line.slice(4);
-    else if (line.startsWith('event: ')) event = line.slice(7);
-    else if (line.startsWith('data: ')) data += line.slice(6);
-  }
-  return data ? { id, event, data: JSON.parse(data) as Record<string, unknown> } : undefined;
-}
-
-const isFinal = (frame: Frame): boolean => frame.event === 'reply.completed' || frame.event === 'error';
-const isDelta = (frame: Frame): boolean => frame.event === 'reply.delta';
-const textOf = (frames: readonly Frame[]): string => frames.filter(isDelta).map((frame) => String(frame.data['text'])).join('');
-const idsOf = (frames: readonly Frame[]): number[] => frames.map((frame) => Number(frame.id));
+const isFinal = (frame: SseFrame): boolean => frame.event === 'reply.completed' || frame.event === 'error';
+const isDelta = (frame: SseFrame): boolean => frame.event === 'reply.delta';
+const textOf = (frames: readonly SseFrame[]): string => frames.filter(isDelta).map((frame) => String(frame.data['text'])).join('');
+const idsOf = (frames: readonly SseFrame[]): number[] => frames.map((frame) => Number(frame.id));
 const consecutive = (from: number, count: number): number[] => Array.from({ length: count }, (_, index) => from + index);
+/** The events of `stream` up to and including its `count`th delta. */
+function throughDelta(stream: Stream, count: number, timeoutMs?: number): Promise<SseFrame[]> {
+  let deltas = 0;
+  return stream.until((frame) => isDelta(frame) && ++deltas === count, timeoutMs);
+}
 /** `count` tokens of a scripted reply, each told apart. */
 const tokens = (count: number, word = 'word'): string[] => Array.from({ length: count }, (_, index) => ` ${word}${index}`);
 
@@ -218,16 +127,8 @@ class SlowRelay {
   }
 }
 
-/** Polls `read` until `done` accepts what it answered; fails after `timeoutMs`, saying what it last saw. */
-async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs: number, what: string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() > deadline) throw new Error(`Not ${what} within ${timeoutMs} ms; last seen: ${JSON.stringify(value)}`);
-    await sleep(100);
-  }
-}
+/** How often what a test waits for is looked at. */
+const POLL_MS = 100;
 
 describeScaledOut('scaled out: three processes behind a load balancer', () => {
   let cluster: Cluster;
@@ -278,9 +179,9 @@ describeScaledOut('scaled out: three processes behind a load balancer', () => {
   const send = (account: Account, conversationId: string, content = 'hello'): Promise<Answer> =>
     call('POST', `/conversations/${conversationId}/messages`, { token: account.token, body: { content, clientMessageId: randomUUID() } });
 
-  /** Sends a message to process `index` asking for the reply as an event stream. */
-  async function sendStreaming(index: number, account: Account, conversationId: string, content: string): Promise<StreamReader> {
-    const stream = await StreamReader.open(`${processUrl(index)}/api/v1/conversations/${conversationId}/messages`, {
+  /** Sends a message to the process at `baseUrl` asking for the reply as an event stream. */
+  async function postStreaming(baseUrl: string, account: Account, conversationId: string, content: string): Promise<Stream> {
+    const stream = await openStream(`${baseUrl}/api/v1/conversations/${conversationId}/messages`, {
       method: 'POST',
       headers: { Authorization: `Bearer ${account.token}`, 'Content-Type': 'application/json' },
       body: JSON.stringify({ content, clientMessageId: randomUUID() }),
@@ -289,9 +190,26 @@ describeScaledOut('scaled out: three processes behind a load balancer', () => {
     return stream;
   }
 
+  /** Sends a message to process `index` asking for the reply as an event stream. */
+  const sendStreaming = (index: number, account: Account, conversationId: string, content: string): Promise<Stream> =>
+    postStreaming(processUrl(index), account, conversationId, content);
+
+  /**
+   * Sends `content` to A, asking for the reply as an event stream, and follows the reply on B
+   * from its first event: A's first event, the rest of A's stream (read meanwhile), and B's follower.
+   */
+  async function generateOnAFollowOnB(account: Account, conversationId: string, content: string): Promise<{ firstOnA: SseFrame; replyId: string; restOnA: Promise<SseFrame[]>; follower: Stream }> {
+    const onA = await sendStreaming(A, account, conversationId, content);
+    const firstOnA = (await onA.next())!;
+    const replyId = String(firstOnA.data['replyId']);
+    const restOnA = onA.rest();
+    const follower = await resume(B, account, conversationId, replyId);
+    return { firstOnA, replyId, restOnA, follower };
+  }
+
   /** Resumes (or follows) a reply's stream on process `index` after `lastEventId`. */
-  async function resume(index: number, account: Account, conversationId: string, replyId: string, lastEventId?: number): Promise<StreamReader> {
-    const stream = await StreamReader.open(`${processUrl(index)}/api/v1/conversations/${conversationId}/messages/${replyId}/stream`, {
+  async function resume(index: number, account: Account, conversationId: string, replyId: string, lastEventId?: number): Promise<Stream> {
+    const stream = await openStream(`${processUrl(index)}/api/v1/conversations/${conversationId}/messages/${replyId}/stream`, {
       headers: { Authorization: `Bearer ${account.token}`, ...(lastEventId === undefined ? {} : { 'Last-Event-ID': String(lastEventId) }) },
     });
     if (stream.response.status !== 200) {
@@ -301,8 +219,8 @@ describeScaledOut('scaled out: three processes behind a load balancer', () => {
   }
 
   /** The user's inbox (GET /me/events) on process `index`, from now on. */
-  async function openInbox(index: number, account: Account): Promise<StreamReader> {
-    const inbox = await StreamReader.open(`${processUrl(index)}/api/v1/me/events`, { headers: { Authorization: `Bearer ${account.token}` } });
+  async function openInbox(index: number, account: Account): Promise<Stream> {
+    const inbox = await openStream(`${processUrl(index)}/api/v1/me/events`, { headers: { Authorization: `Bearer ${account.token}` } });
     expect(inbox.response.status).toBe(200);
     return inbox;
   }
@@ -325,45 +243,20 @@ describeScaledOut('scaled out: three processes behind a load balancer', () => {
   }
 
   /** Reads the database directly, as no single process sees it. */
-  async function onDatabase<T>(read: (client: pg.Client) => Promise<T>): Promise<T> {
-    const client = new pg.Client({ connectionString: cluster.database.url });
-    await client.connect();
-    try {
-      return await read(client);
-    } finally {
-      await client.end();
-    }
-  }
+  const onClusterDatabase = <T>(read: (client: pg.Client) => Promise<T>): Promise<T> => onDatabase(cluster.database.url, read);
 
   /** A user's counters and ledger for chat, what is still held, and their messages by role (greetings apart) and status. */
   const books = (userId: string) =>
-    onDatabase(async (client) => {
+    onClusterDatabase(async (client) => {
       const { rows } = await client.query(
-        `SELECT (SELECT coalesce(sum(used), 0) FROM usage_counters WHERE user_id = $1 AND metric = 'chat.messages')::int AS messages,
-                (SELECT coalesce(sum(used), 0) FROM usage_counters WHERE user_id = $1 AND metric = 'chat.tokens')::int AS tokens,
-                (SELECT coalesce(sum(used), 0) FROM usage_counters WHERE user_id = $1 AND metric = 'chat.cost_micros')::int AS cost,
-                (SELECT coalesce(sum(reserved), 0) FROM usage_counters WHERE user_id = $1)::int AS reserved,
-                (SELECT count(*) FROM usage_reservations WHERE user_id = $1)::int AS reservations,
-                (SELECT coalesce(sum(quantity), 0) FROM usage_events WHERE user_id = $1)::int AS "ledgerMessages",
-                (SELECT coalesce(sum(input_tokens + output_tokens), 0) FROM usage_events WHERE user_id = $1)::int AS "ledgerTokens",
-                (SELECT coalesce(sum(cost_micros), 0) FROM usage_events WHERE user_id = $1)::int AS "ledgerCost",
+        `SELECT ${BOOKS_COLUMNS},
                 (SELECT coalesce(json_object_agg(kind, n), '{}') FROM (
                    SELECT CASE WHEN m.role = 'assistant' AND m.reply_to_id IS NULL THEN 'greeting' ELSE m.role END || '/' || m.status AS kind, count(*)::int AS n
                    FROM messages m JOIN conversations c ON c.id = m.conversation_id
                    WHERE c.user_id = $1 GROUP BY 1) AS counted) AS "messagesByKind"`,
         [userId],
       );
-      return rows[0] as {
-        messages: number;
-        tokens: number;
-        cost: number;
-        reserved: number;
-        reservations: number;
-        ledgerMessages: number;
-        ledgerTokens: number;
-        ledgerCost: number;
-        messagesByKind: Record<string, number>;
-      };
+      return rows[0] as Books & { messagesByKind: Record<string, number> };
     });
 
   /** Nothing held for the user, and every counter equal to the ledger. */
@@ -376,7 +269,7 @@ describeScaledOut('scaled out: three processes behind a load balancer', () => {
 
   /** A stored reply's row, read in the database. */
   const storedReply = (replyId: string) =>
-    onDatabase(async (client) => (await client.query('SELECT status, content, error_code, finish_reason FROM messages WHERE id = $1', [replyId])).rows[0] as {
+    onClusterDatabase(async (client) => (await client.query('SELECT status, content, error_code, finish_reason FROM messages WHERE id = $1', [replyId])).rows[0] as {
       status: string;
       content: string;
       error_code: string | null;
@@ -393,7 +286,7 @@ describeScaledOut('scaled out: three processes behind a load balancer', () => {
         PLANS,
         ADMIN_EMAIL: ADMIN.email,
         ADMIN_PASSWORD: ADMIN.password,
-        PROVIDERS: fakeProviders(upstream.baseUrl),
+        PROVIDERS: fakeOpenAIProviders(upstream.baseUrl, { apiKey: 'sk-test' }),
         // The seeded personas stay on the (quick) simulator; the fake upstream serves the persona made below.
         DEFAULT_MODEL: 'simulated/simulated-chat',
         // Conversations keep their first words as title: no background naming (which would hold quota and call the upstream).
@@ -411,7 +304,7 @@ describeScaledOut('scaled out: three processes behind a load balancer', () => {
         category: 'test',
         systemPrompt: 'You are Scaled.',
         greeting: 'Hello from the fake upstream',
-        modelPolicy: { primary: { provider: 'fake', model: 'gpt-fake' }, fallbacks: [] },
+        modelPolicy: { primary: FAKE_MODEL, fallbacks: [] },
       },
     });
     expect(persona.status).toBe(201);
@@ -426,16 +319,9 @@ describeScaledOut('scaled out: three processes behind a load balancer', () => {
 
   /** Waits until what a user's sends started in the background is over: nothing held on their counters. */
   async function backgroundSettled(userId: string): Promise<void> {
-    const deadline = Date.now() + 20_000;
-    for (;;) {
-      const pending = await onDatabase(async (client) => {
-        const { rows } = await client.query(`SELECT count(*)::int AS pending FROM usage_reservations WHERE user_id = $1`, [userId]);
-        return rows[0].pending as number;
-      });
-      if (pending === 0) return;
-      if (Date.now() > deadline) throw new Error(`User ${userId} still has reservations after 20 s`);
-      await sleep(100);
-    }
+    const pending = () =>
+      onClusterDatabase(async (client) => (await client.query(`SELECT count(*)::int AS pending FROM usage_reservations WHERE user_id = $1`, [userId])).rows[0].pending as number);
+    await eventually(`user ${userId} holds no reservation`, pending, (count) => count === 0, { timeoutMs: 20_000, everyMs: POLL_MS });
   }
 
   it('a 30-request burst for one user spread over the three processes accepts exactly the remaining quota', async () => {
@@ -549,16 +435,10 @@ describeScaledOut('scaled out: three processes behind a load balancer', () => {
     const content = `Cancel me ${randomUUID()}`;
     const inbox = await openInbox(B, user);
 
-    const onA = await sendStreaming(A, user, conversationId, content);
-    const firstOnA = (await onA.next())!;
-    const replyId = String(firstOnA.data['replyId']);
-    const restOnA = onA.rest();
-    // A client following the reply on B, from its first event.
-    const follower = await resume(B, user, conversationId, replyId);
+    const { firstOnA, replyId, restOnA, follower } = await generateOnAFollowOnB(user, conversationId, content);
     // Seven and a half seconds of it: past the 5 s after which the recovery job (every 2 s) looks at a streaming
     // reply, so that the job has passed over this one at least once while A, alive, holds its lease.
-    let deltas = 0;
-    const beforeCancel = await follower.until((frame) => isDelta(frame) && ++deltas === 75, 15_000);
+    const beforeCancel = await throughDelta(follower, 75, 15_000);
     expect(await storedReply(replyId)).toMatchObject({ status: 'streaming' });
 
     const asked = Date.now();
@@ -599,7 +479,7 @@ describeScaledOut('scaled out: three processes behind a load balancer', () => {
     expect(told[1]!.data).toEqual({ conversationId, messageId: replyId, status: 'started' });
     expect(told[2]!.data).toMatchObject({ conversationId, message: { id: replyId, status: 'cancelled', content: stored.content } });
     expect(told[3]!.data).toMatchObject({ conversationId, messageId: replyId, status: 'cancelled' });
-    console.log(`[scale-out] cancel through C of a reply generating on A answered in ${cancelMs} ms (${deltas} deltas seen on B before it, ${request.tokensSent} tokens sent upstream)`);
+    console.log(`[scale-out] cancel through C of a reply generating on A answered in ${cancelMs} ms (${beforeCancel.filter(isDelta).length} deltas seen on B before it, ${request.tokensSent} tokens sent upstream)`);
   }, 60_000);
 
   it("a user's inbox on B shows in order what a reply generated on A did, and a logout on C closes it with session.revoked", async () => {
@@ -611,12 +491,7 @@ describeScaledOut('scaled out: three processes behind a load balancer', () => {
     expect(sent.status).toBe(200);
     const message = sent.body['message'] as { id: string };
     const reply = sent.body['reply'] as { id: string; content: string };
-    const events: Frame[] = [];
-    for (let index = 0; index < 5; index++) {
-      const event = await inbox.next(5_000);
-      if (!event) throw new Error(`The inbox ended after ${JSON.stringify(events)}`);
-      events.push(event);
-    }
+    const events = await inbox.take(5, 5_000);
     expect(events.map((event) => event.event)).toEqual(['message.created', 'reply.status', 'message.created', 'reply.status', 'conversation.unread']);
     expect(events[0]!.data).toMatchObject({ conversationId, message: { id: message.id, role: 'user', content: 'Across processes' } });
     expect(events[1]!.data).toEqual({ conversationId, messageId: reply.id, status: 'started' });
@@ -646,10 +521,10 @@ describeScaledOut('scaled out: three processes behind a load balancer', () => {
       const leaseKey = redisKey(`lease:reply:${replyId}`);
       const logKey = redisKey(`log:reply:${replyId}`);
       // While it generates: its lease, and its log so far.
-      const lease = await eventually(() => memoryUsage(leaseKey), (bytes) => bytes !== null, 5_000, 'the lease held');
+      const lease = await eventually('the lease is held', () => memoryUsage(leaseKey), (bytes) => bytes !== null, { timeoutMs: 5_000, everyMs: POLL_MS });
       const leaseTtlMs = await redis.pttl(leaseKey);
       // The log trails what A's own clients get by an append or so: it exists once the first one landed.
-      const liveLogTtlMs = await eventually(() => redis.pttl(logKey), (ttl) => ttl > 0, 5_000, 'the log written');
+      const liveLogTtlMs = await eventually('the log is written', () => redis.pttl(logKey), (ttl) => ttl > 0, { timeoutMs: 5_000, everyMs: POLL_MS });
       const frames = [first, ...(await stream.rest())];
       expect(frames).toHaveLength(deltas + 3);
       // Right after it completed: its whole log (kept a while for resumes), and no lease.
@@ -693,15 +568,10 @@ describeScaledOut('scaled out: three processes behind a load balancer', () => {
     const content = `Kill me ${randomUUID()}`;
     const inbox = await openInbox(B, user);
 
-    const onA = await sendStreaming(A, user, conversationId, content);
-    const firstOnA = (await onA.next())!;
-    const replyId = String(firstOnA.data['replyId']);
-    const restOnA = onA.rest();
-    const follower = await resume(B, user, conversationId, replyId);
-    let deltas = 0;
-    const followed = await follower.until((frame) => isDelta(frame) && ++deltas === streamed);
+    const { replyId, restOnA, follower } = await generateOnAFollowOnB(user, conversationId, content);
+    const followed = await throughDelta(follower, streamed);
     // The text is checkpointed about once a second: once all that was streamed is saved, the recovery's text is known.
-    const atKill = await eventually(() => storedReply(replyId), (reply) => reply.content === textOf(followed), 5_000, 'the streamed text checkpointed');
+    const atKill = await eventually('the streamed text is checkpointed', () => storedReply(replyId), (reply) => reply.content === textOf(followed), { timeoutMs: 5_000, everyMs: POLL_MS });
     expect(atKill.status).toBe('streaming');
     expect((await books(user.id)).reservations).toBe(1);
 
@@ -713,7 +583,7 @@ describeScaledOut('scaled out: three processes behind a load balancer', () => {
 
     // B tells the reply failed once the lease lapsed and a recovery ran (every 2 s, on any process).
     const followerEnd = follower.until(isFinal, 25_000).then((frames) => ({ frames, atMs: Date.now() - killedAt }));
-    const recovered = await eventually(() => messageVia(B, user, conversationId, replyId), (message) => message?.['status'] !== 'streaming', 20_000, 'the reply recovered');
+    const recovered = await eventually('the reply is recovered', () => messageVia(B, user, conversationId, replyId), (message) => message?.['status'] !== 'streaming', { timeoutMs: 20_000, everyMs: POLL_MS });
     const detectedMs = Date.now() - killedAt;
     expect(recovered).toMatchObject({ id: replyId, status: 'failed', errorCode: 'interrupted', content: atKill.content });
     expect(await storedReply(replyId)).toMatchObject({ status: 'failed', error_code: 'interrupted', content: atKill.content });
@@ -788,15 +658,7 @@ describeScaledOut('scaled out: three processes behind a load balancer', () => {
     }, 30_000);
 
     /** Sends a message to the far process, asking for the reply as an event stream. */
-    async function sendFar(account: Account, conversationId: string, content: string): Promise<StreamReader> {
-      const stream = await StreamReader.open(`${far.baseUrl}/api/v1/conversations/${conversationId}/messages`, {
-        method: 'POST',
-        headers: { Authorization: `Bearer ${account.token}`, 'Content-Type': 'application/json' },
-        body: JSON.stringify({ content, clientMessageId: randomUUID() }),
-      });
-      expect(stream.response.status).toBe(200);
-      return stream;
-    }
+    const sendFar = (account: Account, conversationId: string, content: string): Promise<Stream> => postStreaming(far.baseUrl, account, conversationId, content);
 
     /**
      * The generating process sends a reply's events to its own clients at once, but to the shared
@@ -810,8 +672,8 @@ describeScaledOut('scaled out: three processes behind a load balancer', () => {
       const conversationId = await newConversation(user, fakePersonaId);
       upstream.reset({ tokens: tokens(10, 'far'), firstTokenDelayMs: 0, tokenDelayMs: 100 });
       relay.delayMs = 150;
-      let onFar: Frame[];
-      let onB: Frame[];
+      let onFar: SseFrame[];
+      let onB: SseFrame[];
       try {
         const stream = await sendFar(user, conversationId, `Far ${randomUUID()}`);
         const first = (await stream.next())!;
@@ -854,7 +716,7 @@ describeScaledOut('scaled out: three processes behind a load balancer', () => {
       expect(await redis.exists(redisKey(`lease:reply:${replyId}`), redisKey(`log:reply:${replyId}`))).toBe(0);
 
       // Recovered (up to a minute: the kill may have taken the recovery job's run with it).
-      const recovered = await eventually(() => storedReply(replyId), (reply) => reply.status !== 'streaming', 60_000, 'the reply recovered');
+      const recovered = await eventually('the reply is recovered', () => storedReply(replyId), (reply) => reply.status !== 'streaming', { timeoutMs: 60_000, everyMs: POLL_MS });
       expect(recovered).toMatchObject({ status: 'failed', error_code: 'interrupted', content: '' });
       await expectBooksBalanced(user.id, 0);
       const recoveredMs = Date.now() - killedAt;

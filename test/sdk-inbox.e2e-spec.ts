@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { JwtService } from '@nestjs/jwt';
 import { MetricsService } from '#chorus/core';
 import { INBOX_STREAM_OPTIONS } from '#chorus/realtime';
 import { createChorusClient, isChorusApiError, type ChorusClient, type InboxEvent, type InboxStream, type ReplyEvent, type TokensDto } from '#chorus/sdk';
 import { TcpProxy } from './support/tcp-proxy.js';
 import { TestApp } from './support/test-app.js';
+import { until, within } from './support/waiting.js';
 
 /** Inbox streams re-check their credential every 100 ms instead of 15 s, so an expiry is found at once. */
 class QuickHeartbeats {}
@@ -30,7 +30,7 @@ class Follower {
   }
 
   async next(timeoutMs = 5_000): Promise<InboxEvent> {
-    const result = await within(this.ask(), timeoutMs);
+    const result = await within(this.ask(), timeoutMs, 'the next event of the inbox');
     this.pending = undefined;
     if (result.done) throw new Error('The inbox ended');
     return result.value;
@@ -44,29 +44,10 @@ class Follower {
 
   /** What the stream ends with, when it fails. */
   failure(timeoutMs = 5_000): Promise<unknown> {
-    return within(this.ask(), timeoutMs).then(
+    return within(this.ask(), timeoutMs, 'the inbox to fail').then(
       (result) => Promise.reject(new Error(`Expected the inbox to fail, got ${JSON.stringify(result)}`)),
       (error: unknown) => error,
     );
-  }
-}
-
-async function within<T>(promise: Promise<T>, timeoutMs: number): Promise<T> {
-  const timer = new AbortController();
-  const timedOut = sleep(timeoutMs, undefined, { signal: timer.signal }).then(() => Promise.reject(new Error(`Nothing within ${timeoutMs} ms`)));
-  timedOut.catch(() => undefined);
-  try {
-    return await Promise.race([promise, timedOut]);
-  } finally {
-    timer.abort();
-  }
-}
-
-async function until(what: string, check: () => Promise<boolean> | boolean, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`Not within ${timeoutMs} ms: ${what}`);
-    await sleep(20);
   }
 }
 

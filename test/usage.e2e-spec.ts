@@ -4,9 +4,10 @@ import { ContextBuilder } from '#chorus/conversations';
 import { ManualClock } from '#chorus/core';
 import { UsageService } from '#chorus/usage';
 import { newAccount, signIn, type TestAccount } from './support/accounts.js';
-import { FakeOpenAIServer } from './support/fake-openai.js';
+import { FakeOpenAIServer, GPT_FAKE, fakeOpenAIEnv } from './support/fake-openai.js';
 import { EventStreamReader } from './support/sse-client.js';
 import { TestApp } from './support/test-app.js';
+import { BOOKS_COLUMNS, type Books } from './support/usage-books.js';
 
 const ADMIN = { email: 'billing@example.com', password: 'admin password 123' };
 
@@ -30,15 +31,8 @@ describe('usage, plans and quotas', () => {
     sut.http().patch(`/api/v1/admin/users/${account.id}/quota`).set(admin.auth).send({ limits }).expect(200);
 
   /** Counter and ledger totals of a user's chat this month, and what is still reserved. */
-  async function books(userId: string): Promise<{ messages: number; tokens: number; ledgerMessages: number; ledgerTokens: number; reserved: number }> {
-    const [row] = await dataSource.query(
-      `SELECT (SELECT coalesce(sum(used), 0) FROM usage_counters WHERE user_id = $1 AND metric = 'chat.messages')::int AS messages,
-              (SELECT coalesce(sum(used), 0) FROM usage_counters WHERE user_id = $1 AND metric = 'chat.tokens')::int AS tokens,
-              (SELECT coalesce(sum(reserved), 0) FROM usage_counters WHERE user_id = $1)::int AS reserved,
-              (SELECT coalesce(sum(quantity), 0) FROM usage_events WHERE user_id = $1)::int AS "ledgerMessages",
-              (SELECT coalesce(sum(input_tokens + output_tokens), 0) FROM usage_events WHERE user_id = $1)::int AS "ledgerTokens"`,
-      [userId],
-    );
+  async function books(userId: string): Promise<Books> {
+    const [row] = await dataSource.query(`SELECT ${BOOKS_COLUMNS}`, [userId]);
     return row;
   }
 
@@ -257,26 +251,13 @@ describe('the ledger is exact against what the provider reported', () => {
   let admin: TestAccount;
   let base: string;
 
-  /** $ per million: input 2, output 10, so cost in micro-dollars is 2 × input + 10 × output. */
-  const providers = (baseUrl: string) =>
-    JSON.stringify([
-      {
-        name: 'fake',
-        kind: 'openai',
-        baseUrl,
-        apiKey: 'sk-test',
-        maxRetries: 2,
-        models: [
-          { id: 'gpt-fake', contextWindow: 16000, maxOutputTokens: 500, inputUsdPerMillion: 2, outputUsdPerMillion: 10 },
-          { id: 'gpt-fake-mini', contextWindow: 16000, maxOutputTokens: 500, inputUsdPerMillion: 1, outputUsdPerMillion: 4 },
-        ],
-      },
-    ]);
+  /** $ per million: input 2, output 10 (GPT_FAKE), so cost in micro-dollars is 2 × input + 10 × output; gpt-fake-mini's are 1 and 4. */
+  const provider = { apiKey: 'sk-test', maxRetries: 2, models: [GPT_FAKE, { ...GPT_FAKE, id: 'gpt-fake-mini', inputUsdPerMillion: 1, outputUsdPerMillion: 4 }] };
 
   beforeAll(async () => {
     upstream = await FakeOpenAIServer.start({ apiKey: 'sk-test' });
     sut = await TestApp.start({
-      env: { PROVIDERS: providers(upstream.baseUrl), DEFAULT_MODEL: 'fake/gpt-fake', ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.password },
+      env: { ...fakeOpenAIEnv(upstream, provider), ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.password },
     });
     admin = await signIn(sut, ADMIN.email, ADMIN.password);
     user = await newAccount(sut);

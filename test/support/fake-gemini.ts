@@ -1,6 +1,7 @@
 import { FakeUpstream, type Exchange, type RecordedRequest, type StreamScript } from './fake-upstream.js';
 
-export { within, type ExchangeOutcome, type RecordedRequest } from './fake-upstream.js';
+export { type ExchangeOutcome, type RecordedRequest } from './fake-upstream.js';
+export { within } from './waiting.js';
 
 /** `usageMetadata` as the Gemini API reports it. */
 export interface GeminiUsageMetadata {

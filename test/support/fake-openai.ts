@@ -1,6 +1,32 @@
 import { FakeUpstream, type Exchange, type RecordedRequest, type StreamScript } from './fake-upstream.js';
+import type { ProviderEntry } from './fake-providers.js';
 
-export { within, type ExchangeOutcome, type RecordedRequest } from './fake-upstream.js';
+export { type ExchangeOutcome, type RecordedRequest } from './fake-upstream.js';
+export { within } from './waiting.js';
+
+/** The fake server's model `gpt-fake` as a provider lists it: $2 and $10 per million input and output tokens. */
+export const GPT_FAKE = { id: 'gpt-fake', contextWindow: 16_000, maxOutputTokens: 500, inputUsdPerMillion: 2, outputUsdPerMillion: 10 } as const;
+
+/** GPT_FAKE as a persona's model policy (or DEFAULT_MODEL) names it, with fakeOpenAIProviders. */
+export const FAKE_MODEL = { provider: 'fake', model: GPT_FAKE.id } as const;
+
+/** Provider `fake` as a test configures it: its key, and what it changes of the defaults below. */
+export type FakeOpenAIProvider = Partial<ProviderEntry> & { readonly apiKey: string };
+
+/**
+ * PROVIDERS for an application whose provider `fake` is the FakeOpenAIServer at `baseUrl`:
+ * serving GPT_FAKE, with no retries (each attempt is one upstream request) unless `provider`
+ * says otherwise.
+ */
+export function fakeOpenAIProviders(baseUrl: string, provider: FakeOpenAIProvider): string {
+  return JSON.stringify([{ name: FAKE_MODEL.provider, kind: 'openai', baseUrl, maxRetries: 0, models: [GPT_FAKE], ...provider } satisfies ProviderEntry]);
+}
+
+/** The environment of an application answered by `upstream`: its PROVIDERS (fakeOpenAIProviders), and FAKE_MODEL by default. */
+export const fakeOpenAIEnv = (upstream: FakeOpenAIServer, provider: FakeOpenAIProvider): Record<string, string> => ({
+  PROVIDERS: fakeOpenAIProviders(upstream.baseUrl, provider),
+  DEFAULT_MODEL: `${FAKE_MODEL.provider}/${FAKE_MODEL.model}`,
+});
 
 /** `usage` as the Chat Completions API reports it. */
 export interface OpenAIWireUsage {

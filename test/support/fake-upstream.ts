@@ -254,16 +254,3 @@ function safeJson(text: string): unknown {
     return text;
   }
 }
-
-/** Waits for `promise`, failing after `ms` instead of hanging until the test's own timeout. */
-export async function within<T>(promise: Promise<T>, ms = 3000, what = 'the upstream exchange to end'): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`Timed out after ${ms} ms waiting for ${what}`)), ms);
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}

@@ -123,10 +123,15 @@ async function cloneDatabase(serverUrl: string, template: string, name: string):
 }
 
 async function onServer(serverUrl: string, sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: serverUrl });
+  await onDatabase(serverUrl, (client) => client.query(sql));
+}
+
+/** Runs `use` on a connection of its own to the database at `url`, as no application sees it, and closes it. */
+export async function onDatabase<T>(url: string, use: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
-    await client.query(sql);
+    return await use(client);
   } finally {
     await client.end();
   }

@@ -4,33 +4,20 @@ import { RepliesService, type ReplyHandle } from '#chorus/conversations';
 import { QuotaService, type Caller } from '#chorus/usage';
 // Not exported by #chorus/openai-compat (its module is), but provided by the application context.
 import { OpenAICompatService } from '../../openai-compat/src/openai-compat.service.js';
-import { FakeOpenAIServer, within, type RecordedRequest } from '../../../test/support/fake-openai.js';
+import { FAKE_MODEL, FakeOpenAIServer, GPT_FAKE, fakeOpenAIEnv, within, type RecordedRequest } from '../../../test/support/fake-openai.js';
 import { createMediumContext, type MediumContext, type TestConversation, type TestInfluencer, type TestUser } from '../../../test/support/medium-context.js';
 import { TurnsRepository } from './turns.repository.js';
 
 const API_KEY = 'sk-chat-turn';
-const MODEL = { provider: 'fake', model: 'gpt-fake' } as const;
+const MODEL = FAKE_MODEL;
 /** The whole reply budget a turn reserves besides its prompt: the model's maxOutputTokens. */
-const REPLY_BUDGET = 500;
+const REPLY_BUDGET = GPT_FAKE.maxOutputTokens;
 /** Micro-dollars per token: $2 and $10 per million input and output tokens. */
-const PRICE = { input: 2, output: 10 } as const;
+const PRICE = { input: GPT_FAKE.inputUsdPerMillion, output: GPT_FAKE.outputUsdPerMillion } as const;
 /** The free plan allows two messages a day here; its tokens and cost keep the default limits. */
 const PLANS = { free: { chat: { messagesPerDay: 2 } } };
 /** Long enough for a refused statement to land, and the request to be aborted, before any token. */
 const FIRST_TOKEN_DELAY_MS = 600;
-
-const PROVIDERS = (baseUrl: string) =>
-  JSON.stringify([
-    {
-      name: MODEL.provider,
-      kind: 'openai',
-      baseUrl,
-      apiKey: API_KEY,
-      // One request per turn: a retry would blur which request a turn opened.
-      maxRetries: 0,
-      models: [{ id: MODEL.model, contextWindow: 16_000, maxOutputTokens: REPLY_BUDGET, inputUsdPerMillion: PRICE.input, outputUsdPerMillion: PRICE.output }],
-    },
-  ]);
 
 /** How a call failed: the problem code and the limit it names, or what else happened. */
 async function refusalOf(call: Promise<unknown>): Promise<unknown> {
@@ -67,7 +54,8 @@ describe('ChatTurns: the provider request opened while the turn is stored', () =
   beforeAll(async () => {
     upstream = await FakeOpenAIServer.start({ apiKey: API_KEY });
     ctx = await createMediumContext({
-      env: { PROVIDERS: PROVIDERS(upstream.baseUrl), DEFAULT_MODEL: `${MODEL.provider}/${MODEL.model}`, PLANS: JSON.stringify(PLANS) },
+      // One request per turn (no retries, the fixture's default): a retry would blur which request a turn opened.
+      env: { ...fakeOpenAIEnv(upstream, { apiKey: API_KEY }), PLANS: JSON.stringify(PLANS) },
     });
     replies = ctx.get(RepliesService);
     completions = ctx.get(OpenAICompatService);

@@ -1,42 +1,28 @@
 import { randomUUID } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Jobs, MetricsService, loadConfig, type Env } from '#chorus/core';
 import { ConversationTitles, ConversationsService, RepliesService, type ReplyHandle } from '#chorus/conversations';
-import { FakeOpenAIServer, within, type RecordedRequest } from '../../../test/support/fake-openai.js';
+import { FAKE_MODEL, FakeOpenAIServer, GPT_FAKE, fakeOpenAIEnv, within, type RecordedRequest } from '../../../test/support/fake-openai.js';
 import { createMediumContext, type MediumContext, type TestConversation, type TestInfluencer, type TestUser } from '../../../test/support/medium-context.js';
 import { deleteRedisKeys, testEnvironment } from '../../../test/support/test-app.js';
+import { latch, untilWith } from '../../../test/support/waiting.js';
 import { TurnsRepository } from './turns.repository.js';
 
 const API_KEY = 'sk-conversation-titles';
-const MODEL = { provider: 'fake', model: 'gpt-fake' } as const;
+const MODEL = FAKE_MODEL;
 /** A reply's whole budget (the model's maxOutputTokens); a title asks for TITLE_MAX_TOKENS, which tells their requests apart. */
-const REPLY_BUDGET = 500;
+const REPLY_BUDGET = GPT_FAKE.maxOutputTokens;
 const TITLE_MAX_TOKENS = 24;
 /** Micro-dollars per token: $2 and $10 per million input and output tokens. */
-const PRICE = { input: 2, output: 10 } as const;
+const PRICE = { input: GPT_FAKE.inputUsdPerMillion, output: GPT_FAKE.outputUsdPerMillion } as const;
 const TITLE_JOB = 'conversations.title';
 /** The job kind's retries: 3 attempts, waiting 2 s then 4 s. */
 const RETRIES_WITHIN_MS = 20_000;
 
-const PROVIDERS = (baseUrl: string) =>
-  JSON.stringify([
-    {
-      name: MODEL.provider,
-      kind: 'openai',
-      baseUrl,
-      apiKey: API_KEY,
-      // One upstream request per attempt of the job: the provider's own retries would hide its failures.
-      maxRetries: 0,
-      // Failures scripted on purpose never open the circuit (which would skip the upstream).
-      breakerThreshold: 100,
-      models: [{ id: MODEL.model, contextWindow: 16_000, maxOutputTokens: REPLY_BUDGET, inputUsdPerMillion: PRICE.input, outputUsdPerMillion: PRICE.output }],
-    },
-  ]);
-
 /** The environment of an application that names conversations with their model, against `upstream`. */
 const titlesEnv = (upstream: FakeOpenAIServer, conversationTitles: 'model' | 'first-message'): Env => ({
-  PROVIDERS: PROVIDERS(upstream.baseUrl),
-  DEFAULT_MODEL: `${MODEL.provider}/${MODEL.model}`,
+  // One upstream request per attempt of the job (no retries, the fixture's default): the provider's own retries would hide its failures.
+  // A high breakerThreshold: failures scripted on purpose never open the circuit (which would skip the upstream).
+  ...fakeOpenAIEnv(upstream, { apiKey: API_KEY, breakerThreshold: 100 }),
   CONVERSATION_TITLES: conversationTitles,
 });
 
@@ -53,21 +39,8 @@ interface ChatBody {
 const bodyOf = (request: RecordedRequest): ChatBody => (request.body ?? {}) as ChatBody;
 const isTitleRequest = (request: RecordedRequest): boolean => bodyOf(request).max_tokens === TITLE_MAX_TOKENS;
 
-/** Resolves when `condition` holds; fails naming `what` when it does not within `timeoutMs`. */
-async function until(what: string, condition: () => boolean | Promise<boolean>, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting until ${what}`);
-    await sleep(10);
-  }
-}
-
-/** A promise and the function that resolves it. */
-function latch(): { released: Promise<void>; release: () => void } {
-  let release!: () => void;
-  const released = new Promise<void>((resolve) => (release = resolve));
-  return { released, release };
-}
+/** Resolves when `condition` holds (checked every 10 ms); fails naming `what` when it does not within `timeoutMs` (5 s unless told). */
+const until = untilWith({ timeoutMs: 5_000, everyMs: 10 });
 
 /** The values of one metric in the exposition, by their labels as written (`job="x",outcome="y"`). */
 function samples(exposition: string, metric: string): Map<string, number> {

@@ -4,6 +4,7 @@ import { Global, Injectable, Logger, Module, type LoggerService, type OnModuleIn
 import { NestFactory } from '@nestjs/core';
 import { Redis } from 'ioredis';
 import { testEnvironment } from '../../../../test/support/test-app.js';
+import { latch, untilWith } from '../../../../test/support/waiting.js';
 import { loadConfig, type AppConfig } from '../config/app-config.js';
 import { ConfigModule } from '../config/config.module.js';
 import { MetricsService } from '../metrics/metrics.service.js';
@@ -41,14 +42,8 @@ const REDIS_URL = BASE.redis.url;
 const runners: Array<[string, () => AppConfig]> = [['in process', () => ({ ...BASE, redis: { ...BASE.redis, url: undefined } })]];
 if (REDIS_URL) runners.push(['on BullMQ', () => ({ ...BASE, redis: { url: REDIS_URL, keyPrefix: `chorus-test:jobs:${randomUUID()}:` } })]);
 
-/** Resolves when `condition` holds; fails naming `what` when it does not within a few seconds. */
-async function until(what: string, condition: () => boolean | Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + 5_000;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`Timed out waiting until ${what}`);
-    await sleep(5);
-  }
-}
+/** Resolves when `condition` holds (checked every 5 ms); fails naming `what` when it does not within 5 s. */
+const until = untilWith({ timeoutMs: 5_000, everyMs: 5 });
 
 /** `chorus_jobs_total` of one kind, by outcome. */
 async function outcomes(metrics: MetricsService, job: string): Promise<Record<string, number>> {
@@ -57,13 +52,6 @@ async function outcomes(metrics: MetricsService, job: string): Promise<Record<st
     if (name === job) counts[outcome!] = Number(value);
   }
   return counts;
-}
-
-/** A promise and the function that resolves it: a job that runs until the test lets it finish. */
-function latch(): { released: Promise<void>; release: () => void } {
-  let release!: () => void;
-  const released = new Promise<void>((resolve) => (release = resolve));
-  return { released, release };
 }
 
 const logs = new CapturedLogger();

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Logger, type LoggerService } from '@nestjs/common';
 import { Redis } from 'ioredis';
 import { TcpProxy } from '../../../../test/support/tcp-proxy.js';
+import { untilWith, within } from '../../../../test/support/waiting.js';
 import { EventLog, MemoryEventLog, RedisEventLog, compareIds, isLogId, type LogBounds, type LoggedEvent, type ReadOptions } from './event-log.js';
 import { Leases, MemoryLeases, RedisLeases } from './leases.js';
 import { MemoryPubSub, PubSub, RedisPubSub } from './pub-sub.js';
@@ -25,25 +25,11 @@ class CapturedLogger implements LoggerService {
 }
 Logger.overrideLogger(new CapturedLogger());
 
-/** Resolves when `condition` holds; fails naming `what` when it does not within `timeoutMs`. */
-async function until(what: string, condition: () => boolean | Promise<boolean>, timeoutMs = 3_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`Timed out waiting until ${what}`);
-    await sleep(5);
-  }
-}
+/** Resolves when `condition` holds (checked every 5 ms); fails naming `what` when it does not within 3 s. */
+const until = untilWith({ timeoutMs: 3_000, everyMs: 5 });
 
-/** `promise`, or a failure naming `what` when it takes longer than `timeoutMs` (a reader that hangs fails fast). */
-async function within<T>(what: string, promise: Promise<T>, timeoutMs = 3_000): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`Timed out waiting for ${what}`)), timeoutMs)));
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
+/** How long `within` waits for a reader: one that hangs fails fast. */
+const READER_MS = 3_000;
 
 /** A reader consuming in the background: what it has seen so far, and when it ended. */
 interface Follower {
@@ -247,7 +233,7 @@ describe.each(backends)('shared state %s', (backendName, makeBackend) => {
       await until('the reader replayed', () => reader.seen.length === 1);
       await expect(log.append(key, delta(1), BOUNDS, 1)).rejects.toThrow();
       await log.append(key, completed(2), BOUNDS, 2);
-      expect(ids(await within('the reader', reader.done))).toEqual(['1', '2']);
+      expect(ids(await within(reader.done, READER_MS, 'the reader'))).toEqual(['1', '2']);
       expect(ns(reader.seen)).toEqual([1, 2]);
     });
 
@@ -275,7 +261,7 @@ describe.each(backends)('shared state %s', (backendName, makeBackend) => {
       await until('the live event is read', () => reader.seen.length === 3);
       await log.append(key, completed(5), BOUNDS, 5);
 
-      const events = await within('the reader to end', reader.done);
+      const events = await within(reader.done, READER_MS, 'the reader to end');
       expect(ids(events)).toEqual(['2', '3', '4', '5']);
       expect(events.at(-1)).toEqual({ id: '5', type: 'reply.completed', data: { n: 5 } });
       await expectNoSubscriptionLeft(proc, key);
@@ -287,7 +273,7 @@ describe.each(backends)('shared state %s', (backendName, makeBackend) => {
       await until('the reader is subscribed', () => listenersOf(proc.pubsub).channels.length === 1);
       await log.append(key, delta(1), BOUNDS, 1);
       await log.append(key, completed(2), BOUNDS, 2);
-      expect(ids(await within('the reader to end', reader.done))).toEqual(['1', '2']);
+      expect(ids(await within(reader.done, READER_MS, 'the reader to end'))).toEqual(['1', '2']);
     });
 
     it.each([
@@ -304,10 +290,10 @@ describe.each(backends)('shared state %s', (backendName, makeBackend) => {
         if (n === 400) fromStart = follow(log.read(key, '0', { isLast }));
       }
 
-      const events = await within('the reader to end', reader!.done);
+      const events = await within(reader!.done, READER_MS, 'the reader to end');
       expect(ids(events)).toEqual(appended.slice(100));
       expect(ns(events)).toEqual(numbers(101, 500));
-      expect(ids(await within('the second reader to end', fromStart!.done))).toEqual(appended);
+      expect(ids(await within(fromStart!.done, READER_MS, 'the second reader to end'))).toEqual(appended);
       await expectNoSubscriptionLeft(proc, key);
     });
 
@@ -322,7 +308,7 @@ describe.each(backends)('shared state %s', (backendName, makeBackend) => {
       }
       await Promise.all(appends);
 
-      const events = await within('the reader to end', reader!.done);
+      const events = await within(reader!.done, READER_MS, 'the reader to end');
       expect(ns(events)).toEqual(numbers(101, 500));
       expect(ids(events)).toEqual(numbers(101, 500).map(String));
     });
@@ -333,7 +319,7 @@ describe.each(backends)('shared state %s', (backendName, makeBackend) => {
       await log.append(key, completed(2), BOUNDS, 2);
       await log.append(key, delta(3), BOUNDS, 3);
 
-      expect(ids(await within('a replay ending at the last event', follow(log.read(key, '0', { isLast })).done))).toEqual(['1', '2']);
+      expect(ids(await within(follow(log.read(key, '0', { isLast })).done, READER_MS, 'a replay ending at the last event'))).toEqual(['1', '2']);
       await expectNoSubscriptionLeft(proc, key);
     });
 
@@ -348,7 +334,7 @@ describe.each(backends)('shared state %s', (backendName, makeBackend) => {
 
       stop.abort();
 
-      expect(ids(await within('the reader to stop', reader.done))).toEqual(['1']);
+      expect(ids(await within(reader.done, READER_MS, 'the reader to stop'))).toEqual(['1']);
       await expectNoSubscriptionLeft(proc, key);
       // Appending after it left reaches nobody, and breaks nothing.
       await log.append(key, delta(2), BOUNDS, 2);
@@ -358,7 +344,7 @@ describe.each(backends)('shared state %s', (backendName, makeBackend) => {
     it('a reader given a signal already aborted ends, and leaves no subscription behind', async () => {
       const key = randomUUID();
       await log.append(key, delta(1), BOUNDS, 1);
-      await within('the reader to end', follow(log.read(key, '0', { stop: AbortSignal.abort(), isLast })).done);
+      await within(follow(log.read(key, '0', { stop: AbortSignal.abort(), isLast })).done, READER_MS, 'the reader to end');
       await expectNoSubscriptionLeft(proc, key);
     });
 
@@ -385,13 +371,13 @@ describe.each(backends)('shared state %s', (backendName, makeBackend) => {
       expect(listenersOf(proc.pubsub).channels).toEqual([channelOf(key)]);
 
       leaving.abort();
-      expect(ids(await within('the first reader to stop', first.done))).toEqual(['1', '2']);
+      expect(ids(await within(first.done, READER_MS, 'the first reader to stop'))).toEqual(['1', '2']);
       // Still subscribed for the second.
       expect(listenersOf(proc.pubsub).channels).toEqual([channelOf(key)]);
       if (backendName === 'on Redis') expect(await backend.redisSubscribers(channelOf(key))).toBe(1);
 
       for (let n = 3; n <= 5; n++) await log.append(key, n === 5 ? completed(n) : delta(n), BOUNDS, n);
-      expect(ids(await within('the second reader to end', second.done))).toEqual(['1', '2', '3', '4', '5']);
+      expect(ids(await within(second.done, READER_MS, 'the second reader to end'))).toEqual(['1', '2', '3', '4', '5']);
       await expectNoSubscriptionLeft(proc, key);
     });
 
@@ -407,8 +393,8 @@ describe.each(backends)('shared state %s', (backendName, makeBackend) => {
       await log.append(red, completed(4), BOUNDS, 4);
       await log.append(blue, completed(4), BOUNDS);
 
-      const redEvents = await within('the red reader', redReader.done);
-      const blueEvents = await within('the blue reader', blueReader.done);
+      const redEvents = await within(redReader.done, READER_MS, 'the red reader');
+      const blueEvents = await within(blueReader.done, READER_MS, 'the blue reader');
       expect(redEvents.map((event) => event.type)).toEqual(['red', 'red', 'red', 'reply.completed']);
       expect(blueEvents.map((event) => event.type)).toEqual(['blue', 'blue', 'blue', 'reply.completed']);
       expect(ns(redEvents)).toEqual([1, 2, 3, 4]);
@@ -438,7 +424,7 @@ describe.each(backends)('shared state %s', (backendName, makeBackend) => {
       expect(await log.last(key)).toMatchObject({ id: appended.at(-1), data: { n: 350 } });
       // A replay from the start reads only what is kept.
       const replay = follow(log.read(key, '0', { isLast: (event) => event.id === appended.at(-1) }));
-      expect(ids(await within('the replay', replay.done))).toEqual(ids(kept));
+      expect(ids(await within(replay.done, READER_MS, 'the replay'))).toEqual(ids(kept));
     });
 
     it('the log disappears ttlMs after its last append', async () => {
@@ -582,8 +568,8 @@ describe.each(backends)('shared state %s', (backendName, makeBackend) => {
         await other.log.append(reply, n === 50 ? completed(n) : delta(n), BOUNDS, n);
         inboxIds.push(await other.log.append(inbox, n === 50 ? completed(n) : delta(n), BOUNDS));
       }
-      expect(ns(await within('the reply reader', replyReader.done))).toEqual(numbers(1, 50));
-      expect(ids(await within('the inbox reader', inboxReader.done))).toEqual(inboxIds);
+      expect(ns(await within(replyReader.done, READER_MS, 'the reply reader'))).toEqual(numbers(1, 50));
+      expect(ids(await within(inboxReader.done, READER_MS, 'the inbox reader'))).toEqual(inboxIds);
       expect(await log.last(inbox)).toMatchObject({ id: inboxIds.at(-1) });
     });
 
@@ -630,7 +616,7 @@ describe.each(backends)('shared state %s', (backendName, makeBackend) => {
       await writer.log.append(key, delta(4), BOUNDS, 4);
       await writer.log.append(key, completed(5), BOUNDS, 5);
 
-      expect(ids(await within('the reader to end', reader.done))).toEqual(['1', '2', '3', '4', '5']);
+      expect(ids(await within(reader.done, READER_MS, 'the reader to end'))).toEqual(['1', '2', '3', '4', '5']);
       await expectNoSubscriptionLeft(proc, key);
     });
 
@@ -674,7 +660,7 @@ describe.each(backends)('shared state %s', (backendName, makeBackend) => {
         await until('the client is back', async () => (await proc.log.last(key).catch(() => undefined)) !== undefined);
       }
       await writer.log.append(key, completed(8), BOUNDS, 8);
-      expect(ids(await within('the reader to end', reader.done))).toEqual(numbers(1, 8).map(String));
+      expect(ids(await within(reader.done, READER_MS, 'the reader to end'))).toEqual(numbers(1, 8).map(String));
     });
 
     it('a reader whose process loses Redis altogether for a moment reads every event once it is back', async () => {
@@ -695,7 +681,7 @@ describe.each(backends)('shared state %s', (backendName, makeBackend) => {
           await until('the reader read what it missed', () => reader.seen.length === 3 + 2 * round);
         }
         await log.append(key, completed(8), BOUNDS, 8);
-        expect(ids(await within('the reader to end', reader.done))).toEqual(numbers(1, 8).map(String));
+        expect(ids(await within(reader.done, READER_MS, 'the reader to end'))).toEqual(numbers(1, 8).map(String));
       } finally {
         // Before the proxy goes: a process closing with Redis out of reach may wait for it.
         await cutOff.close();
