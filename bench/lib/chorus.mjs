@@ -117,6 +117,9 @@ export async function startChorus({ root, workDir, mode, mockPort, tag, cpu, pro
     DEFAULT_MODEL: 'mock/mock-model',
     PLANS_FILE: plansFile,
     SEED_EXAMPLE_PERSONAS: 'true',
+    // The message path is measured: a title by the model is one more generation per conversation, not per message,
+    // and its usage would blur the comparison of stored usage with the mock's.
+    CONVERSATION_TITLES: 'first-message',
     SHUTDOWN_TIMEOUT_MS: '5000',
     BENCH_PROBE_FILE: probeFile,
   };
