@@ -6,6 +6,7 @@ import { CreateUsageLedger1795325273227 } from './1795325273227-CreateUsageLedge
 import { IndexStreamingReplies1796081607956 } from './1796081607956-IndexStreamingReplies.js';
 import { ChatTurnStatements1796091191009 } from './1796091191009-ChatTurnStatements.js';
 import { ConversationTitleSource1796100501221 } from './1796100501221-ConversationTitleSource.js';
+import { CreateMedia1796105044140 } from './1796105044140-CreateMedia.js';
 
 /**
  * Every migration, oldest first. `npm run migration:generate -- <Name>` writes a new file
@@ -19,4 +20,5 @@ export const MIGRATIONS: ReadonlyArray<new () => MigrationInterface> = [
   IndexStreamingReplies1796081607956,
   ChatTurnStatements1796091191009,
   ConversationTitleSource1796100501221,
+  CreateMedia1796105044140,
 ];

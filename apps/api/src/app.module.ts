@@ -4,6 +4,7 @@ import { AUTH_ENTITIES, AuthModule } from '#chorus/auth';
 import { CONVERSATION_ENTITIES, ConversationsModule } from '#chorus/conversations';
 import { CoreModule, type AppConfig, type Clock, type DatabaseSchema } from '#chorus/core';
 import { INFLUENCER_ENTITIES, InfluencersModule } from '#chorus/influencers';
+import { MEDIA_ENTITIES, MediaModule } from '#chorus/media';
 import { OpenAICompatModule } from '#chorus/openai-compat';
 import { RealtimeModule } from '#chorus/realtime';
 import { PlanTierResolver, USAGE_ENTITIES, UsageModule } from '#chorus/usage';
@@ -11,7 +12,7 @@ import { MIGRATIONS } from '../../../migrations/index.js';
 
 /** The whole schema: each feature module's entities, and the migrations that create them. */
 export const SCHEMA: DatabaseSchema = {
-  entities: [...AUTH_ENTITIES, ...INFLUENCER_ENTITIES, ...CONVERSATION_ENTITIES, ...USAGE_ENTITIES],
+  entities: [...AUTH_ENTITIES, ...INFLUENCER_ENTITIES, ...CONVERSATION_ENTITIES, ...USAGE_ENTITIES, ...MEDIA_ENTITIES],
   migrations: MIGRATIONS,
 };
 
@@ -41,6 +42,7 @@ export class AppModule {
         ConversationsModule,
         UsageModule,
         OpenAICompatModule,
+        MediaModule,
         RealtimeModule,
         ...(options.extraModules ?? []),
       ],

@@ -7,3 +7,4 @@ export type { Principal } from './principal.js';
 export { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from './password-hasher.js';
 export { REVOCATIONS_CHANNEL, RevocationList } from './revocation-list.js';
 export { UsersService, type UserView } from './users.service.js';
+export { resolveJwtSecret } from './access-tokens.js';

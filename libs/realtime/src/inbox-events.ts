@@ -37,8 +37,15 @@ export interface ConversationUnreadEvent {
   readonly unreadCount: number;
 }
 
+/** An upload finished processing: `ready` to show and send, or `rejected` (GET /media/{id} says why). */
+export interface MediaStatusEvent {
+  readonly type: 'media.status';
+  readonly mediaId: string;
+  readonly status: 'ready' | 'rejected';
+}
+
 /** Every kind of inbox event, told apart by `type`. */
-export type InboxEvent = MessageCreatedEvent | ReplyStatusEvent | ConversationUnreadEvent;
+export type InboxEvent = MessageCreatedEvent | ReplyStatusEvent | ConversationUnreadEvent | MediaStatusEvent;
 
 export type InboxEventType = InboxEvent['type'];
 

@@ -8,6 +8,7 @@ export {
   type InboxEvent,
   type InboxEventData,
   type InboxEventType,
+  type MediaStatusEvent,
   type MessageCreatedEvent,
   type InboxReplyStatus,
   type ReplyStatusEvent,

@@ -75,6 +75,7 @@ export interface AppConfig {
    * background job billed like any generation (`model`), or by the user's opening words only.
    */
   readonly conversationTitles: 'model' | 'first-message';
+  readonly media: MediaConfig;
   readonly auth: {
     /** HS256 signing secret for access tokens; required in production. */
     readonly jwtSecret?: string;
@@ -169,11 +170,62 @@ export function loadConfig(env: Env): AppConfig {
     ai: readProvidersConfig(read),
     seedExamplePersonas: read.bool('SEED_EXAMPLE_PERSONAS', true),
     conversationTitles: read.oneOf('CONVERSATION_TITLES', ['model', 'first-message'] as const, 'model'),
+    media: readMediaConfig(read),
     usage: { plans, reservationTtlSeconds: read.int('QUOTA_RESERVATION_TTL_SECONDS', 600, { min: 10, max: 86_400 }) },
     auth: readAuthConfig(read, nodeEnv, plans.map((plan) => plan.name)),
   };
   read.assertValid();
   return config;
+}
+
+/** Where uploads are kept, and what an upload may be. */
+export interface MediaConfig {
+  /** `local`: a directory (`dir`); `s3`: an S3-compatible bucket. */
+  readonly store: 'local' | 's3';
+  readonly dir: string;
+  readonly s3: {
+    /** Unset for AWS itself; the server's URL for R2, MinIO, Storj, Hetzner... */
+    readonly endpoint?: string;
+    readonly region: string;
+    readonly bucket: string;
+    /** Unset: the SDK's default chain (environment, instance role...). */
+    readonly accessKeyId?: string;
+    readonly secretAccessKey?: string;
+    /** `bucket` in the path instead of the host name (MinIO and most self-hosted servers). */
+    readonly forcePathStyle: boolean;
+  };
+  /** The largest file an upload may carry. */
+  readonly maxUploadBytes: number;
+  /** The most pixels an image may have (width × height): larger ones are refused before they are decoded. */
+  readonly maxPixels: number;
+  /** How long a media URL handed to a client works. */
+  readonly urlTtlSeconds: number;
+}
+
+function readMediaConfig(read: EnvReader): MediaConfig {
+  const store = read.oneOf('MEDIA_STORE', ['local', 's3'] as const, 'local');
+  const bucket = read.string('S3_BUCKET', '');
+  if (store === 's3' && !bucket) read.reject('S3_BUCKET', 'is required when MEDIA_STORE=s3');
+  const accessKeyId = read.optionalString('S3_ACCESS_KEY_ID');
+  const secretAccessKey = read.optionalString('S3_SECRET_ACCESS_KEY');
+  if ((accessKeyId === undefined) !== (secretAccessKey === undefined)) {
+    read.reject(accessKeyId ? 'S3_SECRET_ACCESS_KEY' : 'S3_ACCESS_KEY_ID', 'must be set together with the other of S3_ACCESS_KEY_ID/S3_SECRET_ACCESS_KEY');
+  }
+  return {
+    store,
+    dir: read.string('MEDIA_DIR', './.data/media'),
+    s3: {
+      endpoint: read.optionalUrl('S3_ENDPOINT', ['http', 'https']),
+      region: read.string('S3_REGION', 'us-east-1'),
+      bucket,
+      accessKeyId,
+      secretAccessKey,
+      forcePathStyle: read.bool('S3_FORCE_PATH_STYLE', false),
+    },
+    maxUploadBytes: read.int('MEDIA_MAX_UPLOAD_BYTES', 10 * 1024 * 1024, { min: 1024, max: 1024 * 1024 * 1024 }),
+    maxPixels: read.int('MEDIA_MAX_PIXELS', 40_000_000, { min: 10_000, max: 268_402_689 }),
+    urlTtlSeconds: read.int('MEDIA_URL_TTL_SECONDS', 300, { min: 10, max: 604_800 }),
+  };
 }
 
 /** Shorter tokens are guessable; the value itself is never echoed. */

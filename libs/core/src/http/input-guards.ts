@@ -73,11 +73,16 @@ export function rejectNulInUrl(request: Request, _response: Response, next: Next
   next();
 }
 
+/** The one route whose body is a file upload (`multipart/form-data`), read by its handler as a stream. */
+const UPLOAD_ROUTE = { method: 'POST', path: '/api/v1/media' };
+
 /**
- * Request bodies are JSON. Anything else (a form post, text, XML) is refused with 415 before a
- * parser sees it, instead of being read as an empty or differently shaped body.
+ * Request bodies are JSON, but for file uploads. Anything else (a form post, text, XML) is
+ * refused with 415 before a parser sees it, instead of being read as an empty or differently
+ * shaped body.
  */
 export function requireJsonBodies(request: Request, _response: Response, next: NextFunction): void {
+  if (request.method === UPLOAD_ROUTE.method && request.path === UPLOAD_ROUTE.path) return next();
   if (hasBody(request) && !request.is(['application/json', 'application/*+json'])) {
     next(new ProblemException(CoreProblems.unsupportedMediaType, 'Send the request body as JSON, with `Content-Type: application/json`.'));
     return;

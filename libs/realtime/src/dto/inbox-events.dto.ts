@@ -9,7 +9,8 @@ export const INBOX_SSE_DESCRIPTION =
   'opaque, they only increase), its kind as `event` and its `data` as JSON: `message.created` (InboxMessageCreatedEvent: a ' +
   'message was stored in one of your conversations), `reply.status` (InboxReplyStatusEvent: a reply started, completed, ' +
   'failed or was cancelled; follow it with GET /conversations/{id}/messages/{messageId}/stream), `conversation.unread` ' +
-  '(InboxConversationUnreadEvent: its unread count changed). Clients ignore kinds they do not know: more will come. ' +
+  '(InboxConversationUnreadEvent: its unread count changed), `media.status` (InboxMediaStatusEvent: an upload is ready, or ' +
+  'was rejected). Clients ignore kinds they do not know: more will come. ' +
   `The stream ends with \`${STREAM_END_EVENTS.revoked}\` (InboxStreamEndEvent, no id) when the session behind the token ends ` +
   `(logout, password change, ban, account deletion): sign in again; with \`${STREAM_END_EVENTS.expired}\` when the access token ` +
   'expires: refresh it and reconnect. Comment lines every 15 s keep idle connections open. Without `Last-Event-ID` only new ' +
@@ -45,12 +46,17 @@ export class InboxConversationUnreadEventDto {
   @ApiProperty({ minimum: 0 }) unreadCount!: number;
 }
 
+export class InboxMediaStatusEventDto {
+  @ApiProperty({ format: 'uuid' }) mediaId!: string;
+  @ApiProperty({ enum: ['ready', 'rejected'], description: 'GET /media/{id} gives its URLs, or why it was rejected.' }) status!: 'ready' | 'rejected';
+}
+
 export class InboxStreamEndEventDto {
   @ApiProperty({ example: 'token_revoked', description: 'As the 401 the next request with this credential would get: token_revoked, token_expired, invalid_api_key.' }) code!: string;
   @ApiProperty() detail!: string;
 }
 
-const EVENT_MODELS = [InboxMessageCreatedEventDto, InboxReplyStatusEventDto, InboxConversationUnreadEventDto, InboxStreamEndEventDto];
+const EVENT_MODELS = [InboxMessageCreatedEventDto, InboxReplyStatusEventDto, InboxConversationUnreadEventDto, InboxMediaStatusEventDto, InboxStreamEndEventDto];
 
 /** Documents a 200 that is the inbox's event stream, each event's `data` one of the event schemas. */
 export function ApiInboxStreamResponse(): MethodDecorator {

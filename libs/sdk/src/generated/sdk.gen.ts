@@ -1,8 +1,8 @@
 // This file is generated from openapi/openapi.json by `npm run sdk`. Do not edit.
 
 import { client } from './client.gen.js';
-import type { Client, Options as Options2, TDataShape } from './client/index.js';
-import type { CancelReplyData, CancelReplyErrors, CancelReplyResponses, ChangePasswordData, ChangePasswordErrors, ChangePasswordResponses, CreateApiKeyData, CreateApiKeyErrors, CreateApiKeyResponses, CreateChatCompletionData, CreateChatCompletionErrors, CreateChatCompletionResponses, CreateConversationData, CreateConversationErrors, CreateConversationResponses, CreateInfluencerData, CreateInfluencerErrors, CreateInfluencerResponses, DeleteApiKeyData, DeleteApiKeyErrors, DeleteApiKeyResponses, DeleteConversationData, DeleteConversationErrors, DeleteConversationResponses, DeleteInfluencerData, DeleteInfluencerErrors, DeleteInfluencerResponses, DeleteMeData, DeleteMeErrors, DeleteMeResponses, GetConversationData, GetConversationErrors, GetConversationResponses, GetInfluencerData, GetInfluencerErrors, GetInfluencerResponses, GetLivenessData, GetLivenessErrors, GetLivenessResponses, GetMeData, GetMeErrors, GetMeResponses, GetMetricsData, GetMetricsErrors, GetMetricsResponses, GetMyUsageData, GetMyUsageErrors, GetMyUsageResponses, GetReadinessData, GetReadinessErrors, GetReadinessResponses, GetUserData, GetUserErrors, GetUserResponses, ListApiKeysData, ListApiKeysErrors, ListApiKeysResponses, ListConversationsData, ListConversationsErrors, ListConversationsResponses, ListInfluencersData, ListInfluencersErrors, ListInfluencersResponses, ListMessagesData, ListMessagesErrors, ListMessagesResponses, ListOpenAiModelsData, ListOpenAiModelsErrors, ListOpenAiModelsResponses, ListPlansData, ListPlansErrors, ListPlansResponses, ListProvidersData, ListProvidersErrors, ListProvidersResponses, ListSessionsData, ListSessionsErrors, ListSessionsResponses, ListTrendingInfluencersData, ListTrendingInfluencersErrors, ListTrendingInfluencersResponses, ListUsageData, ListUsageErrors, ListUsageResponses, ListUsersData, ListUsersErrors, ListUsersResponses, LoginData, LoginErrors, LoginResponses, LogoutAllData, LogoutAllErrors, LogoutAllResponses, LogoutData, LogoutErrors, LogoutResponses, MarkConversationReadData, MarkConversationReadErrors, MarkConversationReadResponses, RefreshTokensData, RefreshTokensErrors, RefreshTokensResponses, RegenerateReplyData, RegenerateReplyErrors, RegenerateReplyResponses, RegisterData, RegisterErrors, RegisterResponses, RevokeSessionData, RevokeSessionErrors, RevokeSessionResponses, SendMessageData, SendMessageErrors, SendMessageResponses, StreamInboxData, StreamInboxErrors, StreamInboxResponse, StreamInboxResponses, StreamReplyData, StreamReplyErrors, StreamReplyResponse, StreamReplyResponses, UpdateConversationData, UpdateConversationErrors, UpdateConversationResponses, UpdateInfluencerData, UpdateInfluencerErrors, UpdateInfluencerResponses, UpdateMeData, UpdateMeErrors, UpdateMeResponses, UpdateUserData, UpdateUserErrors, UpdateUserQuotaData, UpdateUserQuotaErrors, UpdateUserQuotaResponses, UpdateUserResponses } from './types.gen.js';
+import { type Client, formDataBodySerializer, type Options as Options2, type TDataShape } from './client/index.js';
+import type { CancelReplyData, CancelReplyErrors, CancelReplyResponses, ChangePasswordData, ChangePasswordErrors, ChangePasswordResponses, ContentData, ContentErrors, ContentResponses, CreateApiKeyData, CreateApiKeyErrors, CreateApiKeyResponses, CreateChatCompletionData, CreateChatCompletionErrors, CreateChatCompletionResponses, CreateConversationData, CreateConversationErrors, CreateConversationResponses, CreateInfluencerData, CreateInfluencerErrors, CreateInfluencerResponses, DeleteApiKeyData, DeleteApiKeyErrors, DeleteApiKeyResponses, DeleteConversationData, DeleteConversationErrors, DeleteConversationResponses, DeleteInfluencerData, DeleteInfluencerErrors, DeleteInfluencerResponses, DeleteMeData, DeleteMeErrors, DeleteMeResponses, GetConversationData, GetConversationErrors, GetConversationResponses, GetData, GetErrors, GetInfluencerData, GetInfluencerErrors, GetInfluencerResponses, GetLivenessData, GetLivenessErrors, GetLivenessResponses, GetMeData, GetMeErrors, GetMeResponses, GetMetricsData, GetMetricsErrors, GetMetricsResponses, GetMyUsageData, GetMyUsageErrors, GetMyUsageResponses, GetReadinessData, GetReadinessErrors, GetReadinessResponses, GetResponses, GetUserData, GetUserErrors, GetUserResponses, ListApiKeysData, ListApiKeysErrors, ListApiKeysResponses, ListConversationsData, ListConversationsErrors, ListConversationsResponses, ListInfluencersData, ListInfluencersErrors, ListInfluencersResponses, ListMessagesData, ListMessagesErrors, ListMessagesResponses, ListOpenAiModelsData, ListOpenAiModelsErrors, ListOpenAiModelsResponses, ListPlansData, ListPlansErrors, ListPlansResponses, ListProvidersData, ListProvidersErrors, ListProvidersResponses, ListSessionsData, ListSessionsErrors, ListSessionsResponses, ListTrendingInfluencersData, ListTrendingInfluencersErrors, ListTrendingInfluencersResponses, ListUsageData, ListUsageErrors, ListUsageResponses, ListUsersData, ListUsersErrors, ListUsersResponses, LoginData, LoginErrors, LoginResponses, LogoutAllData, LogoutAllErrors, LogoutAllResponses, LogoutData, LogoutErrors, LogoutResponses, MarkConversationReadData, MarkConversationReadErrors, MarkConversationReadResponses, RefreshTokensData, RefreshTokensErrors, RefreshTokensResponses, RegenerateReplyData, RegenerateReplyErrors, RegenerateReplyResponses, RegisterData, RegisterErrors, RegisterResponses, RemoveData, RemoveErrors, RemoveResponses, RevokeSessionData, RevokeSessionErrors, RevokeSessionResponses, SendMessageData, SendMessageErrors, SendMessageResponses, StreamInboxData, StreamInboxErrors, StreamInboxResponse, StreamInboxResponses, StreamReplyData, StreamReplyErrors, StreamReplyResponse, StreamReplyResponses, UpdateConversationData, UpdateConversationErrors, UpdateConversationResponses, UpdateInfluencerData, UpdateInfluencerErrors, UpdateInfluencerResponses, UpdateMeData, UpdateMeErrors, UpdateMeResponses, UpdateUserData, UpdateUserErrors, UpdateUserQuotaData, UpdateUserQuotaErrors, UpdateUserQuotaResponses, UpdateUserResponses, UploadData, UploadErrors, UploadResponses } from './types.gen.js';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean, TResponse = unknown> = Options2<TData, ThrowOnError, TResponse> & {
     /**
@@ -567,7 +567,7 @@ export class ChorusApi extends HeyApiClient {
     /**
      * Follow my inbox
      *
-     * What happens in your conversations, as it happens, on every device. Server-sent events, each with an `id` (a string: `12`, or `1733000000000-3` on a deployment with Redis; compare them as opaque, they only increase), its kind as `event` and its `data` as JSON: `message.created` (InboxMessageCreatedEvent: a message was stored in one of your conversations), `reply.status` (InboxReplyStatusEvent: a reply started, completed, failed or was cancelled; follow it with GET /conversations/{id}/messages/{messageId}/stream), `conversation.unread` (InboxConversationUnreadEvent: its unread count changed). Clients ignore kinds they do not know: more will come. The stream ends with `session.revoked` (InboxStreamEndEvent, no id) when the session behind the token ends (logout, password change, ban, account deletion): sign in again; with `token.expired` when the access token expires: refresh it and reconnect. Comment lines every 15 s keep idle connections open. Without `Last-Event-ID` only new events are sent; with it (the header, which EventSource sends by itself when it reconnects, or `lastEventId` for clients that cannot set headers), the events kept since are replayed first: the last 100, for an hour. What the inbox tells is in the API as well: after a longer gap, reload what is shown.
+     * What happens in your conversations, as it happens, on every device. Server-sent events, each with an `id` (a string: `12`, or `1733000000000-3` on a deployment with Redis; compare them as opaque, they only increase), its kind as `event` and its `data` as JSON: `message.created` (InboxMessageCreatedEvent: a message was stored in one of your conversations), `reply.status` (InboxReplyStatusEvent: a reply started, completed, failed or was cancelled; follow it with GET /conversations/{id}/messages/{messageId}/stream), `conversation.unread` (InboxConversationUnreadEvent: its unread count changed), `media.status` (InboxMediaStatusEvent: an upload is ready, or was rejected). Clients ignore kinds they do not know: more will come. The stream ends with `session.revoked` (InboxStreamEndEvent, no id) when the session behind the token ends (logout, password change, ban, account deletion): sign in again; with `token.expired` when the access token expires: refresh it and reconnect. Comment lines every 15 s keep idle connections open. Without `Last-Event-ID` only new events are sent; with it (the header, which EventSource sends by itself when it reconnects, or `lastEventId` for clients that cannot set headers), the events kept since are replayed first: the last 100, for an hour. What the inbox tells is in the API as well: after a longer gap, reload what is shown.
      */
     public streamInbox<ThrowOnError extends boolean = true>(options?: Options<StreamInboxData, ThrowOnError, StreamInboxResponse>) {
         return (options?.client ?? this.client).sse.get<StreamInboxResponses, StreamInboxErrors, ThrowOnError, 'data'>({
@@ -634,6 +634,66 @@ export class ChorusApi extends HeyApiClient {
             responseStyle: 'data',
             security: [{ scheme: 'bearer', type: 'http' }, { scheme: 'bearer', type: 'http' }],
             url: '/api/v1/me/usage',
+            ...options
+        });
+    }
+    
+    /**
+     * Upload an image
+     *
+     * A `multipart/form-data` body with one part named `file`, streamed to storage. Its type comes from its bytes (JPEG, PNG, WebP, GIF); a file over MEDIA_MAX_UPLOAD_BYTES is refused with 413 as soon as it passes the limit. Answers `processing`: the image is then oriented, re-encoded without any metadata (EXIF, GPS) and given a thumbnail; the inbox tells `media.status` when it is `ready` (or `rejected`, e.g. too many pixels or unreadable), and GET /media/{id} gives its URLs.
+     */
+    public upload<ThrowOnError extends boolean = true>(options: Options<UploadData, ThrowOnError>) {
+        return (options.client ?? this.client).post<UploadResponses, UploadErrors, ThrowOnError, 'data'>({
+            ...formDataBodySerializer,
+            responseStyle: 'data',
+            security: [{ scheme: 'bearer', type: 'http' }, { scheme: 'bearer', type: 'http' }],
+            url: '/api/v1/media',
+            ...options,
+            headers: {
+                'Content-Type': null,
+                ...options.headers
+            }
+        });
+    }
+    
+    /**
+     * Delete one of my media
+     *
+     * The record and its files.
+     */
+    public remove<ThrowOnError extends boolean = true>(options: Options<RemoveData, ThrowOnError>) {
+        return (options.client ?? this.client).delete<RemoveResponses, RemoveErrors, ThrowOnError, 'data'>({
+            responseStyle: 'data',
+            security: [{ scheme: 'bearer', type: 'http' }, { scheme: 'bearer', type: 'http' }],
+            url: '/api/v1/media/{id}',
+            ...options
+        });
+    }
+    
+    /**
+     * Get one of my media
+     *
+     * Its status and, when ready, short-lived URLs of the image and its thumbnail.
+     */
+    public get<ThrowOnError extends boolean = true>(options: Options<GetData, ThrowOnError>) {
+        return (options.client ?? this.client).get<GetResponses, GetErrors, ThrowOnError, 'data'>({
+            responseStyle: 'data',
+            security: [{ scheme: 'bearer', type: 'http' }, { scheme: 'bearer', type: 'http' }],
+            url: '/api/v1/media/{id}',
+            ...options
+        });
+    }
+    
+    /**
+     * Download a media file through a signed URL
+     *
+     * The URL GET /media/{id} gives when media is kept on the server's disk: its signature is the credential, until it expires.
+     */
+    public content<ThrowOnError extends boolean = true>(options: Options<ContentData, ThrowOnError>) {
+        return (options.client ?? this.client).get<ContentResponses, ContentErrors, ThrowOnError, 'data'>({
+            responseStyle: 'data',
+            url: '/api/v1/media/{id}/content',
             ...options
         });
     }

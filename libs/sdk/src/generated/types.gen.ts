@@ -214,6 +214,14 @@ export type InboxConversationUnreadEventDto = {
     unreadCount: number;
 };
 
+export type InboxMediaStatusEventDto = {
+    mediaId: string;
+    /**
+     * GET /media/{id} gives its URLs, or why it was rejected.
+     */
+    status: 'ready' | 'rejected';
+};
+
 export type InboxMessageCreatedEventDto = {
     conversationId: string;
     /**
@@ -290,9 +298,76 @@ export type LogoutAllDto = {
     revokeApiKeys?: boolean;
 };
 
+export type MediaDto = {
+    bytes: number | null;
+    /**
+     * SHA-256 of the cleaned file, hex.
+     */
+    checksum: string | null;
+    /**
+     * What its bytes are, once cleaned.
+     */
+    contentType: string | null;
+    createdAt: string;
+    /**
+     * The name it was uploaded with, cleaned of paths and control characters.
+     */
+    filename: string | null;
+    height: number | null;
+    id: string;
+    /**
+     * When rejected.
+     */
+    rejection?: MediaRejectionDto;
+    /**
+     * `processing` while it is checked and cleaned, then `ready` or `rejected`.
+     */
+    status: MediaStatus;
+    /**
+     * When ready.
+     */
+    urls?: MediaUrlsDto;
+    width: number | null;
+};
+
 export type MediaLimitsDto = {
     bytesPerMonth: number | null;
     uploadsPerDay: number | null;
+};
+
+export type MediaRejectionDto = {
+    /**
+     * `image_too_large`, `image_unreadable` or `unsupported_media_type`.
+     */
+    code: string;
+    detail: string;
+};
+
+/**
+ * `processing` while it is checked and cleaned, then `ready` or `rejected`.
+ */
+export type MediaStatus = 'processing' | 'ready' | 'rejected';
+
+export type MediaUploadDto = {
+    /**
+     * The image: JPEG, PNG, WebP or GIF, told by its bytes (its name and declared type are ignored).
+     */
+    file: Blob | File;
+};
+
+export type MediaUrlsDto = {
+    /**
+     * When both URLs stop working: ask for the media again.
+     */
+    expiresAt: string;
+    /**
+     * The cleaned image: a presigned URL of the bucket, or an API URL signed for a while (relative to the server).
+     */
+    image: string;
+    /**
+     * A WebP thumbnail, at most 256 px on its longer side.
+     */
+    thumbnail: string;
 };
 
 export type MessageDto = {
@@ -2332,7 +2407,7 @@ export type StreamInboxResponses = {
     /**
      * Server-sent events; the `data` of each is one of these.
      */
-    200: InboxMessageCreatedEventDto | InboxReplyStatusEventDto | InboxConversationUnreadEventDto | InboxStreamEndEventDto;
+    200: InboxMessageCreatedEventDto | InboxReplyStatusEventDto | InboxConversationUnreadEventDto | InboxMediaStatusEventDto | InboxStreamEndEventDto;
 };
 
 export type StreamInboxResponse = StreamInboxResponses[keyof StreamInboxResponses];
@@ -2505,6 +2580,192 @@ export type GetMyUsageResponses = {
 };
 
 export type GetMyUsageResponse = GetMyUsageResponses[keyof GetMyUsageResponses];
+
+export type UploadData = {
+    body: MediaUploadDto;
+    path?: never;
+    query?: never;
+    url: '/api/v1/media';
+};
+
+export type UploadErrors = {
+    /**
+     * `validation_failed`: The request is not valid
+     */
+    400: ProblemDocumentDto;
+    /**
+     * `unauthorized`: Authentication is required
+     */
+    401: ProblemDocumentDto;
+    /**
+     * `payload_too_large`: The request body is too large
+     */
+    413: ProblemDocumentDto;
+    /**
+     * `unsupported_media_type`: Unsupported media type
+     */
+    415: ProblemDocumentDto;
+    /**
+     * `rate_limited`: Too many requests
+     */
+    429: ProblemDocumentDto;
+    /**
+     * `internal_error`: Internal server error
+     */
+    500: ProblemDocumentDto;
+    /**
+     * `service_unavailable`: Service unavailable
+     */
+    503: ProblemDocumentDto;
+};
+
+export type UploadError = UploadErrors[keyof UploadErrors];
+
+export type UploadResponses = {
+    /**
+     * Received; being processed.
+     */
+    202: MediaDto;
+};
+
+export type UploadResponse = UploadResponses[keyof UploadResponses];
+
+export type RemoveData = {
+    body?: never;
+    path: {
+        id: string;
+    };
+    query?: never;
+    url: '/api/v1/media/{id}';
+};
+
+export type RemoveErrors = {
+    /**
+     * `unauthorized`: Authentication is required
+     */
+    401: ProblemDocumentDto;
+    /**
+     * `not_found`: Not found
+     */
+    404: ProblemDocumentDto;
+    /**
+     * `rate_limited`: Too many requests
+     */
+    429: ProblemDocumentDto;
+    /**
+     * `internal_error`: Internal server error
+     */
+    500: ProblemDocumentDto;
+    /**
+     * `service_unavailable`: Service unavailable
+     */
+    503: ProblemDocumentDto;
+};
+
+export type RemoveError = RemoveErrors[keyof RemoveErrors];
+
+export type RemoveResponses = {
+    /**
+     * Deleted.
+     */
+    204: void;
+};
+
+export type RemoveResponse = RemoveResponses[keyof RemoveResponses];
+
+export type GetData = {
+    body?: never;
+    path: {
+        id: string;
+    };
+    query?: never;
+    url: '/api/v1/media/{id}';
+};
+
+export type GetErrors = {
+    /**
+     * `unauthorized`: Authentication is required
+     */
+    401: ProblemDocumentDto;
+    /**
+     * `not_found`: Not found
+     */
+    404: ProblemDocumentDto;
+    /**
+     * `rate_limited`: Too many requests
+     */
+    429: ProblemDocumentDto;
+    /**
+     * `internal_error`: Internal server error
+     */
+    500: ProblemDocumentDto;
+    /**
+     * `service_unavailable`: Service unavailable
+     */
+    503: ProblemDocumentDto;
+};
+
+export type GetError = GetErrors[keyof GetErrors];
+
+export type GetResponses = {
+    200: MediaDto;
+};
+
+export type GetResponse = GetResponses[keyof GetResponses];
+
+export type ContentData = {
+    body?: never;
+    path: {
+        id: string;
+    };
+    query: {
+        variant: 'image' | 'thumbnail';
+        /**
+         * Unix seconds after which the URL stops working.
+         */
+        expires: number;
+        signature: string;
+    };
+    url: '/api/v1/media/{id}/content';
+};
+
+export type ContentErrors = {
+    /**
+     * `validation_failed`: The request is not valid
+     */
+    400: ProblemDocumentDto;
+    /**
+     * `media_url_invalid`: Media URL invalid or expired
+     */
+    403: ProblemDocumentDto;
+    /**
+     * `not_found`: Not found
+     */
+    404: ProblemDocumentDto;
+    /**
+     * `rate_limited`: Too many requests
+     */
+    429: ProblemDocumentDto;
+    /**
+     * `internal_error`: Internal server error
+     */
+    500: ProblemDocumentDto;
+    /**
+     * `service_unavailable`: Service unavailable
+     */
+    503: ProblemDocumentDto;
+};
+
+export type ContentError = ContentErrors[keyof ContentErrors];
+
+export type ContentResponses = {
+    /**
+     * The file.
+     */
+    200: Blob | File;
+};
+
+export type ContentResponse = ContentResponses[keyof ContentResponses];
 
 export type ListPlansData = {
     body?: never;
