@@ -1,5 +1,6 @@
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { request } from 'node:http';
 import { join } from 'node:path';
 import { crc32, deflateSync } from 'node:zlib';
 import sharp from 'sharp';
@@ -152,6 +153,27 @@ describe.each(Object.keys(STORES) as Array<keyof typeof STORES>)('media uploads 
     await sut.http().post('/api/v1/media').set(alice.auth).field('note', 'no file').expect(400);
     await sut.http().post('/api/v1/media').set(alice.auth).send({ file: 'not multipart' }).expect(415);
     await sut.http().post('/api/v1/media').attach('file', executable, 'x.png').expect(401);
+    expect(await filesUnder(mediaDir)).toEqual(before);
+  });
+
+  it('keeps nothing of an upload its client abandons midway, nor of one whose body is cut off', async () => {
+    const before = await filesUnder(mediaDir);
+    const png = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#fff' } }).png().toBuffer();
+    const boundary = 'chorus-test-boundary';
+    const head = Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="a.png"\r\nContent-Type: image/png\r\n\r\n`);
+    // The client leaves after 64 KiB of a declared 200 KiB.
+    const abandoned = request(new URL('/api/v1/media', base), {
+      method: 'POST',
+      headers: { ...alice.auth, 'Content-Type': `multipart/form-data; boundary=${boundary}`, 'Content-Length': String(200 * 1024) },
+    });
+    abandoned.on('error', () => undefined);
+    abandoned.write(Buffer.concat([head, png, Buffer.alloc(64 * 1024)]));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    abandoned.destroy();
+    // A body that ends inside the file part: 400, not a server error.
+    const cut = await sut.http().post('/api/v1/media').set(alice.auth).set('Content-Type', `multipart/form-data; boundary=${boundary}`).send(Buffer.concat([head, png]));
+    expect(cut.status).toBe(400);
+    await eventually('the abandoned upload cleaned up', () => filesUnder(mediaDir), (files) => files.length === before.length, { timeoutMs: 5_000, everyMs: 50 });
     expect(await filesUnder(mediaDir)).toEqual(before);
   });
 

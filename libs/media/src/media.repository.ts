@@ -19,6 +19,12 @@ export class MediaRepository {
     return (await this.dataSource.getRepository(MediaEntity).findOneBy({ id: mediaId })) ?? undefined;
   }
 
+  /** Media still being processed, oldest first. */
+  async processingIds(): Promise<string[]> {
+    const rows = await this.dataSource.getRepository(MediaEntity).find({ select: { id: true }, where: { status: 'processing' }, order: { createdAt: 'ASC' } });
+    return rows.map((row) => row.id);
+  }
+
   /** Ends processing as `ready` or `rejected`; false when it was not processing any more (a job run twice). */
   async finish(mediaId: string, ending: Partial<Pick<MediaEntity, 'status' | 'contentType' | 'bytes' | 'width' | 'height' | 'checksum' | 'storageKey' | 'thumbnailKey' | 'rejectionCode' | 'rejectionDetail'>>): Promise<boolean> {
     const result = await this.dataSource.getRepository(MediaEntity).update({ id: mediaId, status: 'processing' }, ending);

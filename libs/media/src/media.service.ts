@@ -1,7 +1,7 @@
 import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
 import { buffer } from 'node:stream/consumers';
 import { Readable } from 'node:stream';
-import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { Injectable, type OnApplicationBootstrap, type OnModuleInit } from '@nestjs/common';
 import type { Request } from 'express';
 import { resolveJwtSecret } from '#chorus/auth';
 import { CoreProblems, InjectConfig, Jobs, ProblemException, type AppConfig } from '#chorus/core';
@@ -11,7 +11,7 @@ import { MediaProblems } from './media.errors.js';
 import { MediaRepository } from './media.repository.js';
 import { receiveFile } from './multipart-upload.js';
 import { ImageProcessor, ImageRejected, SNIFF_BYTES } from './processing/index.js';
-import { MediaStore } from './storage/index.js';
+import { MediaObjectMissing, MediaStore } from './storage/index.js';
 
 const PROCESS_JOB = 'media.process';
 /** Which of a ready image's files a URL is for. */
@@ -40,7 +40,7 @@ export interface MediaView {
  * safe is `rejected`, with why. Only the owner sees their media (another user's id is 404).
  */
 @Injectable()
-export class MediaService implements OnModuleInit {
+export class MediaService implements OnModuleInit, OnApplicationBootstrap {
   private readonly processor: ImageProcessor;
   /** Signs the URLs of the local store (derived from the token secret, so every process of a deployment shares it). */
   private readonly urlKey: Buffer;
@@ -57,7 +57,13 @@ export class MediaService implements OnModuleInit {
   }
 
   onModuleInit(): void {
-    this.jobs.define<{ mediaId: string }>(PROCESS_JOB, { handler: ({ mediaId }) => this.process(mediaId), attempts: 3, backoffMs: 2_000 });
+    // Decoding a large image takes a core and hundreds of MB for seconds: two at a time per process.
+    this.jobs.define<{ mediaId: string }>(PROCESS_JOB, { handler: ({ mediaId }) => this.process(mediaId), attempts: 3, backoffMs: 2_000, concurrency: 2 });
+  }
+
+  /** Media a stopped process left processing is queued again (a job in Redis is not queued twice; a second run changes nothing). */
+  async onApplicationBootstrap(): Promise<void> {
+    for (const mediaId of await this.media.processingIds()) await this.jobs.enqueue(PROCESS_JOB, { mediaId }, { jobId: mediaId });
   }
 
   /** Receives an upload: refused (415, 413) before anything is kept when its bytes are not an image or too many. */
@@ -103,7 +109,12 @@ export class MediaService implements OnModuleInit {
     const media = await this.media.find(mediaId);
     if (!media || media.status !== 'ready') throw notFound();
     const key = variant === 'thumbnail' ? media.thumbnailKey! : media.storageKey;
-    return { type: variant === 'thumbnail' ? 'image/webp' : media.contentType!, body: await this.store.get(key) };
+    try {
+      return { type: variant === 'thumbnail' ? 'image/webp' : media.contentType!, body: await this.store.get(key) };
+    } catch (error) {
+      if (error instanceof MediaObjectMissing) throw notFound();
+      throw error;
+    }
   }
 
   /** The job: cleans an upload into the image shown, or rejects it. Idempotent: media no longer processing is left alone. */
@@ -133,11 +144,14 @@ export class MediaService implements OnModuleInit {
       if (!(error instanceof ImageRejected)) throw error;
       ending = { status: 'rejected', rejectionCode: error.code, rejectionDetail: error.message };
     }
-    if (await this.media.finish(mediaId, ending)) {
-      // The upload as received (with its metadata) is not kept.
-      await this.store.delete(media.storageKey);
-      await this.inbox.publish(media.ownerUserId, { type: 'media.status', mediaId, status: ending.status as 'ready' | 'rejected' });
+    if (!(await this.media.finish(mediaId, ending))) {
+      // Deleted (or finished by another run) meanwhile: what this run wrote is nobody's.
+      await Promise.all([ending.storageKey, ending.thumbnailKey].filter((key) => typeof key === 'string').map((key) => this.store.delete(key)));
+      return;
     }
+    // The upload as received (with its metadata) is not kept.
+    await this.store.delete(media.storageKey);
+    await this.inbox.publish(media.ownerUserId, { type: 'media.status', mediaId, status: ending.status as 'ready' | 'rejected' });
   }
 
   private async owned(userId: string, mediaId: string): Promise<MediaEntity> {

@@ -32,25 +32,40 @@ export function receiveFile(request: Request, { maxBytes, sniffBytes }: { maxByt
     try {
       parser = busboy({ headers: request.headers, defParamCharset: 'utf8', limits: { files: 1, fileSize: maxBytes, fields: 10, parts: 11, fieldSize: 1024 } });
     } catch (error) {
-      reject(new ProblemException(CoreProblems.validationFailed, `The multipart body cannot be read: ${(error as Error).message}`));
+      reject(unreadable(error as Error));
       return;
     }
-    let found = false;
+    let file: Readable | undefined;
+    // A failure after the file part began ends its stream (the store then keeps nothing); before, the upload itself.
+    const fail = (problem: Error) => (file ? file.destroy(problem) : reject(problem));
     parser.on('file', (field, stream, info) => {
-      if (field !== 'file' || found) {
+      if (field !== 'file' || file) {
         stream.resume();
         return;
       }
-      found = true;
+      file = stream;
       stream.on('limit', () => stream.destroy(tooLarge(maxBytes)));
-      peek(stream, sniffBytes).then(({ head, body }) => resolve({ filename: sanitisedName(info.filename), head, body }), reject);
+      peek(stream, sniffBytes).then(({ head, body }) => resolve({ filename: sanitisedName(info.filename), head, body }), (error: Error) => reject(asProblem(error)));
     });
-    parser.on('error', (error: Error) => reject(new ProblemException(CoreProblems.validationFailed, `The multipart body cannot be read: ${error.message}`)));
+    parser.on('error', (error: Error) => fail(unreadable(error)));
     parser.on('close', () => {
-      if (!found) reject(new ProblemException(CoreProblems.validationFailed, 'The upload has no file: send it in a part named `file`.', { errors: [{ field: 'file', message: 'is required' }] }));
+      if (!file) reject(new ProblemException(CoreProblems.validationFailed, 'The upload has no file: send it in a part named `file`.', { errors: [{ field: 'file', message: 'is required' }] }));
+    });
+    // A client that leaves mid-upload: what it sent is not kept.
+    request.on('close', () => {
+      if (!request.complete) fail(new ProblemException(CoreProblems.validationFailed, 'The upload was cut off before its end.'));
     });
     request.pipe(parser);
   });
+}
+
+/** What a failing body says to the client: our 413 as it is, a malformed body (busboy's errors) as a 400. */
+function asProblem(error: Error): ProblemException {
+  return error instanceof ProblemException ? error : unreadable(error);
+}
+
+function unreadable(error: Error): ProblemException {
+  return new ProblemException(CoreProblems.validationFailed, `The multipart body cannot be read: ${error.message}`);
 }
 
 function tooLarge(maxBytes: number): ProblemException {
@@ -76,7 +91,11 @@ async function peek(stream: Readable, count: number): Promise<{ head: Buffer; bo
   async function* all(): AsyncGenerator<Buffer> {
     yield read;
     if (ended) return;
-    for (let next = await iterator.next(); !next.done; next = await iterator.next()) yield next.value;
+    try {
+      for (let next = await iterator.next(); !next.done; next = await iterator.next()) yield next.value;
+    } catch (error) {
+      throw asProblem(error as Error);
+    }
   }
   return { head: read.subarray(0, count), body: Readable.from(all(), { objectMode: false }) };
 }
