@@ -15,6 +15,7 @@ export class CreateMedia1796105044140 implements MigrationInterface {
         CONSTRAINT "PK_media_id" PRIMARY KEY ("id"))`,
     );
     await queryRunner.query(`CREATE INDEX "media_owner_created_idx" ON "media" ("owner_user_id", "created_at")`);
+    await queryRunner.query(`CREATE INDEX "media_processing_idx" ON "media" ("created_at") WHERE "status" = 'processing'`);
     await queryRunner.query(
       `ALTER TABLE "media" ADD CONSTRAINT "FK_b977b7dbc37fd0ad4a7563a7ca2" FOREIGN KEY ("owner_user_id") REFERENCES "users"("id") ON DELETE CASCADE ON UPDATE NO ACTION`,
     );

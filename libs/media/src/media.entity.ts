@@ -7,6 +7,8 @@ export type MediaStatus = (typeof MEDIA_STATUSES)[number];
 /** A file a user uploaded: its bytes are in the media store, under keys only the server chooses. */
 @Entity({ name: 'media' })
 @Index('media_owner_created_idx', ['ownerUserId', 'createdAt'])
+/** Media still processing: what a start looks for (to queue it again) without scanning every upload. */
+@Index('media_processing_idx', ['createdAt'], { where: `"status" = 'processing'` })
 @Check('media_status_check', `"status" IN ('processing', 'ready', 'rejected')`)
 export class MediaEntity {
   @PrimaryGeneratedColumn('uuid')

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Global, Injectable, Logger, Module, type LoggerService, type OnModuleInit } from '@nestjs/common';
+import { Global, Injectable, Logger, Module, type OnModuleInit } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Redis } from 'ioredis';
 import { testEnvironment } from '../../../../test/support/test-app.js';
@@ -13,26 +13,9 @@ import { InProcessJobs } from './in-process-jobs.js';
 import { JobMetrics } from './job-metrics.js';
 import { Jobs, type JobRun } from './jobs.js';
 import { JobsModule, createJobs } from './jobs.module.js';
+import { CapturedLogger } from '../../../../test/support/captured-logger.js';
 
 type Runner = InProcessJobs | BullmqJobs;
-
-/** What the runners logged (Nest's Logger, overridden for the file). */
-class CapturedLogger implements LoggerService {
-  readonly lines: Array<{ level: 'log' | 'warn' | 'error'; message: string; context: unknown }> = [];
-  log(message: unknown, ...params: unknown[]): void {
-    this.lines.push({ level: 'log', message: String(message), context: params.at(-1) });
-  }
-  warn(message: unknown, ...params: unknown[]): void {
-    this.lines.push({ level: 'warn', message: String(message), context: params.at(-1) });
-  }
-  error(message: unknown, ...params: unknown[]): void {
-    this.lines.push({ level: 'error', message: String(message), context: params.at(-1) });
-  }
-  /** Messages the jobs runners logged at `level` that mention `text`. */
-  jobs(level: 'warn' | 'error', text: string): string[] {
-    return this.lines.filter((line) => line.level === level && line.context === 'Jobs' && line.message.includes(text)).map((line) => line.message);
-  }
-}
 
 /** A long shutdown timeout: a test that reaches it has failed anyway. */
 const BASE = loadConfig(testEnvironment(undefined, { SHUTDOWN_TIMEOUT_MS: '5000' }));
@@ -153,11 +136,11 @@ describe.each(runners)('Jobs %s', (runnerName, configure) => {
     expect(attempts[1]!.at - attempts[0]!.at).toBeGreaterThanOrEqual(45);
     expect(attempts[2]!.at - attempts[1]!.at).toBeGreaterThanOrEqual(95);
     expect(await outcomes(metrics, 'flaky')).toEqual({ retried: 2, completed: 1 });
-    expect(logs.jobs('warn', 'Job flaky flaky-1')).toEqual([
+    expect(logs.messages({ level: 'warn', context: 'Jobs', text: 'Job flaky flaky-1' })).toEqual([
       'Job flaky flaky-1 failed on attempt 1 of 3, retrying in 50 ms: provider timeout #1',
       'Job flaky flaky-1 failed on attempt 2 of 3, retrying in 100 ms: provider timeout #2',
     ]);
-    expect(logs.jobs('error', 'Job flaky')).toEqual([]);
+    expect(logs.messages({ level: 'error', context: 'Jobs', text: 'Job flaky' })).toEqual([]);
   });
 
   it('fails a job that throws on every attempt, and logs the failure at error, without a stack', async () => {
@@ -178,8 +161,8 @@ describe.each(runners)('Jobs %s', (runnerName, configure) => {
 
     await until('the failure is counted', async () => (await outcomes(metrics, 'doomed')).failed === 1);
     expect(await outcomes(metrics, 'doomed')).toEqual({ retried: 1, failed: 1 });
-    expect(logs.jobs('error', jobId)).toEqual([`Job doomed ${jobId} failed on its last attempt (2 of 2): the provider is down`]);
-    expect(logs.jobs('warn', jobId)).toEqual([`Job doomed ${jobId} failed on attempt 1 of 2, retrying in 10 ms: the provider is down`]);
+    expect(logs.messages({ level: 'error', context: 'Jobs', text: jobId })).toEqual([`Job doomed ${jobId} failed on its last attempt (2 of 2): the provider is down`]);
+    expect(logs.messages({ level: 'warn', context: 'Jobs', text: jobId })).toEqual([`Job doomed ${jobId} failed on attempt 1 of 2, retrying in 10 ms: the provider is down`]);
     await sleep(100);
     expect(calls).toBe(2);
   });
@@ -314,7 +297,7 @@ describe.each(runners)('Jobs %s', (runnerName, configure) => {
 
     await shutDown(sut);
 
-    expect(logs.jobs('warn', 'still running after 100 ms')).toHaveLength(1);
+    expect(logs.messages({ level: 'warn', context: 'Jobs', text: 'still running after 100 ms' })).toHaveLength(1);
     gate.release();
   });
 
@@ -394,7 +377,7 @@ describe.each(runners)('Jobs %s', (runnerName, configure) => {
 
       await shutDown(sut);
 
-      expect(logs.jobs('warn', 'queued jobs are not run')).toEqual(['2 queued jobs are not run: without Redis, jobs do not outlive the process']);
+      expect(logs.messages({ level: 'warn', context: 'Jobs', text: 'queued jobs are not run' })).toEqual(['2 queued jobs are not run: without Redis, jobs do not outlive the process']);
     });
   } else {
     it('two processes: a scheduled kind runs once per interval for both, not once each', async () => {
@@ -443,7 +426,7 @@ describe.each(runners)('Jobs %s', (runnerName, configure) => {
       await newer.sut.enqueue('brand-new', {}, { jobId: 'from-the-future' });
 
       await until('the job failed', async () => (await outcomes(older.metrics, 'brand-new')).failed === 1);
-      expect(logs.jobs('error', 'from-the-future')).toEqual([
+      expect(logs.messages({ level: 'error', context: 'Jobs', text: 'from-the-future' })).toEqual([
         'Job brand-new from-the-future failed on its last attempt (1 of 1): No job kind "brand-new" is defined in this process',
       ]);
     });

@@ -1,28 +1,16 @@
 import { randomUUID } from 'node:crypto';
-import { Logger, type LoggerService } from '@nestjs/common';
+import { Logger } from '@nestjs/common';
 import { Redis } from 'ioredis';
 import { TcpProxy } from '../../../../test/support/tcp-proxy.js';
 import { untilWith, within } from '../../../../test/support/waiting.js';
 import { EventLog, MemoryEventLog, RedisEventLog, compareIds, isLogId, type LogBounds, type LoggedEvent, type ReadOptions } from './event-log.js';
 import { Leases, MemoryLeases, RedisLeases } from './leases.js';
 import { MemoryPubSub, PubSub, RedisPubSub } from './pub-sub.js';
+import { CapturedLogger } from '../../../../test/support/captured-logger.js';
 
 // eslint-disable-next-line no-restricted-properties -- whether the machine has a Redis decides which cases run, as in test/support
 const REDIS_URL = process.env['REDIS_URL'];
 
-/** What the Redis subscriber logged (a killed connection warns); kept out of the test output. */
-class CapturedLogger implements LoggerService {
-  readonly lines: string[] = [];
-  log(message: unknown): void {
-    this.lines.push(String(message));
-  }
-  warn(message: unknown): void {
-    this.lines.push(String(message));
-  }
-  error(message: unknown): void {
-    this.lines.push(String(message));
-  }
-}
 Logger.overrideLogger(new CapturedLogger());
 
 /** Resolves when `condition` holds (checked every 5 ms); fails naming `what` when it does not within 3 s. */

@@ -5,26 +5,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Logger, type LoggerService } from '@nestjs/common';
+import { Logger } from '@nestjs/common';
 import { CircuitBreaker } from '../../../providers/src/resilience.js';
 import { LocalMediaStore } from './local-media-store.js';
 import { MediaObjectMissing, type MediaStore } from './media-store.js';
 import { startFakeS3, type FakeS3 } from '../../../../test/support/fake-s3.js';
 import { S3MediaStore, S3_MIN_PART_SIZE, type S3MediaStoreConfig, type S3MediaStoreOptions } from './s3-media-store.js';
+import { CapturedLogger } from '../../../../test/support/captured-logger.js';
 
-/** What the stores logged (a multipart upload s3rver cannot abort warns); kept out of the test output. */
-class CapturedLogger implements LoggerService {
-  readonly lines: string[] = [];
-  log(message: unknown): void {
-    this.lines.push(String(message));
-  }
-  warn(message: unknown): void {
-    this.lines.push(String(message));
-  }
-  error(message: unknown): void {
-    this.lines.push(String(message));
-  }
-}
 const logged = new CapturedLogger();
 Logger.overrideLogger(logged);
 
@@ -492,7 +480,7 @@ describe('S3MediaStore', () => {
 
     await expect(store.put(key, body, 'video/mp4')).rejects.toThrow('The client went away');
 
-    expect(logged.lines).toEqual([expect.stringMatching(new RegExp(`^Could not abort the multipart upload \\w+ of ${key}: .*MethodNotAllowed`))]);
+    expect(logged.messages()).toEqual([expect.stringMatching(new RegExp(`^Could not abort the multipart upload \\w+ of ${key}: .*MethodNotAllowed`))]);
     expect(await sut.size(key)).toBeUndefined();
   });
 

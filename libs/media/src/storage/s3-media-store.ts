@@ -14,21 +14,12 @@ import {
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { Logger } from '@nestjs/common';
+import type { MediaConfig } from '#chorus/core';
 import { assertMediaKey } from './media-key.js';
 import { MediaObjectMissing, MediaStore } from './media-store.js';
 
-/** Where the bucket is and how to reach it; the shape of the `media.s3` configuration. */
-export interface S3MediaStoreConfig {
-  /** Unset for AWS itself; the server's URL for R2, MinIO, Hetzner, Storj... */
-  readonly endpoint?: string;
-  readonly region: string;
-  readonly bucket: string;
-  /** With `secretAccessKey`; when unset, the SDK's default chain (environment, profile, instance role...). */
-  readonly accessKeyId?: string;
-  readonly secretAccessKey?: string;
-  /** `bucket` in the path instead of the host name (MinIO and most self-hosted servers). */
-  readonly forcePathStyle: boolean;
-}
+/** Where the bucket is and how to reach it: the `media.s3` configuration (S3_* variables). */
+export type S3MediaStoreConfig = MediaConfig['s3'];
 
 /**
  * What a circuit breaker offers, as `CircuitBreaker` in libs/providers/src/resilience.ts has it
