@@ -49,7 +49,7 @@ describe('GET /providers (module)', () => {
           name: 'openrouter',
           kind: 'openai',
           breaker: 'closed',
-          models: [{ id: 'gpt-fake', contextWindow: 8192, maxOutputTokens: 512, inputUsdPerMillion: 0.15, outputUsdPerMillion: 0.6 }],
+          models: [{ id: 'gpt-fake', contextWindow: 8192, maxOutputTokens: 512, inputUsdPerMillion: 0.15, outputUsdPerMillion: 0.6, vision: false }],
         },
         expect.objectContaining({ name: 'simulated', kind: 'simulated', breaker: 'closed' }),
       ],

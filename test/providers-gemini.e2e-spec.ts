@@ -1,4 +1,4 @@
-import { GeminiProvider, ProviderError, type ChatMessage } from '#chorus/providers';
+import { GeminiProvider, ProviderError, type ChatMessage, type ChatTool } from '#chorus/providers';
 import { FakeGeminiServer, within } from './support/fake-gemini.js';
 import { collectChunks, providerConfig } from './support/fake-providers.js';
 
@@ -17,7 +17,9 @@ describe('Gemini adapter', () => {
     { role: 'user', content: 'How are you?' },
     { role: 'user', content: 'And the weather?' },
   ];
-  const request = (overrides: { signal?: AbortSignal; temperature?: number; maxOutputTokens?: number } = {}) => ({
+  const request = (
+    overrides: { signal?: AbortSignal; temperature?: number; maxOutputTokens?: number; messages?: ChatMessage[]; tools?: ChatTool[] } = {},
+  ) => ({
     model: 'gemini-fake',
     messages,
     signal: new AbortController().signal,
@@ -181,6 +183,130 @@ describe('Gemini adapter', () => {
     }
 
     expect(await within(upstream.requests[0]!.ended)).toBe('client_closed');
+  });
+
+  describe('images and function calls', () => {
+    // A PNG signature and two more bytes: their base64 is written out, not computed like the adapter does.
+    const png = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0xff, 0x00]);
+    const sendMedia: ChatTool = {
+      name: 'send_media',
+      description: 'Sends the user a photo from the persona library.',
+      parameters: { type: 'object', properties: { tag: { type: 'string' } }, additionalProperties: false },
+    };
+    const contentsSent = () => (upstream.requests[0]!.body as { contents: unknown }).contents;
+
+    it("sends a user's images as inlineData parts after the text", async () => {
+      const withImages: ChatMessage[] = [
+        { role: 'user', content: 'What is this?', images: [{ mediaType: 'image/png', data: png, width: 2, height: 1 }] },
+        { role: 'assistant', content: 'A tiny image.' },
+        { role: 'user', content: '', images: [{ mediaType: 'image/jpeg', data: Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10]), width: 1, height: 1 }] },
+      ];
+
+      const result = await collectChunks(sut.stream(request({ messages: withImages })));
+
+      expect(result.error).toBeUndefined();
+      expect(contentsSent()).toEqual([
+        { role: 'user', parts: [{ text: 'What is this?' }, { inlineData: { mimeType: 'image/png', data: 'iVBORw0KGgr/AA==' } }] },
+        { role: 'model', parts: [{ text: 'A tiny image.' }] },
+        // No empty text part beside an image sent alone.
+        { role: 'user', parts: [{ inlineData: { mimeType: 'image/jpeg', data: '/9j/4AAQ' } }] },
+      ]);
+    });
+
+    it('declares the tools with their JSON schema, and streams each functionCall part as a tool call, finishing with tool_calls', async () => {
+      upstream.script({
+        tokens: ['One', ' moment.'],
+        functionCalls: [
+          { name: 'send_media', args: { tag: 'beach' }, thoughtSignature: 'c2lnbmVk' },
+          { name: 'send_media', args: {}, id: 'fc-7' },
+        ],
+        usageMetadata: { promptTokenCount: 30, candidatesTokenCount: 18 },
+      });
+
+      const result = await collectChunks(sut.stream(request({ tools: [sendMedia] })));
+
+      expect(result.error).toBeUndefined();
+      expect(result.chunks).toEqual([
+        { type: 'delta', text: 'One' },
+        { type: 'delta', text: ' moment.' },
+        // Gemini's calls mostly come without an id: a generated one ties the result to its call.
+        { type: 'tool_call', call: { id: 'call_1', name: 'send_media', arguments: '{"tag":"beach"}', signature: 'c2lnbmVk' } },
+        { type: 'tool_call', call: { id: 'fc-7', name: 'send_media', arguments: '{}' } },
+        { type: 'usage', usage: { inputTokens: 30, outputTokens: 18 } },
+        { type: 'finish', reason: 'tool_calls' },
+      ]);
+      expect(upstream.requests[0]!.body).toMatchObject({
+        tools: [{ functionDeclarations: [{ name: 'send_media', description: sendMedia.description, parametersJsonSchema: sendMedia.parameters }] }],
+      });
+    });
+
+    it('sends the continuation of a call: model functionCall parts, then the results as user functionResponse parts named after their calls', async () => {
+      const continuation: ChatMessage[] = [
+        { role: 'user', content: 'Send me a photo of the beach' },
+        {
+          role: 'assistant',
+          content: '',
+          toolCalls: [
+            { id: 'call_1', name: 'send_media', arguments: '{"tag":"beach"}', signature: 'c2lnbmVk' },
+            { id: 'call_2', name: 'share_link', arguments: 'not json' },
+          ],
+        },
+        { role: 'tool', toolCallId: 'call_1', content: 'sent media 42' },
+        { role: 'tool', toolCallId: 'call_2', content: 'no link' },
+        // A later reply whose calls were stored without a signature (or came from another provider).
+        { role: 'assistant', content: 'And one more.', toolCalls: [{ id: 'call_1', name: 'send_selfie', arguments: '{}' }] },
+        { role: 'tool', toolCallId: 'call_1', content: 'sent media 43' },
+      ];
+
+      await collectChunks(sut.stream(request({ messages: continuation, tools: [sendMedia] })));
+
+      expect(contentsSent()).toEqual([
+        { role: 'user', parts: [{ text: 'Send me a photo of the beach' }] },
+        {
+          role: 'model',
+          parts: [
+            { functionCall: { id: 'call_1', name: 'send_media', args: { tag: 'beach' } }, thoughtSignature: 'c2lnbmVk' },
+            // Arguments that are not a JSON object go as none.
+            { functionCall: { id: 'call_2', name: 'share_link', args: {} } },
+          ],
+        },
+        // Consecutive results: one user turn, as Gemini wants the answers to parallel calls.
+        {
+          role: 'user',
+          parts: [
+            { functionResponse: { id: 'call_1', name: 'send_media', response: { result: 'sent media 42' } } },
+            { functionResponse: { id: 'call_2', name: 'share_link', response: { result: 'no link' } } },
+          ],
+        },
+        {
+          role: 'model',
+          parts: [
+            { text: 'And one more.' },
+            { functionCall: { id: 'call_1', name: 'send_selfie', args: {} }, thoughtSignature: 'skip_thought_signature_validator' },
+          ],
+        },
+        // A reused generated id names the latest call.
+        { role: 'user', parts: [{ functionResponse: { id: 'call_1', name: 'send_selfie', response: { result: 'sent media 43' } } }] },
+      ]);
+    });
+
+    it('refuses, without calling the server, a tool result that answers no earlier call', async () => {
+      const result = await collectChunks(
+        sut.stream(request({ messages: [{ role: 'user', content: 'Hi' }, { role: 'tool', toolCallId: 'call_9', content: 'sent' }] })),
+      );
+
+      expect(result.error).toMatchObject({ name: 'ProviderError', code: 'bad_request', retryable: false });
+      expect(upstream.requests).toHaveLength(0);
+    });
+
+    it('counts a function call as output: a connection broken after it is interrupted, not retryable', async () => {
+      upstream.script({ tokens: [], functionCalls: [{ name: 'send_media', args: {} }], destroyAfter: 1 });
+
+      const result = await collectChunks(sut.stream(request({ tools: [sendMedia] })));
+
+      expect(result.chunks).toEqual([{ type: 'tool_call', call: { id: 'call_1', name: 'send_media', arguments: '{}' } }]);
+      expect(result.error).toMatchObject({ name: 'ProviderError', code: 'interrupted', retryable: false });
+    });
   });
 
   it('lists the models the server offers, without the models/ prefix', async () => {

@@ -385,19 +385,19 @@ describe('ProviderRegistry', () => {
           name: 'primary',
           kind: 'openai',
           breaker: 'open',
-          models: [{ id: 'gpt-fake', contextWindow: 8192, maxOutputTokens: 512, inputUsdPerMillion: 0.15, outputUsdPerMillion: 0.6 }],
+          models: [{ id: 'gpt-fake', contextWindow: 8192, maxOutputTokens: 512, inputUsdPerMillion: 0.15, outputUsdPerMillion: 0.6, vision: false }],
         },
         {
           name: 'secondary',
           kind: 'openai',
           breaker: 'closed',
-          models: [{ id: 'gpt-fake-mini', contextWindow: 4096, maxOutputTokens: 1024, inputUsdPerMillion: 0, outputUsdPerMillion: 0 }],
+          models: [{ id: 'gpt-fake-mini', contextWindow: 4096, maxOutputTokens: 1024, inputUsdPerMillion: 0, outputUsdPerMillion: 0, vision: false }],
         },
         {
           name: 'gemini',
           kind: 'gemini',
           breaker: 'closed',
-          models: [{ id: 'gemini-fake', contextWindow: 1_000_000, maxOutputTokens: 8192, inputUsdPerMillion: 0.3, outputUsdPerMillion: 2.5 }],
+          models: [{ id: 'gemini-fake', contextWindow: 1_000_000, maxOutputTokens: 8192, inputUsdPerMillion: 0.3, outputUsdPerMillion: 2.5, vision: false }],
         },
         expect.objectContaining({ name: 'simulated', kind: 'simulated', breaker: 'closed' }),
       ]);

@@ -12,12 +12,25 @@ export interface GeminiUsageMetadata {
   readonly thoughtsTokenCount?: number;
 }
 
+/** A function call as Gemini sends it: whole, in one part (Gemini 3 signs the first call of a reply). */
+export interface GeminiFunctionCallScript {
+  readonly name: string;
+  readonly args: Record<string, unknown>;
+  readonly id?: string;
+  readonly thoughtSignature?: string;
+}
+
 export interface GeminiReply extends StreamScript {
   /** Reported complete in the last chunk (earlier chunks carry running counts); null never reports it. */
   readonly usageMetadata: GeminiUsageMetadata | null;
   readonly finishReason: 'STOP' | 'MAX_TOKENS' | 'SAFETY' | 'OTHER';
   /** Thought summaries sent before the reply (parts with `thought: true`), which are not reply text. */
   readonly thoughts?: readonly string[];
+  /**
+   * Sent after the tokens, together in one chunk that counts as a token for the timing, `stallAfter`
+   * and `destroyAfter`; the reply still ends with the finish reason (STOP, as Gemini's calling replies do).
+   */
+  readonly functionCalls?: readonly GeminiFunctionCallScript[];
 }
 
 const STATUS_NAMES: Record<number, string> = {
@@ -55,6 +68,10 @@ export class FakeGeminiServer extends FakeUpstream<GeminiReply> {
   /** The base URL to configure (the SDK adds the version and path). */
   get baseUrl(): string {
     return this.origin;
+  }
+
+  override reset(defaults: Partial<GeminiReply> = {}): void {
+    super.reset({ thoughts: undefined, functionCalls: undefined, ...defaults });
   }
 
   protected override errorBody(status: number): unknown {
@@ -96,7 +113,10 @@ export class FakeGeminiServer extends FakeUpstream<GeminiReply> {
     await exchange.sse(
       {
         opening: (reply.thoughts ?? []).map((thought) => response([{ text: thought, thought: true }], undefined, running(0))),
-        tokens: reply.tokens.map((token, index) => response([{ text: token }], undefined, running(index + 1))),
+        tokens: [
+          ...reply.tokens.map((token, index) => response([{ text: token }], undefined, running(index + 1))),
+          ...(reply.functionCalls ? [response(reply.functionCalls.map(toFunctionCallPart), undefined, running(reply.tokens.length))] : []),
+        ],
         closing: [response([{ text: '' }], reply.finishReason, usage)],
       },
       reply,
@@ -104,4 +124,8 @@ export class FakeGeminiServer extends FakeUpstream<GeminiReply> {
       '\r\n\r\n',
     );
   }
+}
+
+function toFunctionCallPart({ name, args, id, thoughtSignature }: GeminiFunctionCallScript): unknown {
+  return { functionCall: { name, args, ...(id ? { id } : {}) }, ...(thoughtSignature ? { thoughtSignature } : {}) };
 }

@@ -37,10 +37,23 @@ export interface OpenAIWireUsage {
   readonly completion_tokens_details?: { readonly reasoning_tokens?: number };
 }
 
+/** A tool call as OpenAI streams it: a first fragment with its id and name, then its JSON arguments in pieces. */
+export interface OpenAIToolCallScript {
+  readonly id: string;
+  readonly name: string;
+  /** Concatenated, the JSON arguments; each piece is a chunk of its own. */
+  readonly argumentFragments: readonly string[];
+}
+
 export interface OpenAIReply extends StreamScript {
   /** Reported in the final chunk when the request asks for `stream_options.include_usage`; null never reports it. */
   readonly usage: OpenAIWireUsage | null;
   readonly finishReason: 'stop' | 'length' | 'content_filter' | 'tool_calls';
+  /**
+   * Streamed after the tokens, one call after the other, each fragment a chunk that counts as a
+   * token for the timing, `stallAfter` and `destroyAfter` (set `finishReason: 'tool_calls'` too).
+   */
+  readonly toolCalls?: readonly OpenAIToolCallScript[];
 }
 
 interface ChatCompletionRequest {
@@ -73,6 +86,10 @@ export class FakeOpenAIServer extends FakeUpstream<OpenAIReply> {
   /** The base URL to configure: `http://127.0.0.1:port/v1`. */
   get baseUrl(): string {
     return `${this.origin}/v1`;
+  }
+
+  override reset(defaults: Partial<OpenAIReply> = {}): void {
+    super.reset({ toolCalls: undefined, ...defaults });
   }
 
   protected override errorBody(status: number): unknown {
@@ -121,7 +138,13 @@ export class FakeOpenAIServer extends FakeUpstream<OpenAIReply> {
     await exchange.sse(
       {
         opening: [chunk([choice({ role: 'assistant', content: '', refusal: null })])],
-        tokens: reply.tokens.map((token) => chunk([choice({ content: token })])),
+        tokens: [
+          ...reply.tokens.map((token) => chunk([choice({ content: token })])),
+          ...(reply.toolCalls ?? []).flatMap(({ id, name, argumentFragments }, index) => [
+            chunk([choice({ tool_calls: [{ index, id, type: 'function', function: { name, arguments: '' } }] })]),
+            ...argumentFragments.map((fragment) => chunk([choice({ tool_calls: [{ index, function: { arguments: fragment } }] })])),
+          ]),
+        ],
         closing: [
           chunk([choice({}, reply.finishReason)]),
           ...(includeUsage && usage ? [chunk([], { usage })] : []),

@@ -22,6 +22,7 @@ export interface ProviderEntry {
     readonly maxOutputTokens?: number;
     readonly inputUsdPerMillion?: number;
     readonly outputUsdPerMillion?: number;
+    readonly vision?: boolean;
   }>;
 }
 

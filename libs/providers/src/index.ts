@@ -1,10 +1,13 @@
 export {
   ProviderError,
   type ChatChunk,
+  type ChatImage,
   type ChatMessage,
   type ChatProvider,
   type ChatRequest,
   type ChatRole,
+  type ChatTool,
+  type ChatToolCall,
   type ChatUsage,
   type FinishReason,
   type ModelPolicy,
@@ -21,9 +24,10 @@ export {
   RETRY_AFTER_LIMIT_MS,
   RETRY_BACKOFF,
   type GenerationEvent,
+  type GenerationOptions,
   type ProviderStatus,
 } from './provider-registry.js';
 export { ProvidersController } from './providers.controller.js';
 export { ProvidersModule } from './providers.module.js';
 export { BREAKER_STATES, CircuitBreaker, type BreakerState } from './resilience.js';
-export { SimulatedProvider } from './simulated.provider.js';
+export { SIMULATED_IMAGE_TOKENS, SimulatedProvider } from './simulated.provider.js';

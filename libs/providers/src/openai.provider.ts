@@ -1,7 +1,17 @@
 import type OpenAI from 'openai';
 import type { ClientOptions } from 'openai';
 import type { ProviderConfig } from '#chorus/core';
-import { ProviderError, type ChatChunk, type ChatProvider, type ChatRequest, type ChatUsage, type FinishReason } from './chat-provider.js';
+import {
+  ProviderError,
+  type ChatChunk,
+  type ChatMessage,
+  type ChatProvider,
+  type ChatRequest,
+  type ChatTool,
+  type ChatToolCall,
+  type ChatUsage,
+  type FinishReason,
+} from './chat-provider.js';
 import { LazyModule } from './lazy-module.js';
 import { describe, isAbortError, providerErrorForStatus, providerErrorForTransport, retryAfterMs } from './provider-errors.js';
 
@@ -67,12 +77,14 @@ export class OpenAIProvider implements ChatProvider {
     let finish: FinishReason | undefined;
     let usage: ChatUsage | undefined;
     let streamed = false;
+    const calls = new ToolCallAssembler();
     try {
       const client = await this.connect();
       const stream = await client.chat.completions.create(
         {
           model: request.model,
-          messages: request.messages.map((message) => ({ role: message.role, content: message.content })),
+          messages: request.messages.map(toMessageParam),
+          ...(request.tools?.length ? { tools: request.tools.map(toToolParam) } : {}),
           stream: true,
           stream_options: { include_usage: true },
           ...(request.temperature === undefined ? {} : { temperature: request.temperature }),
@@ -88,7 +100,16 @@ export class OpenAIProvider implements ChatProvider {
           streamed = true;
           yield { type: 'delta', text };
         }
-        if (choice?.finish_reason) finish = toFinishReason(choice.finish_reason);
+        for (const fragment of choice?.delta?.tool_calls ?? []) {
+          streamed = true;
+          calls.add(fragment);
+        }
+        if (choice?.finish_reason) {
+          const completed = calls.complete();
+          for (const call of completed) yield { type: 'tool_call', call };
+          // Some compatible servers (older Ollama) end a tool call with `stop`.
+          finish = completed.length > 0 && choice.finish_reason === 'stop' ? 'tool_calls' : toFinishReason(choice.finish_reason);
+        }
       }
     } catch (error) {
       if (signal.aborted) return;
@@ -102,6 +123,63 @@ export class OpenAIProvider implements ChatProvider {
     if (!finish) throw new ProviderError(streamed ? 'interrupted' : 'unavailable', 'The stream ended before the model finished its reply', !streamed);
     if (usage) yield { type: 'usage', usage };
     yield { type: 'finish', reason: finish };
+  }
+}
+
+/** Our message as the Chat Completions API takes it: images as data URLs, tool calls and results by call id. */
+function toMessageParam(message: ChatMessage): OpenAI.ChatCompletionMessageParam {
+  switch (message.role) {
+    case 'system':
+      return { role: 'system', content: message.content };
+    case 'user':
+      if (!message.images?.length) return { role: 'user', content: message.content };
+      return {
+        role: 'user',
+        content: [
+          ...(message.content ? [{ type: 'text' as const, text: message.content }] : []),
+          ...message.images.map((image) => ({
+            type: 'image_url' as const,
+            image_url: { url: `data:${image.mediaType};base64,${image.data.toString('base64')}` },
+          })),
+        ],
+      };
+    case 'assistant':
+      if (!message.toolCalls?.length) return { role: 'assistant', content: message.content };
+      return {
+        role: 'assistant',
+        content: message.content || null,
+        tool_calls: message.toolCalls.map((call) => ({ id: call.id, type: 'function', function: { name: call.name, arguments: call.arguments } })),
+      };
+    case 'tool':
+      if (!message.toolCallId) throw new ProviderError('bad_request', 'A tool result does not name the call it answers', false);
+      return { role: 'tool', tool_call_id: message.toolCallId, content: message.content };
+  }
+}
+
+function toToolParam(tool: ChatTool): OpenAI.ChatCompletionTool {
+  return { type: 'function', function: { name: tool.name, description: tool.description, parameters: tool.parameters } };
+}
+
+/**
+ * Puts streamed tool calls together: each arrives in fragments tagged with its index, the id and
+ * name in the first, the JSON arguments in pieces over the following ones.
+ */
+class ToolCallAssembler {
+  private readonly pending = new Map<number, { id: string; name: string; arguments: string }>();
+
+  add(fragment: OpenAI.ChatCompletionChunk.Choice.Delta.ToolCall): void {
+    const call = this.pending.get(fragment.index) ?? { id: '', name: '', arguments: '' };
+    call.id ||= fragment.id ?? '';
+    call.name ||= fragment.function?.name ?? '';
+    call.arguments += fragment.function?.arguments ?? '';
+    this.pending.set(fragment.index, call);
+  }
+
+  /** The calls received so far, in index order; the model has finished them. */
+  complete(): ChatToolCall[] {
+    const calls = [...this.pending.entries()].sort(([left], [right]) => left - right).map(([, call]) => call);
+    this.pending.clear();
+    return calls;
   }
 }
 
@@ -119,6 +197,7 @@ function toChatUsage(usage: OpenAI.CompletionUsage): ChatUsage {
 function toFinishReason(reason: string): FinishReason {
   if (reason === 'length') return 'length';
   if (reason === 'content_filter') return 'content_filter';
+  if (reason === 'tool_calls') return 'tool_calls';
   return 'stop';
 }
 

@@ -5,6 +5,8 @@ import {
   ProviderError,
   type ChatMessage,
   type ChatProvider,
+  type ChatTool,
+  type ChatToolCall,
   type ChatUsage,
   type FinishReason,
   type ModelPolicy,
@@ -16,10 +18,12 @@ import { OpenAIProvider } from './openai.provider.js';
 import { CircuitBreaker, StallError, backoffDelay, sleep, withIdleTimeout, type BreakerState } from './resilience.js';
 import { SimulatedProvider } from './simulated.provider.js';
 
-/** What a generation produces, in order: `started` once the first token is on its way, deltas, then `completed`. */
+/** What a generation produces, in order: `started` once the first output is on its way, deltas and tool calls, then `completed`. */
 export type GenerationEvent =
   | { readonly type: 'started'; readonly servedBy: ModelRef }
   | { readonly type: 'delta'; readonly text: string }
+  /** The model called a tool: the turn runs it and may generate again with its result. */
+  | { readonly type: 'tool_call'; readonly call: ChatToolCall }
   | {
       readonly type: 'completed';
       readonly servedBy: ModelRef;
@@ -71,6 +75,13 @@ interface GenerationRequest {
   readonly messages: readonly ChatMessage[];
   readonly temperature?: number;
   readonly maxOutputTokens: number;
+  readonly tools?: readonly ChatTool[];
+}
+
+/** What a generation may offer the model beyond the conversation. */
+export interface GenerationOptions {
+  /** Functions the model may call: a call arrives as a `tool_call` event and completes the generation with `tool_calls`. */
+  readonly tools?: readonly ChatTool[];
 }
 
 /** How one attempt at a provider ended, when it did not end the generation. */
@@ -151,12 +162,20 @@ export class ProviderRegistry {
 
   /**
    * Streams a reply along the policy: the primary model, then each fallback, moving on only
-   * while nothing has been streamed. A provider's retryable failures are retried (up to its
-   * `maxRetries`, with backoff) before moving on; a provider whose circuit is open is skipped.
-   * Aborting `signal` ends the stream with a `completed` event whose finish reason is `cancelled`.
+   * while nothing has been streamed (no token, no tool call). A provider's retryable failures are
+   * retried (up to its `maxRetries`, with backoff) before moving on; a provider whose circuit is
+   * open is skipped, and so is a model without vision when the messages carry images (callers
+   * refuse those for the primary before storing anything). Aborting `signal` ends the stream with
+   * a `completed` event whose finish reason is `cancelled`.
    */
-  async *generate(policy: ModelPolicy, messages: readonly ChatMessage[], signal: AbortSignal): AsyncIterable<GenerationEvent> {
+  async *generate(
+    policy: ModelPolicy,
+    messages: readonly ChatMessage[],
+    signal: AbortSignal,
+    options: GenerationOptions = {},
+  ): AsyncIterable<GenerationEvent> {
     const candidates = [policy.primary, ...policy.fallbacks];
+    const withImages = messages.some((message) => message.images?.length);
     let lastError: unknown;
     for (const candidate of candidates) {
       const slot = this.providers.get(candidate.provider);
@@ -165,11 +184,17 @@ export class ProviderRegistry {
         lastError = new ProviderError('bad_request', `Unknown model ${candidate.provider}/${candidate.model}`, true);
         continue;
       }
+      if (withImages && !model.vision) {
+        lastError = new ProviderError('bad_request', `Model ${candidate.provider}/${candidate.model} cannot read images`, true);
+        this.logger.warn(`${candidate.provider}/${candidate.model} skipped: the messages carry images and it cannot read them`);
+        continue;
+      }
       const request: GenerationRequest = {
         model: candidate.model,
         messages,
         temperature: policy.temperature,
         maxOutputTokens: Math.min(policy.maxReplyTokens ?? model.maxOutputTokens, model.maxOutputTokens),
+        tools: options.tools,
       };
       for (let retry = 0; ; retry += 1) {
         if (signal.aborted) {
@@ -186,7 +211,7 @@ export class ProviderRegistry {
         lastError = outcome.error;
         const delay = retryDelay(outcome.error, retry, slot.config.maxRetries);
         this.logger.warn(
-          `${candidate.provider}/${candidate.model} failed before its first token (${outcome.error.code}): ${outcome.error.message}` +
+          `${candidate.provider}/${candidate.model} failed before its first output (${outcome.error.code}): ${outcome.error.message}` +
             (delay === undefined ? '' : `; retrying in ${delay} ms`),
         );
         if (delay === undefined) break;
@@ -227,7 +252,7 @@ export class ProviderRegistry {
         onStall: () => connection.abort(),
       });
       for await (const chunk of chunks) {
-        if (chunk.type === 'delta') {
+        if (chunk.type === 'delta' || chunk.type === 'tool_call') {
           if (!started) {
             started = true;
             yield { type: 'started', servedBy: candidate };

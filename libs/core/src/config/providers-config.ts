@@ -11,6 +11,8 @@ export interface ModelConfig {
   /** US dollars per million tokens. */
   readonly inputUsdPerMillion: number;
   readonly outputUsdPerMillion: number;
+  /** Whether the model reads images (a message with attachments to one that does not is refused with 422). */
+  readonly vision: boolean;
 }
 
 export interface ProviderConfig {
@@ -43,6 +45,7 @@ const SIMULATED_MODELS: ModelConfig[] = ['simulated-chat', 'simulated-fail', 'si
   maxOutputTokens: 1024,
   inputUsdPerMillion: 0,
   outputUsdPerMillion: 0,
+  vision: true,
 }));
 
 const PROVIDER_DEFAULTS = { timeoutMs: 30_000, maxRetries: 2, breakerThreshold: 5, breakerCooldownMs: 30_000 };
@@ -65,6 +68,7 @@ export function readProvidersConfig(read: EnvReader): ProvidersConfig {
     maxOutputTokens: 4096,
     inputUsdPerMillion: 0.15,
     outputUsdPerMillion: 0.6,
+    vision: true,
   });
   shortcut('gemini', 'gemini', read.optionalString('GEMINI_API_KEY'), read.optionalUrl('GEMINI_BASE_URL', ['http', 'https']), {
     id: read.string('GEMINI_MODEL', 'gemini-2.5-flash'),
@@ -72,6 +76,7 @@ export function readProvidersConfig(read: EnvReader): ProvidersConfig {
     maxOutputTokens: 8192,
     inputUsdPerMillion: 0.3,
     outputUsdPerMillion: 2.5,
+    vision: true,
   });
   if (!providers.some((provider) => provider.kind === 'simulated')) {
     providers.push({ name: 'simulated', kind: 'simulated', headers: {}, ...PROVIDER_DEFAULTS, maxRetries: 0, models: SIMULATED_MODELS });
@@ -177,11 +182,14 @@ function parseModel(entry: unknown): ModelConfig | string {
   for (const field of [contextWindow, maxOutputTokens, inputUsdPerMillion, outputUsdPerMillion]) {
     if (typeof field === 'string') return field;
   }
+  const vision = value['vision'] ?? false;
+  if (typeof vision !== 'boolean') return `model ${value['id']}: vision must be true or false`;
   return {
     id: value['id'],
     contextWindow: contextWindow as number,
     maxOutputTokens: maxOutputTokens as number,
     inputUsdPerMillion: inputUsdPerMillion as number,
     outputUsdPerMillion: outputUsdPerMillion as number,
+    vision,
   };
 }

@@ -19,6 +19,9 @@ export class ProviderModelDto {
 
   @ApiProperty({ description: 'US dollars per million output tokens.', example: 0.6 })
   outputUsdPerMillion!: number;
+
+  @ApiProperty({ description: 'Whether the model reads images: messages with attachments need one that does.', example: true })
+  vision!: boolean;
 }
 
 export class ProviderStatusDto {
@@ -57,5 +60,6 @@ function toProviderModelDto(model: ModelConfig): ProviderModelDto {
     maxOutputTokens: model.maxOutputTokens,
     inputUsdPerMillion: model.inputUsdPerMillion,
     outputUsdPerMillion: model.outputUsdPerMillion,
+    vision: model.vision,
   };
 }
