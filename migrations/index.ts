@@ -7,6 +7,8 @@ import { IndexStreamingReplies1796081607956 } from './1796081607956-IndexStreami
 import { ChatTurnStatements1796091191009 } from './1796091191009-ChatTurnStatements.js';
 import { ConversationTitleSource1796100501221 } from './1796100501221-ConversationTitleSource.js';
 import { CreateMedia1796105044140 } from './1796105044140-CreateMedia.js';
+import { MediaInChat1796112042287 } from './1796112042287-MediaInChat.js';
+import { MediaUsage1796112702498 } from './1796112702498-MediaUsage.js';
 
 /**
  * Every migration, oldest first. `npm run migration:generate -- <Name>` writes a new file
@@ -21,4 +23,6 @@ export const MIGRATIONS: ReadonlyArray<new () => MigrationInterface> = [
   ChatTurnStatements1796091191009,
   ConversationTitleSource1796100501221,
   CreateMedia1796105044140,
+  MediaInChat1796112042287,
+  MediaUsage1796112702498,
 ];

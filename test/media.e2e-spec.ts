@@ -4,7 +4,8 @@ import { request } from 'node:http';
 import { join } from 'node:path';
 import { crc32, deflateSync } from 'node:zlib';
 import sharp from 'sharp';
-import { newAccount, type TestAccount } from './support/accounts.js';
+import { DataSource } from 'typeorm';
+import { newAccount, signIn, type TestAccount } from './support/accounts.js';
 import { startFakeS3 } from './support/fake-s3.js';
 import { TestApp } from './support/test-app.js';
 import { eventually } from './support/waiting.js';
@@ -188,4 +189,115 @@ describe.each(Object.keys(STORES) as Array<keyof typeof STORES>)('media uploads 
     expect(await settled(alice, truncatedId)).toMatchObject({ status: 'rejected', rejection: { code: 'image_unreadable' } });
     expect((await filesUnder(mediaDir)).filter((file) => file.includes(bombId) || file.includes(truncatedId))).toEqual([]);
   }, 30_000);
+});
+
+describe("a persona's media, and the fields of uploads", () => {
+  const ADMIN = { email: 'persona-media-admin@example.com', password: 'admin password 123' };
+  const PLANS = JSON.stringify({ free: { premiumPersonas: false }, premium: { premiumPersonas: true } });
+  let sut: TestApp;
+  let mediaDir: string;
+  let admin: TestAccount;
+  let free: TestAccount;
+  let premium: TestAccount;
+  let nova: string;
+  let photo: Buffer;
+
+  const personaUpload = (account: TestAccount, influencerId: string, fields: Record<string, string>) => {
+    const request = sut.http().post(`/api/v1/admin/influencers/${influencerId}/media`).set(account.auth);
+    for (const [name, value] of Object.entries(fields)) request.field(name, value);
+    return request.attach('file', photo, { filename: 'persona.png', contentType: 'image/png' });
+  };
+  const listed = (account: TestAccount) => sut.http().get(`/api/v1/influencers/${nova}/media`).set(account.auth).expect(200);
+  const mediaCount = async () => Number((await sut.app.get(DataSource).query('SELECT count(*) AS n FROM media'))[0].n);
+
+  beforeAll(async () => {
+    mediaDir = await mkdtemp(join(tmpdir(), 'chorus-media-'));
+    sut = await TestApp.start({ env: { MEDIA_DIR: mediaDir, PLANS, ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.password } });
+    admin = await signIn(sut, ADMIN.email, ADMIN.password);
+    free = await newAccount(sut);
+    const upgraded = await newAccount(sut);
+    await sut.http().patch(`/api/v1/admin/users/${upgraded.id}`).set(admin.auth).send({ plan: 'premium' }).expect(200);
+    premium = await signIn(sut, upgraded.email, upgraded.password);
+    nova = (await sut.http().get('/api/v1/influencers/nova').expect(200)).body.id;
+    photo = await sharp({ create: { width: 48, height: 32, channels: 3, background: '#cc6633' } }).png().toBuffer();
+  });
+
+  afterAll(async () => {
+    await sut?.close();
+    await rm(mediaDir, { recursive: true, force: true });
+  });
+
+  it("lets admins upload a persona's profile image and gallery, listed to users profile first, premium-only items to premium plans only", async () => {
+    const profile = (await personaUpload(admin, nova, { purpose: 'profile' }).expect(202)).body;
+    expect(profile).toMatchObject({ status: 'processing', purpose: 'profile', influencerId: nova, tags: [], caption: null, premiumOnly: false });
+    const beach = (await personaUpload(admin, nova, { tags: ' Beach, SUMMER ,,beach', caption: '  At the beach  ' }).expect(202)).body;
+    expect(beach).toMatchObject({ purpose: 'gallery', tags: ['beach', 'summer'], caption: 'At the beach', premiumOnly: false });
+    const vip = (await personaUpload(admin, nova, { tags: 'vip', premiumOnly: 'true' }).expect(202)).body;
+    expect(vip).toMatchObject({ purpose: 'gallery', premiumOnly: true });
+    await eventually('the three images ready', async () => (await listed(admin)).body as Array<{ id: string }>, (items) => items.length === 3, { timeoutMs: 10_000, everyMs: 50 });
+
+    // Profile first, then the gallery, newest first.
+    expect((await listed(premium)).body.map((item: { id: string }) => item.id)).toEqual([profile.id, vip.id, beach.id]);
+    const forFree = (await listed(free)).body;
+    expect(forFree.map((item: { id: string }) => item.id)).toEqual([profile.id, beach.id]);
+    expect(forFree[1]).toMatchObject({ status: 'ready', contentType: 'image/png', tags: ['beach', 'summer'], urls: { image: expect.any(String), thumbnail: expect.any(String) } });
+
+    // One by id: to any signed-in user who may see it.
+    await sut.http().get(`/api/v1/media/${beach.id}`).set(free.auth).expect(200);
+    await sut.http().get(`/api/v1/media/${vip.id}`).set(free.auth).expect(404);
+    expect((await sut.http().get(`/api/v1/media/${vip.id}`).set(premium.auth).expect(200)).body).toMatchObject({ status: 'ready', premiumOnly: true });
+    await sut.http().get(`/api/v1/influencers/${nova}/media`).expect(401);
+
+    // Admins only: users can neither upload nor delete a persona's media, nor delete it as theirs.
+    await personaUpload(free, nova, {}).expect(403);
+    await sut.http().delete(`/api/v1/admin/influencers/${nova}/media/${beach.id}`).set(free.auth).expect(403);
+    await sut.http().delete(`/api/v1/media/${beach.id}`).set(free.auth).expect(404);
+
+    await sut.http().delete(`/api/v1/admin/influencers/${nova}/media/${beach.id}`).set(admin.auth).expect(204);
+    await sut.http().delete(`/api/v1/admin/influencers/${nova}/media/${beach.id}`).set(admin.auth).expect(404);
+    await sut.http().get(`/api/v1/media/${beach.id}`).set(free.auth).expect(404);
+    expect((await listed(free)).body.map((item: { id: string }) => item.id)).toEqual([profile.id]);
+    expect((await filesUnder(mediaDir)).filter((file) => file.includes(beach.id))).toEqual([]);
+  });
+
+  it('refuses invalid fields with 400, and an unknown persona with 404, keeping nothing', async () => {
+    const before = { files: await filesUnder(mediaDir), rows: await mediaCount() };
+    const invalid: Array<Record<string, string>> = [
+      { purpose: 'upload' },
+      { tags: Array.from({ length: 21 }, (_, index) => `tag${index}`).join(',') },
+      { tags: 'x'.repeat(33) },
+      { caption: 'x'.repeat(501) },
+      { premiumOnly: 'yes' },
+      { colour: 'blue' },
+    ];
+    for (const fields of invalid) {
+      const refused = await personaUpload(admin, nova, fields).expect(400);
+      expect(refused.body).toMatchObject({ code: 'validation_failed', errors: [expect.objectContaining({ field: Object.keys(fields)[0] })] });
+    }
+    // A field sent twice, or one longer than a field may be.
+    await sut.http().post(`/api/v1/admin/influencers/${nova}/media`).set(admin.auth).field('tags', 'a').field('tags', 'b').attach('file', photo, 'p.png').expect(400);
+    await personaUpload(admin, nova, { caption: 'x'.repeat(4096) }).expect(400);
+    await personaUpload(admin, '00000000-0000-4000-8000-000000000000', {}).expect(404);
+    await personaUpload(admin, 'nova', {}).expect(404);
+
+    expect({ files: await filesUnder(mediaDir), rows: await mediaCount() }).toEqual(before);
+  });
+
+  it('records the persona a user upload is meant for, and refuses one that does not exist with 422', async () => {
+    const meant = await sut.http().post('/api/v1/media').set(free.auth).field('influencerId', nova).attach('file', photo, 'p.png').expect(202);
+    expect(meant.body).toMatchObject({ purpose: 'upload', influencerId: nova });
+    const [row] = await sut.app.get(DataSource).query('SELECT policy_influencer_id, owner_influencer_id FROM media WHERE id = $1', [meant.body.id]);
+    expect(row).toEqual({ policy_influencer_id: nova, owner_influencer_id: null });
+    await eventually(
+      'the upload processed',
+      async () => (await sut.http().get(`/api/v1/media/${meant.body.id}`).set(free.auth).expect(200)).body.status as string,
+      (status) => status !== 'processing',
+      { timeoutMs: 10_000, everyMs: 50 },
+    );
+
+    const before = { files: await filesUnder(mediaDir), rows: await mediaCount() };
+    const unknown = await sut.http().post('/api/v1/media').set(free.auth).field('influencerId', '00000000-0000-4000-8000-000000000000').attach('file', photo, 'p.png').expect(422);
+    expect(unknown.body).toMatchObject({ code: 'unknown_persona', errors: [{ field: 'influencerId', message: expect.any(String) }] });
+    expect({ files: await filesUnder(mediaDir), rows: await mediaCount() }).toEqual(before);
+  });
 });

@@ -5,7 +5,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { S3MediaStoreConfig } from '../../libs/media/src/storage/index.js';
 
-/** A fake S3 for tests: @20minutes/s3rver, which checks SigV4 signatures (headers and presigned URLs). */
+/**
+ * A fake S3 for tests: @20minutes/s3rver, which checks SigV4 signatures (headers and presigned URLs).
+ * It takes browser-form POST uploads (the `key` field, then the `file` part) but checks neither their
+ * policy nor its signature: size, type, key and expiry are not enforced, so the API's own checks at
+ * `complete` are what tests of direct uploads exercise.
+ */
 interface S3rverOptions {
   readonly address: string;
   readonly port: number;

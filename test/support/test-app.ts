@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import type { DynamicModule, Type } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
@@ -112,6 +114,8 @@ export function testEnvironment(database: TestDatabase | undefined, overrides: E
     SIMULATED_TOKENS_PER_SECOND: '500',
     // Titles by the model are a background generation (billed, with upstream requests of its own): their tests turn them on.
     CONVERSATION_TITLES: 'first-message',
+    // Uploads out of the working tree; tests that look at the files give a directory of their own.
+    MEDIA_DIR: join(tmpdir(), `chorus-test-media-${process.pid}`),
     ...overrides,
   };
 }

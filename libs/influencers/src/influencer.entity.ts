@@ -23,6 +23,16 @@ export interface ModelPolicyRecord {
   maxReplyTokens?: number;
 }
 
+/**
+ * How strictly media sent to a persona is moderated: a category's score at or over its
+ * threshold flags the file unless the category is allowed (an `nsfw` persona may allow `sexual`).
+ * Unset parts take the deployment's defaults.
+ */
+export interface ModerationPolicyRecord {
+  thresholds?: Record<string, number>;
+  allowedCategories?: string[];
+}
+
 @Entity({ name: 'influencers' })
 @Check('influencers_status_check', `"status" IN ('active', 'coming_soon', 'discontinued')`)
 export class InfluencerEntity {
@@ -73,6 +83,10 @@ export class InfluencerEntity {
 
   @Column({ name: 'model_policy', type: 'jsonb' })
   modelPolicy!: ModelPolicyRecord;
+
+  /** Null: the deployment's default moderation policy. */
+  @Column({ name: 'moderation_policy', type: 'jsonb', nullable: true })
+  moderationPolicy!: ModerationPolicyRecord | null;
 
   @Column({ name: 'voice_id', type: 'varchar', length: 100, nullable: true })
   voiceId!: string | null;

@@ -38,7 +38,7 @@ export class InfluencersController {
 
   @PublicWithOptionalAuth()
   @Get(':id')
-  @ApiOperation({ summary: 'Get a persona', description: 'By id or handle. The system prompt and model policy are shown to admins only.' })
+  @ApiOperation({ summary: 'Get a persona', description: 'By id or handle. The system prompt, model policy and moderation policy are shown to admins only.' })
   @ApiParam({ name: 'id', description: 'The persona\'s id (uuid) or handle.', example: 'nova' })
   @ApiOkResponse({ type: InfluencerDto })
   @ApiProblems(CoreProblems.notFound)
@@ -49,7 +49,7 @@ export class InfluencersController {
   @Post()
   @Roles('admin')
   @ApiBearerAuth('bearer')
-  @ApiOperation({ summary: 'Create a persona', description: 'Admins only. The model policy defaults to DEFAULT_MODEL.' })
+  @ApiOperation({ summary: 'Create a persona', description: "Admins only. The model policy defaults to DEFAULT_MODEL, the moderation policy to the deployment's." })
   @ApiCreatedResponse({ type: InfluencerDto })
   @ApiProblems(CoreProblems.unauthorized, CoreProblems.forbidden, CoreProblems.validationFailed, InfluencerProblems.handleTaken, InfluencerProblems.unknownModel)
   async createInfluencer(@Body() body: CreateInfluencerDto, @CurrentUser() _admin: Principal): Promise<InfluencerDto> {

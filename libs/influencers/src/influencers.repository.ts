@@ -20,8 +20,8 @@ export interface CataloguePosition {
 }
 
 /** The columns a persona is created with; the database fills id, timestamps and other defaults. */
-export type NewInfluencer = Omit<InfluencerEntity, 'id' | 'createdAt' | 'updatedAt' | 'deletedAt' | 'status' | 'nsfw' | 'premiumOnly'> &
-  Partial<Pick<InfluencerEntity, 'status' | 'nsfw' | 'premiumOnly'>>;
+export type NewInfluencer = Omit<InfluencerEntity, 'id' | 'createdAt' | 'updatedAt' | 'deletedAt' | 'status' | 'nsfw' | 'premiumOnly' | 'moderationPolicy'> &
+  Partial<Pick<InfluencerEntity, 'status' | 'nsfw' | 'premiumOnly' | 'moderationPolicy'>>;
 
 /** The columns an update may change. */
 export type InfluencerChanges = Partial<Omit<InfluencerEntity, 'id' | 'createdAt' | 'updatedAt' | 'deletedAt'>>;

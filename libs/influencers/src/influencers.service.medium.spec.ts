@@ -93,6 +93,24 @@ describe('InfluencersService on a database', () => {
     ]);
   });
 
+  it('keeps a moderation policy as it matters: lower-case names, once each, null for the default', async () => {
+    const storedPolicy = async (id: string) => ((await dataSource.query('SELECT moderation_policy FROM influencers WHERE id = $1', [id])) as Array<{ moderation_policy: unknown }>)[0]!.moderation_policy;
+    const strict = await sut.create(persona('policy-default'));
+    expect(strict.moderationPolicy).toBeNull();
+    expect(await storedPolicy(strict.id)).toBeNull();
+
+    const nsfw = await sut.create(persona('policy-nsfw', { nsfw: true, moderationPolicy: { allowedCategories: ['Sexual', ' sexual '], thresholds: { Violence: 0.8 } } }));
+    expect(nsfw.moderationPolicy).toEqual({ allowedCategories: ['sexual'], thresholds: { violence: 0.8 } });
+    expect(await storedPolicy(nsfw.id)).toEqual({ allowedCategories: ['sexual'], thresholds: { violence: 0.8 } });
+
+    // Left out of an update, it stays; an empty one or null is the default again.
+    expect((await sut.update(nsfw.id, { bio: 'unchanged policy' })).moderationPolicy).toEqual({ allowedCategories: ['sexual'], thresholds: { violence: 0.8 } });
+    expect((await sut.update(nsfw.id, { moderationPolicy: { allowedCategories: [] } })).moderationPolicy).toBeNull();
+    await sut.update(nsfw.id, { moderationPolicy: { thresholds: { 'self-harm': 0.2 } } });
+    expect((await sut.update(nsfw.id, { moderationPolicy: null })).moderationPolicy).toBeNull();
+    expect(await storedPolicy(nsfw.id)).toBeNull();
+  });
+
   it('refuses a taken handle, an unknown model or a missing persona, changing nothing', async () => {
     await sut.create(persona('taken'));
     const before = await count('SELECT count(*)::int AS n FROM influencers');

@@ -4,7 +4,7 @@ import { DataSource, QueryFailedError, type EntityManager } from 'typeorm';
 import { ProblemException, decodeCursor, toCursorPage, type CursorPage } from '#chorus/core';
 import { ProviderRegistry } from '#chorus/providers';
 import { InfluencerPromptsRepository } from './influencer-prompts.repository.js';
-import type { InfluencerEntity, InfluencerStatus, ModelPolicyRecord } from './influencer.entity.js';
+import type { InfluencerEntity, InfluencerStatus, ModelPolicyRecord, ModerationPolicyRecord } from './influencer.entity.js';
 import { InfluencerProblems } from './influencers.errors.js';
 import { InfluencersRepository, type CataloguePosition, type InfluencerChanges } from './influencers.repository.js';
 
@@ -25,6 +25,8 @@ export interface InfluencerInput {
   nsfw?: boolean;
   premiumOnly?: boolean;
   modelPolicy?: ModelPolicyRecord;
+  /** Null: the deployment's default. */
+  moderationPolicy?: ModerationPolicyRecord | null;
   voiceId?: string;
   avatarId?: string;
 }
@@ -109,6 +111,7 @@ export class InfluencersService {
         if (!current) throw new ProblemException(InfluencerProblems.notFound, 'No such persona.');
         const update: InfluencerChanges = { ...changes };
         if (modelPolicy) update.modelPolicy = modelPolicy;
+        if (changes.moderationPolicy !== undefined) update.moderationPolicy = moderationPolicyRecord(changes.moderationPolicy);
         if (changes.systemPrompt !== undefined && changes.systemPrompt !== current.systemPrompt) {
           update.promptVersion = current.promptVersion + 1;
           await this.prompts.insertVersion(id, update.promptVersion, changes.systemPrompt, manager);
@@ -141,6 +144,7 @@ export class InfluencersService {
             voiceId: input.voiceId ?? null,
             avatarId: input.avatarId ?? null,
             modelPolicy,
+            moderationPolicy: moderationPolicyRecord(input.moderationPolicy),
             promptVersion: 1,
           },
           transaction,
@@ -180,6 +184,16 @@ export class InfluencersService {
 function cataloguePosition(cursor: string): CataloguePosition {
   const position = decodeCursor(cursor, CATALOGUE_CURSOR);
   return { name: String(position['name']), id: String(position['id']) };
+}
+
+/** A moderation policy as stored: what it sets, category names in lower case; null when it sets nothing (the default). */
+function moderationPolicyRecord(policy: ModerationPolicyRecord | null | undefined): ModerationPolicyRecord | null {
+  const record: ModerationPolicyRecord = {};
+  const thresholds = Object.entries(policy?.thresholds ?? {});
+  if (thresholds.length > 0) record.thresholds = Object.fromEntries(thresholds.map(([category, threshold]) => [category.trim().toLowerCase(), threshold]));
+  const allowed = [...new Set((policy?.allowedCategories ?? []).map((category) => category.trim().toLowerCase()))];
+  if (allowed.length > 0) record.allowedCategories = allowed;
+  return Object.keys(record).length > 0 ? record : null;
 }
 
 function toView(entity: InfluencerEntity): InfluencerView {

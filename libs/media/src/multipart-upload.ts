@@ -1,25 +1,43 @@
 import { Readable } from 'node:stream';
+import type { Type } from '@nestjs/common';
 import busboy from 'busboy';
 import type { Request } from 'express';
-import { CoreProblems, ProblemException } from '#chorus/core';
+import { CoreProblems, ProblemException, createValidationPipe } from '#chorus/core';
 
 /** The file part of an upload, as it arrives: its first bytes already read (to tell its type), then the rest. */
 export interface IncomingFile {
   /** The client's file name, sanitised (display only), or null. */
   readonly filename: string | null;
+  /** The text fields sent before the file part, by name (those after it are not read). */
+  readonly fields: Readonly<Record<string, string>>;
   /** The first bytes (up to the number asked for; fewer when the file is shorter). */
   readonly head: Buffer;
   /** Every byte of the file, `head` included; errors with 413 as soon as the file passes the limit. */
   readonly body: Readable;
+  /** How many bytes of the file `body` has given so far: all of them once it has ended. */
+  bytesRead(): number;
 }
 
 /** Room for the multipart framing around the file, in a declared Content-Length. */
 const FRAMING_BYTES = 64 * 1024;
+/** Text fields: how many, and how long each may be (a persona's caption of 500 characters fits). */
+const MAX_FIELDS = 10;
+const MAX_FIELD_BYTES = 2048;
+
+/**
+ * The most bytes a multipart upload's file can have, told before reading it: the declared
+ * Content-Length (which counts the framing and fields too) when there is one, bounded by the limit.
+ */
+export function declaredFileBytes(request: Request, maxBytes: number): number {
+  const declared = Number(request.headers['content-length'] ?? Number.NaN);
+  return Number.isSafeInteger(declared) && declared >= 0 ? Math.min(declared, maxBytes) : maxBytes;
+}
 
 /**
  * Reads a `multipart/form-data` upload with one file part named `file`, streaming: nothing is
- * buffered but the first `sniffBytes`. A declared length over the limit is refused before any
- * byte is read; a body that passes it while streaming fails with 413 there and then.
+ * buffered but the first `sniffBytes` and the text fields before the file. A declared length
+ * over the limit is refused before any byte is read; a body that passes it while streaming fails
+ * with 413 there and then. A field too long, one sent twice, or too many fields are a 400.
  */
 export function receiveFile(request: Request, { maxBytes, sniffBytes }: { maxBytes: number; sniffBytes: number }): Promise<IncomingFile> {
   const declared = Number(request.headers['content-length'] ?? Number.NaN);
@@ -27,17 +45,31 @@ export function receiveFile(request: Request, { maxBytes, sniffBytes }: { maxByt
   if (!request.is('multipart/form-data')) {
     return Promise.reject(new ProblemException(CoreProblems.unsupportedMediaType, 'Upload the file as multipart/form-data, in a part named `file`.'));
   }
+  // The client left while the caller was busy (e.g. reserving its quota): nothing will come.
+  if (request.destroyed) return Promise.reject(cutOff());
   return new Promise((resolve, reject) => {
     let parser: busboy.Busboy;
     try {
-      parser = busboy({ headers: request.headers, defParamCharset: 'utf8', limits: { files: 1, fileSize: maxBytes, fields: 10, parts: 11, fieldSize: 1024 } });
+      parser = busboy({
+        headers: request.headers,
+        defParamCharset: 'utf8',
+        limits: { files: 1, fileSize: maxBytes, fields: MAX_FIELDS, parts: MAX_FIELDS + 1, fieldSize: MAX_FIELD_BYTES },
+      });
     } catch (error) {
       reject(unreadable(error as Error));
       return;
     }
     let file: Readable | undefined;
+    const fields: Record<string, string> = {};
     // A failure after the file part began ends its stream (the store then keeps nothing); before, the upload itself.
     const fail = (problem: Error) => (file ? file.destroy(problem) : reject(problem));
+    parser.on('field', (name, value, info) => {
+      if (file) return;
+      if (info.nameTruncated || info.valueTruncated) fail(invalidField(name, `may be at most ${MAX_FIELD_BYTES} bytes`));
+      else if (Object.hasOwn(fields, name)) fail(invalidField(name, 'is sent more than once'));
+      else fields[name] = value;
+    });
+    parser.on('fieldsLimit', () => fail(new ProblemException(CoreProblems.validationFailed, `An upload may have at most ${MAX_FIELDS} fields.`)));
     parser.on('file', (field, stream, info) => {
       if (field !== 'file' || file) {
         stream.resume();
@@ -45,7 +77,10 @@ export function receiveFile(request: Request, { maxBytes, sniffBytes }: { maxByt
       }
       file = stream;
       stream.on('limit', () => stream.destroy(tooLarge(maxBytes)));
-      peek(stream, sniffBytes).then(({ head, body }) => resolve({ filename: sanitisedName(info.filename), head, body }), (error: Error) => reject(asProblem(error)));
+      peek(stream, sniffBytes).then(
+        ({ head, body, bytesRead }) => resolve({ filename: sanitisedName(info.filename), fields: { ...fields }, head, body, bytesRead }),
+        (error: Error) => reject(asProblem(error)),
+      );
     });
     parser.on('error', (error: Error) => fail(unreadable(error)));
     parser.on('close', () => {
@@ -53,10 +88,18 @@ export function receiveFile(request: Request, { maxBytes, sniffBytes }: { maxByt
     });
     // A client that leaves mid-upload: what it sent is not kept.
     request.on('close', () => {
-      if (!request.complete) fail(new ProblemException(CoreProblems.validationFailed, 'The upload was cut off before its end.'));
+      if (!request.complete) fail(cutOff());
     });
     request.pipe(parser);
   });
+}
+
+/** The API's one validation pipe, for the text fields of uploads. */
+const fieldsPipe = createValidationPipe();
+
+/** An upload's text fields as `type` (a DTO class), validated as a JSON body would be: 400 naming the invalid or unknown ones. */
+export function fieldsAs<T extends object>(type: Type<T>, fields: Readonly<Record<string, string>>): Promise<T> {
+  return fieldsPipe.transform({ ...fields }, { type: 'body', metatype: type }) as Promise<T>;
 }
 
 /** What a failing body says to the client: our 413 as it is, a malformed body (busboy's errors) as a 400. */
@@ -68,12 +111,20 @@ function unreadable(error: Error): ProblemException {
   return new ProblemException(CoreProblems.validationFailed, `The multipart body cannot be read: ${error.message}`);
 }
 
+function cutOff(): ProblemException {
+  return new ProblemException(CoreProblems.validationFailed, 'The upload was cut off before its end.');
+}
+
+function invalidField(field: string, message: string): ProblemException {
+  return new ProblemException(CoreProblems.validationFailed, `The field ${field} ${message}.`, { errors: [{ field, message }] });
+}
+
 function tooLarge(maxBytes: number): ProblemException {
   return new ProblemException(CoreProblems.payloadTooLarge, `A file may be at most ${maxBytes} bytes.`, { extensions: { maxBytes } });
 }
 
-/** Reads the first `count` bytes of `stream`, and gives a stream of all of them, those included. */
-async function peek(stream: Readable, count: number): Promise<{ head: Buffer; body: Readable }> {
+/** Reads the first `count` bytes of `stream`, and gives a stream of all of them, those included, and how many it has given. */
+async function peek(stream: Readable, count: number): Promise<{ head: Buffer; body: Readable; bytesRead: () => number }> {
   const iterator = stream[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
   const chunks: Buffer[] = [];
   let length = 0;
@@ -88,16 +139,21 @@ async function peek(stream: Readable, count: number): Promise<{ head: Buffer; bo
     length += next.value.length;
   }
   const read = Buffer.concat(chunks);
+  let given = 0;
   async function* all(): AsyncGenerator<Buffer> {
+    given += read.length;
     yield read;
     if (ended) return;
     try {
-      for (let next = await iterator.next(); !next.done; next = await iterator.next()) yield next.value;
+      for (let next = await iterator.next(); !next.done; next = await iterator.next()) {
+        given += next.value.length;
+        yield next.value;
+      }
     } catch (error) {
       throw asProblem(error as Error);
     }
   }
-  return { head: read.subarray(0, count), body: Readable.from(all(), { objectMode: false }) };
+  return { head: read.subarray(0, count), body: Readable.from(all(), { objectMode: false }), bytesRead: () => given };
 }
 
 /** A file name for display: its last path segment, printable characters only, at most 255; null when nothing is left. */

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import { SqlParameters } from '#chorus/core';
+import type { Modality } from './usage.entity.js';
 
 /** A hold on one counter: what a reservation keeps aside until its reply settles. */
 export interface Hold {
@@ -14,7 +15,7 @@ export interface WantedHold extends Hold {
   readonly cap: number | null;
 }
 
-/** What one counter ends up charged when a reply settles: `used`, in the reservation's period when it had one. */
+/** What one counter ends up charged when a reservation settles: `used`, in the reservation's period when it had one. */
 export interface CounterCharge {
   readonly metric: string;
   /** The period to charge when the reservation is gone (or there never was one). */
@@ -22,9 +23,10 @@ export interface CounterCharge {
   readonly used: number;
 }
 
-/** The ledger event of a settled reply. */
+/** The ledger event of a settled reply or upload (an upload's tokens and cost are 0, its provider and model null). */
 export interface LedgerEvent {
   readonly userId: string;
+  readonly modality: Modality;
   readonly quantity: number;
   readonly inputTokens: number;
   readonly outputTokens: number;
@@ -35,6 +37,7 @@ export interface LedgerEvent {
   readonly model: string | null;
   readonly conversationId: string | null;
   readonly messageId: string | null;
+  readonly mediaId: string | null;
   readonly requestId: string | null;
   readonly createdAt: Date;
 }
@@ -76,6 +79,12 @@ export class QuotaRepository {
   async overridesOf(userId: string): Promise<Record<string, unknown> | null> {
     const [row]: Array<{ limits: Record<string, unknown> }> = await this.dataSource.query('SELECT limits FROM quota_overrides WHERE user_id = $1', [userId]);
     return row?.limits ?? null;
+  }
+
+  /** The user a reservation holds for, or undefined when it is gone (settled, released or expired). */
+  async reservationOwner(reservationId: string): Promise<string | undefined> {
+    const [row]: Array<{ user_id: string }> = await this.dataSource.query('SELECT user_id FROM usage_reservations WHERE message_id = $1', [reservationId]);
+    return row?.user_id;
   }
 
   /** A counter's use so far (used + reserved), to explain a refusal. */
@@ -135,8 +144,8 @@ export class QuotaRepository {
       .map((counter) => `(${parameters.add(counter.metric, 'varchar')}, ${parameters.add(counter.periodStart, 'timestamptz')}, ${parameters.add(counter.used, 'bigint')})`)
       .join(', ');
     const eventValues = [
-      event.quantity, event.inputTokens, event.outputTokens, event.cachedInputTokens, event.reasoningTokens, event.costMicros,
-      event.provider, event.model, event.conversationId, event.messageId, event.requestId, event.createdAt,
+      event.modality, event.quantity, event.inputTokens, event.outputTokens, event.cachedInputTokens, event.reasoningTokens, event.costMicros,
+      event.provider, event.model, event.conversationId, event.messageId, event.mediaId, event.requestId, event.createdAt,
     ].map((value) => parameters.add(value));
     return {
       released,
@@ -145,8 +154,8 @@ export class QuotaRepository {
           SELECT h->>'metric', (h->>'periodStart')::timestamptz, (h->>'amount')::bigint FROM quota_released r, jsonb_array_elements(r.holds) h),
         quota_event AS (
           INSERT INTO usage_events (user_id, modality, quantity, input_tokens, output_tokens, cached_input_tokens, reasoning_tokens,
-                                    cost_micros, provider, model, conversation_id, message_id, request_id, created_at)
-          SELECT ${user}, 'chat', ${eventValues.join(', ')} FROM ${gate}
+                                    cost_micros, provider, model, conversation_id, message_id, media_id, request_id, created_at)
+          SELECT ${user}, ${eventValues.join(', ')} FROM ${gate}
           RETURNING id),
         quota_charged AS (
           INSERT INTO usage_counters AS c (user_id, metric, period_start, used, reserved)

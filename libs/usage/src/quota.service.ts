@@ -13,6 +13,28 @@ const CHAT_METRICS = [
 
 type ChatMetric = (typeof CHAT_METRICS)[number]['metric'];
 
+/** The media metrics: an upload counts once a day, and its bytes a month. */
+const MEDIA_METRICS = [
+  { metric: 'media.uploads', period: 'day', limit: (limits: PlanLimits) => limits.media.uploadsPerDay, name: 'media.uploadsPerDay' },
+  { metric: 'media.bytes', period: 'month', limit: (limits: PlanLimits) => limits.media.bytesPerMonth, name: 'media.bytesPerMonth' },
+] as const;
+
+type MediaMetric = (typeof MEDIA_METRICS)[number]['metric'];
+
+/** A counter reservations hold on: the period it counts over, and the plan limit (by its name) that bounds it. */
+interface QuotaMetric {
+  readonly metric: string;
+  readonly period: Period;
+  readonly limit: (limits: PlanLimits) => number | null;
+  readonly name: string;
+}
+
+/** Every metric a reservation may hold on. */
+const METRICS: readonly QuotaMetric[] = [...CHAT_METRICS, ...MEDIA_METRICS];
+
+/** What an upload's ledger event has none of. */
+const NO_GENERATION = { inputTokens: 0, outputTokens: 0, cachedInputTokens: 0, reasoningTokens: 0, costMicros: 0, provider: null, model: null, conversationId: null, messageId: null } as const;
+
 export interface Caller {
   readonly userId: string;
   readonly plan: string;
@@ -53,11 +75,14 @@ export interface QuotaSnapshot {
   readonly tokensRemainingThisMonth: number | null;
 }
 
-/** A reply's estimate, as holds on the caller's counters, ready to be written in a statement. */
-export interface ChatReservation {
+/** Amounts to hold on the caller's counters (a reply's estimate, an upload's size), ready to be written in a statement. */
+export interface QuotaReservation {
   readonly userId: string;
   readonly holds: readonly WantedHold[];
 }
+
+/** A reply's estimate, as holds. */
+export type ChatReservation = QuotaReservation;
 
 /** The job that looks for reservations left by a crashed process, and how often the deployment runs it. */
 const SWEEP_JOB = 'quota.sweep';
@@ -69,7 +94,8 @@ const SWEEP_INTERVAL_MS = 60_000;
  * statement as the message that asks for it, so concurrent sends serialise on the counter row
  * and never pass the limit together, and a refusal stores nothing. When the reply ends, the
  * ledger event, the counters and the message are written in one statement with what the
- * provider reported.
+ * provider reported. Uploads do the same with their size: reserved before a byte is stored,
+ * settled with the bytes received.
  */
 @Injectable()
 export class QuotaService implements OnModuleInit, OnApplicationBootstrap {
@@ -86,7 +112,7 @@ export class QuotaService implements OnModuleInit, OnApplicationBootstrap {
   ) {
     this.refusals = metrics.counter({
       name: 'chorus_quota_refusals_total',
-      help: 'Replies refused with 429 quota_exceeded, by the plan limit that was reached (e.g. chat.messagesPerDay).',
+      help: 'Replies and uploads refused with 429 quota_exceeded, by the plan limit that was reached (e.g. chat.messagesPerDay).',
       labelNames: ['limit'],
     });
   }
@@ -124,12 +150,16 @@ export class QuotaService implements OnModuleInit, OnApplicationBootstrap {
 
   /** The holds a reply's estimate needs on the caller's counters, each bounded by its limit. */
   async chatReservation(caller: Caller, estimate: ChatEstimate): Promise<ChatReservation> {
+    return this.reservationOf(caller, CHAT_METRICS, { 'chat.messages': estimate.messages ?? 1, 'chat.tokens': estimate.tokens, 'chat.cost_micros': estimate.costMicros });
+  }
+
+  /** `amounts` as holds on the caller's counters of the current periods, each bounded by its limit (none for admins). */
+  private async reservationOf<M extends string>(caller: Caller, metrics: ReadonlyArray<QuotaMetric & { metric: M }>, amounts: Record<M, number>): Promise<QuotaReservation> {
     const limits = await this.limitsFor(caller);
     const now = this.clock.now();
-    const amounts: Record<ChatMetric, number> = { 'chat.messages': estimate.messages ?? 1, 'chat.tokens': estimate.tokens, 'chat.cost_micros': estimate.costMicros };
     return {
       userId: caller.userId,
-      holds: CHAT_METRICS.map((entry) => ({
+      holds: metrics.map((entry) => ({
         metric: entry.metric,
         periodStart: periodStartOf(entry.period, now).toISOString(),
         amount: amounts[entry.metric],
@@ -162,9 +192,9 @@ export class QuotaService implements OnModuleInit, OnApplicationBootstrap {
    * quota; otherwise undefined. Counted in chorus_quota_refusals_total unless `counted` is false
    * (work around a reply, such as a title, that no user asked for).
    */
-  async refusal(error: unknown, reservation: ChatReservation, counted = true): Promise<ProblemException | undefined> {
+  async refusal(error: unknown, reservation: QuotaReservation, counted = true): Promise<ProblemException | undefined> {
     const raised = raisedException(error, QUOTA_REFUSAL);
-    const entry = CHAT_METRICS.find((candidate) => candidate.metric === raised?.detail);
+    const entry = METRICS.find((candidate) => candidate.metric === raised?.detail);
     const hold = reservation.holds.find((candidate) => candidate.metric === entry?.metric);
     if (!entry || !hold) return undefined;
     const resetsAt = periodEndOf(entry.period, new Date(hold.periodStart));
@@ -197,6 +227,7 @@ export class QuotaService implements OnModuleInit, OnApplicationBootstrap {
       charge.reservationId,
       {
         userId: charge.userId,
+        modality: 'chat',
         quantity: used['chat.messages'],
         inputTokens: charge.inputTokens,
         outputTokens: charge.outputTokens,
@@ -207,6 +238,7 @@ export class QuotaService implements OnModuleInit, OnApplicationBootstrap {
         model: charge.model,
         conversationId: charge.conversationId,
         messageId: charge.messageId,
+        mediaId: null,
         requestId: currentRequestContext()?.requestId ?? null,
         createdAt: now,
       },
@@ -219,14 +251,7 @@ export class QuotaService implements OnModuleInit, OnApplicationBootstrap {
   /** Reserves for a reply that stores nothing but its usage (a stateless completion), keyed by `reservationId`. */
   async reserveChat(caller: Caller, reservationId: string, estimate: ChatEstimate, { countRefusal = true } = {}): Promise<QuotaSnapshot> {
     const reservation = await this.chatReservation(caller, estimate);
-    const parameters = new SqlParameters();
-    const gate = `quota_key AS (SELECT ${parameters.add(reservationId, 'uuid')} AS id)`;
-    try {
-      const row = await this.repository.run<{ quota_held: HeldCounter[] }>(gate, [this.reservationPart(reservation, 'quota_key', parameters)], parameters);
-      return this.snapshotOf(reservation, row.quota_held);
-    } catch (error) {
-      throw (await this.refusal(error, reservation, countRefusal)) ?? error;
-    }
+    return this.snapshotOf(reservation, await this.hold(reservation, reservationId, this.config.usage.reservationTtlSeconds, countRefusal));
   }
 
   /**
@@ -235,8 +260,57 @@ export class QuotaService implements OnModuleInit, OnApplicationBootstrap {
    * twice.
    */
   async settleChat(charge: ChatCharge): Promise<void> {
+    await this.settleHeld((gate, parameters) => this.settlementPart(charge, gate, parameters));
+  }
+
+  /**
+   * Holds one upload on `media.uploads` (today) and `bytes` on `media.bytes` (this month) for the
+   * upload keyed by `mediaId`, before any of it is stored; refused atomically with 429
+   * `quota_exceeded` naming `media.uploadsPerDay` or `media.bytesPerMonth`. Held for
+   * `holdSeconds` (by default as long as a reply's estimate): an upload neither settled nor
+   * released by then gives its hold back in the sweep.
+   */
+  async reserveMedia(caller: Caller, mediaId: string, bytes: number, { holdSeconds = this.config.usage.reservationTtlSeconds } = {}): Promise<void> {
+    const reservation = await this.reservationOf(caller, MEDIA_METRICS, { 'media.uploads': 1, 'media.bytes': bytes });
+    await this.hold(reservation, mediaId, holdSeconds, true);
+  }
+
+  /**
+   * Settles an upload with the bytes actually stored: its ledger event (modality `media`,
+   * quantity its bytes) and counters, in the periods it was reserved in. Billed once, only while
+   * its reservation is there (like settleChat): a second call bills nothing.
+   */
+  async settleMedia(mediaId: string, bytes: number): Promise<void> {
+    const userId = await this.repository.reservationOwner(mediaId);
+    if (!userId) return;
+    const now = this.clock.now();
+    const used: Record<MediaMetric, number> = { 'media.uploads': 1, 'media.bytes': bytes };
+    const event = { ...NO_GENERATION, userId, modality: 'media', quantity: bytes, mediaId, requestId: currentRequestContext()?.requestId ?? null, createdAt: now } as const;
+    const counters = MEDIA_METRICS.map(({ metric, period }) => ({ metric, periodStart: periodStartOf(period, now), used: used[metric] }));
+    await this.settleHeld((gate, parameters) => this.repository.settlementPart(mediaId, event, counters, gate, parameters));
+  }
+
+  /** An upload refused or failed gives its hold back unbilled. */
+  async releaseMedia(mediaId: string): Promise<void> {
+    await this.repository.release({ reservationId: mediaId });
+  }
+
+  /** Holds a reservation keyed by `reservationId` on its own; the counters after it, or the 429 of the limit it would pass. */
+  private async hold(reservation: QuotaReservation, reservationId: string, ttlSeconds: number, countRefusal: boolean): Promise<HeldCounter[]> {
     const parameters = new SqlParameters();
-    const part = this.settlementPart(charge, 'quota_billable', parameters);
+    const gate = `quota_key AS (SELECT ${parameters.add(reservationId, 'uuid')} AS id)`;
+    try {
+      const part = this.repository.reservationPart(reservation.userId, reservation.holds, ttlSeconds, 'quota_key', parameters);
+      return (await this.repository.run<{ quota_held: HeldCounter[] }>(gate, [part], parameters)).quota_held;
+    } catch (error) {
+      throw (await this.refusal(error, reservation, countRefusal)) ?? error;
+    }
+  }
+
+  /** Runs a settlement on its own, billed only when it released its reservation (so at most once). */
+  private async settleHeld(settlement: (gate: string, parameters: SqlParameters) => SettlementPart): Promise<void> {
+    const parameters = new SqlParameters();
+    const part = settlement('quota_billable', parameters);
     await this.repository.run(`${part.released}, quota_billable AS (SELECT 1 WHERE EXISTS (SELECT 1 FROM quota_released))`, [part], parameters);
   }
 

@@ -25,7 +25,7 @@ export class UsageEventEntity {
   @Column({ type: 'varchar', length: 16 })
   modality!: Modality;
 
-  /** Units of the modality: messages for chat, bytes, seconds or characters for the others. */
+  /** Units of the modality: messages for chat, bytes for media (one event per upload), seconds or characters for the others. */
   @Column({ type: 'bigint' })
   quantity!: string;
 
@@ -56,6 +56,10 @@ export class UsageEventEntity {
   @Column({ name: 'message_id', type: 'uuid', nullable: true })
   messageId!: string | null;
 
+  /** A media event's upload (no foreign key: the ledger outlives what it counts). */
+  @Column({ name: 'media_id', type: 'uuid', nullable: true })
+  mediaId!: string | null;
+
   @Column({ name: 'request_id', type: 'varchar', length: 128, nullable: true })
   requestId!: string | null;
 
@@ -74,7 +78,7 @@ export class UsageCounterEntity {
   @JoinColumn({ name: 'user_id' })
   user?: unknown;
 
-  /** e.g. `chat.messages` (per day), `chat.tokens`, `chat.cost_micros` (per month). */
+  /** e.g. `chat.messages`, `media.uploads` (per day), `chat.tokens`, `chat.cost_micros`, `media.bytes` (per month). */
   @PrimaryColumn({ type: 'varchar', length: 40 })
   metric!: string;
 
@@ -88,7 +92,7 @@ export class UsageCounterEntity {
   reserved!: string;
 }
 
-/** An estimate held against the quota while a reply is generated; settled or, after a crash, expired. */
+/** An estimate held against the quota while a reply is generated (or an upload received); settled or, after a crash, expired. */
 @Entity({ name: 'usage_reservations' })
 @Index('usage_reservations_expires_idx', ['expiresAt'])
 export class UsageReservationEntity {
@@ -102,7 +106,7 @@ export class UsageReservationEntity {
   @JoinColumn({ name: 'user_id' })
   user?: unknown;
 
-  /** The reply it is held for (or a stateless request's own id). */
+  /** The reply it is held for (or a stateless request's own id, or an upload's media id). */
   @Index('usage_reservations_message_key', { unique: true })
   @Column({ name: 'message_id', type: 'uuid' })
   messageId!: string;

@@ -32,6 +32,7 @@ export interface UsageEventRow {
   readonly model: string | null;
   readonly conversation_id: string | null;
   readonly message_id: string | null;
+  readonly media_id: string | null;
   readonly created_at: Date;
 }
 
@@ -91,7 +92,7 @@ export class UsageRepository {
     const afterCondition = after ? 'AND (created_at, id) < ($3::timestamptz, $4::uuid)' : '';
     return this.dataSource.query(
       `SELECT id, modality, quantity, input_tokens, output_tokens, cached_input_tokens, reasoning_tokens, cost_micros,
-              provider, model, conversation_id, message_id, created_at
+              provider, model, conversation_id, message_id, media_id, created_at
          FROM usage_events WHERE user_id = $1 ${afterCondition} ORDER BY created_at DESC, id DESC LIMIT $2`,
       after ? [userId, take, after.at, after.id] : [userId, take],
     );
@@ -141,20 +142,25 @@ export class UsageRepository {
     await this.dataSource.query('DELETE FROM quota_overrides WHERE user_id = $1', [userId]);
   }
 
-  /** Per user, what the ledger holds for the chat counters of the day starting at `day` and the month starting at `month`. */
-  chatLedgerTotals(day: Date, month: Date, manager: EntityManager): Promise<LedgerTotalRow[]> {
+  /** Per user, what the ledger holds for the chat and media counters of the day starting at `day` and the month starting at `month`. */
+  ledgerTotals(day: Date, month: Date, manager: EntityManager): Promise<LedgerTotalRow[]> {
+    const inDay = `created_at >= $1 AND created_at < $1::timestamptz + interval '1 day'`;
+    const inMonth = `created_at >= $2 AND created_at < $2::timestamptz + interval '1 month'`;
     return manager.query(
-      `SELECT user_id, 'chat.messages' AS metric, $1::timestamptz AS period_start, sum(quantity) AS total FROM usage_events WHERE modality = 'chat' AND created_at >= $1 AND created_at < $1::timestamptz + interval '1 day' GROUP BY user_id
-       UNION ALL SELECT user_id, 'chat.tokens', $2::timestamptz, sum(input_tokens + output_tokens) FROM usage_events WHERE modality = 'chat' AND created_at >= $2 AND created_at < $2::timestamptz + interval '1 month' GROUP BY user_id
-       UNION ALL SELECT user_id, 'chat.cost_micros', $2::timestamptz, sum(cost_micros) FROM usage_events WHERE modality = 'chat' AND created_at >= $2 AND created_at < $2::timestamptz + interval '1 month' GROUP BY user_id`,
+      `SELECT user_id, 'chat.messages' AS metric, $1::timestamptz AS period_start, sum(quantity) AS total FROM usage_events WHERE modality = 'chat' AND ${inDay} GROUP BY user_id
+       UNION ALL SELECT user_id, 'chat.tokens', $2::timestamptz, sum(input_tokens + output_tokens) FROM usage_events WHERE modality = 'chat' AND ${inMonth} GROUP BY user_id
+       UNION ALL SELECT user_id, 'chat.cost_micros', $2::timestamptz, sum(cost_micros) FROM usage_events WHERE modality = 'chat' AND ${inMonth} GROUP BY user_id
+       UNION ALL SELECT user_id, 'media.uploads', $1::timestamptz, count(*) FROM usage_events WHERE modality = 'media' AND ${inDay} GROUP BY user_id
+       UNION ALL SELECT user_id, 'media.bytes', $2::timestamptz, sum(quantity) FROM usage_events WHERE modality = 'media' AND ${inMonth} GROUP BY user_id`,
       [day, month],
     );
   }
 
-  /** Every user's chat counters of the day starting at `day` and the month starting at `month`, locked until the transaction ends. */
-  lockChatCounters(day: Date, month: Date, manager: EntityManager): Promise<CounterRow[]> {
+  /** Every user's chat and media counters of the day starting at `day` and the month starting at `month`, locked until the transaction ends. */
+  lockCounters(day: Date, month: Date, manager: EntityManager): Promise<CounterRow[]> {
     return manager.query(
-      `SELECT user_id, metric, period_start, used, reserved FROM usage_counters WHERE (metric = 'chat.messages' AND period_start = $1) OR (metric IN ('chat.tokens', 'chat.cost_micros') AND period_start = $2) FOR UPDATE`,
+      `SELECT user_id, metric, period_start, used, reserved FROM usage_counters
+        WHERE (metric IN ('chat.messages', 'media.uploads') AND period_start = $1) OR (metric IN ('chat.tokens', 'chat.cost_micros', 'media.bytes') AND period_start = $2) FOR UPDATE`,
       [day, month],
     );
   }

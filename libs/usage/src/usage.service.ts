@@ -28,6 +28,7 @@ export interface UsageEventView {
   readonly model: string | null;
   readonly conversationId: string | null;
   readonly messageId: string | null;
+  readonly mediaId: string | null;
   readonly createdAt: Date;
 }
 
@@ -135,8 +136,8 @@ export class UsageService {
     const day = periodStartOf('day', now);
     const month = periodStartOf('month', now);
     return this.dataSource.transaction(async (manager) => {
-      const truth = await this.usage.chatLedgerTotals(day, month, manager);
-      const counters = await this.usage.lockChatCounters(day, month, manager);
+      const truth = await this.usage.ledgerTotals(day, month, manager);
+      const counters = await this.usage.lockCounters(day, month, manager);
       const key = (userId: string, metric: string) => `${userId}|${metric}`;
       const ledger = new Map(truth.map((row) => [key(row.user_id, row.metric), { ...row, total: Number(row.total) }]));
       const drift: Array<{ userId: string; metric: string; periodStart: Date; counter: number; ledger: number }> = [];
@@ -170,6 +171,7 @@ function toEventView(row: UsageEventRow): UsageEventView {
     model: row.model,
     conversationId: row.conversation_id,
     messageId: row.message_id,
+    mediaId: row.media_id,
     createdAt: row.created_at,
   };
 }

@@ -186,6 +186,8 @@ export interface MediaConfig {
   readonly s3: {
     /** Unset for AWS itself; the server's URL for R2, MinIO, Storj, Hetzner... */
     readonly endpoint?: string;
+    /** The endpoint clients reach, when it differs from the server's (MinIO inside docker-compose): presigned URLs name it. */
+    readonly publicEndpoint?: string;
     readonly region: string;
     readonly bucket: string;
     /** Unset: the SDK's default chain (environment, instance role...). */
@@ -200,6 +202,25 @@ export interface MediaConfig {
   readonly maxPixels: number;
   /** How long a media URL handed to a client works. */
   readonly urlTtlSeconds: number;
+  /** Uploads straight to the bucket (S3 only): the largest file, and how long the client has to send it. */
+  readonly directUpload: { readonly maxBytes: number; readonly ttlSeconds: number };
+  /** What one message may carry: this many attachments, this many bytes in all. */
+  readonly attachments: { readonly maxCount: number; readonly maxTotalBytes: number };
+  readonly moderation: ModerationConfig;
+}
+
+/** Who judges uploaded images (and, optionally, message text), and how strictly by default. */
+export interface ModerationConfig {
+  /** `none`: nothing is moderated; `openai`: omni-moderation through the openai SDK; `rekognition`: AWS DetectModerationLabels. */
+  readonly provider: 'none' | 'openai' | 'rekognition';
+  /** A category scored at or over this (0 to 1) flags the file, unless a persona's policy says otherwise. */
+  readonly threshold: number;
+  /** Whether a user's message text is moderated too (refused with 422 `content_flagged` when flagged). */
+  readonly text: boolean;
+  readonly openai: { readonly apiKey?: string; readonly baseUrl?: string; readonly model: string };
+  readonly rekognition: { readonly region: string; readonly endpoint?: string; readonly accessKeyId?: string; readonly secretAccessKey?: string };
+  /** Longest wait for a verdict; a provider down or slow leaves the file processing (retried), then rejected: moderation fails closed. */
+  readonly timeoutMs: number;
 }
 
 function readMediaConfig(read: EnvReader): MediaConfig {
@@ -216,6 +237,7 @@ function readMediaConfig(read: EnvReader): MediaConfig {
     dir: read.string('MEDIA_DIR', './.data/media'),
     s3: {
       endpoint: read.optionalUrl('S3_ENDPOINT', ['http', 'https']),
+      publicEndpoint: read.optionalUrl('S3_PUBLIC_ENDPOINT', ['http', 'https']),
       region: read.string('S3_REGION', 'us-east-1'),
       bucket,
       accessKeyId,
@@ -225,6 +247,36 @@ function readMediaConfig(read: EnvReader): MediaConfig {
     maxUploadBytes: read.int('MEDIA_MAX_UPLOAD_BYTES', 10 * 1024 * 1024, { min: 1024, max: 1024 * 1024 * 1024 }),
     maxPixels: read.int('MEDIA_MAX_PIXELS', 40_000_000, { min: 10_000, max: 268_402_689 }),
     urlTtlSeconds: read.int('MEDIA_URL_TTL_SECONDS', 300, { min: 10, max: 604_800 }),
+    directUpload: {
+      maxBytes: read.int('MEDIA_DIRECT_UPLOAD_MAX_BYTES', 50 * 1024 * 1024, { min: 1024, max: 5 * 1024 ** 3 }),
+      ttlSeconds: read.int('MEDIA_DIRECT_UPLOAD_TTL_SECONDS', 900, { min: 60, max: 86_400 }),
+    },
+    attachments: {
+      maxCount: read.int('MEDIA_MAX_ATTACHMENTS', 4, { min: 1, max: 20 }),
+      maxTotalBytes: read.int('MEDIA_MAX_ATTACHMENT_BYTES', 20 * 1024 * 1024, { min: 1024, max: 1024 ** 3 }),
+    },
+    moderation: readModerationConfig(read),
+  };
+}
+
+function readModerationConfig(read: EnvReader): ModerationConfig {
+  const provider = read.oneOf('MODERATION_PROVIDER', ['none', 'openai', 'rekognition'] as const, 'none');
+  const apiKey = read.optionalString('MODERATION_OPENAI_API_KEY') ?? read.optionalString('OPENAI_API_KEY');
+  const baseUrl = read.optionalUrl('MODERATION_OPENAI_BASE_URL', ['http', 'https']) ?? read.optionalUrl('OPENAI_BASE_URL', ['http', 'https']);
+  if (provider === 'openai' && !apiKey && !baseUrl) read.reject('MODERATION_OPENAI_API_KEY', 'is required when MODERATION_PROVIDER=openai (or OPENAI_API_KEY)');
+  const thresholdPercent = read.int('MODERATION_THRESHOLD_PERCENT', 50, { min: 1, max: 100 });
+  return {
+    provider,
+    threshold: thresholdPercent / 100,
+    text: read.bool('MODERATION_TEXT', false),
+    openai: { apiKey, baseUrl, model: read.string('MODERATION_OPENAI_MODEL', 'omni-moderation-latest') },
+    rekognition: {
+      region: read.string('REKOGNITION_REGION', read.string('S3_REGION', 'us-east-1')),
+      endpoint: read.optionalUrl('REKOGNITION_ENDPOINT', ['http', 'https']),
+      accessKeyId: read.optionalString('REKOGNITION_ACCESS_KEY_ID'),
+      secretAccessKey: read.optionalString('REKOGNITION_SECRET_ACCESS_KEY'),
+    },
+    timeoutMs: read.int('MODERATION_TIMEOUT_MS', 15_000, { min: 100, max: 120_000 }),
   };
 }
 

@@ -1,4 +1,4 @@
-export { DEFAULT_EMBEDDED_DB_DIR, LOG_LEVELS, loadConfig, readEnvironment, type AppConfig, type DatabaseTimeouts, type LogLevel, type MediaConfig } from './app-config.js';
+export { DEFAULT_EMBEDDED_DB_DIR, LOG_LEVELS, loadConfig, readEnvironment, type AppConfig, type DatabaseTimeouts, type LogLevel, type MediaConfig, type ModerationConfig } from './app-config.js';
 export { APP_CONFIG, ConfigModule, InjectConfig } from './config.module.js';
 export { ConfigValidationError, type Env } from './env-schema.js';
 export { PROVIDER_KINDS, type ModelConfig, type ProviderConfig, type ProvidersConfig } from './providers-config.js';

@@ -73,8 +73,8 @@ export function rejectNulInUrl(request: Request, _response: Response, next: Next
   next();
 }
 
-/** The one route whose body is a file upload (`multipart/form-data`), read by its handler as a stream. */
-const UPLOAD_ROUTE = { method: 'POST', path: '/api/v1/media' };
+/** The routes whose body is a file upload (`multipart/form-data`), read by their handler as a stream: a user's, and a persona's (admins). */
+const UPLOAD_ROUTES = [/^\/api\/v1\/media$/, /^\/api\/v1\/admin\/influencers\/[^/]+\/media$/];
 
 /**
  * Request bodies are JSON, but for file uploads. Anything else (a form post, text, XML) is
@@ -82,7 +82,7 @@ const UPLOAD_ROUTE = { method: 'POST', path: '/api/v1/media' };
  * shaped body.
  */
 export function requireJsonBodies(request: Request, _response: Response, next: NextFunction): void {
-  if (request.method === UPLOAD_ROUTE.method && request.path === UPLOAD_ROUTE.path) return next();
+  if (request.method === 'POST' && UPLOAD_ROUTES.some((route) => route.test(request.path))) return next();
   if (hasBody(request) && !request.is(['application/json', 'application/*+json'])) {
     next(new ProblemException(CoreProblems.unsupportedMediaType, 'Send the request body as JSON, with `Content-Type: application/json`.'));
     return;

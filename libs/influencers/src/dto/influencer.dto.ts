@@ -16,6 +16,7 @@ import {
   MaxLength,
   Min,
   NotEquals,
+  ValidateBy,
   ValidateNested,
 } from 'class-validator';
 import { CursorPageQueryDto } from '#chorus/core';
@@ -60,6 +61,54 @@ export class ModelPolicyDto {
   @Min(1)
   @Max(32_000)
   maxReplyTokens?: number;
+}
+
+/** Category names are at most this long (OpenAI's and Rekognition's are far shorter). */
+const CATEGORY_MAX_LENGTH = 64;
+/** Categories a policy may name: more than any provider scores. */
+const POLICY_MAX_CATEGORIES = 50;
+
+/** A map of category names (non-blank) to thresholds from 0 to 1. */
+function IsCategoryThresholds(): PropertyDecorator {
+  return ValidateBy({
+    name: 'isCategoryThresholds',
+    validator: {
+      validate: (value: unknown) =>
+        typeof value === 'object' &&
+        value !== null &&
+        !Array.isArray(value) &&
+        Object.keys(value).length <= POLICY_MAX_CATEGORIES &&
+        Object.entries(value).every(
+          ([category, threshold]) => category.trim().length > 0 && category.length <= CATEGORY_MAX_LENGTH && typeof threshold === 'number' && threshold >= 0 && threshold <= 1,
+        ),
+      defaultMessage: () => `$property must map at most ${POLICY_MAX_CATEGORIES} category names (1-${CATEGORY_MAX_LENGTH} characters) to numbers from 0 to 1`,
+    },
+  });
+}
+
+export class ModerationPolicyDto {
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: { type: 'number', minimum: 0, maximum: 1 },
+    example: { violence: 0.8 },
+    description: "A category's score at or over its threshold flags a file; categories not listed use MODERATION_THRESHOLD_PERCENT.",
+  })
+  @IsOptional()
+  @IsCategoryThresholds()
+  thresholds?: Record<string, number>;
+
+  @ApiPropertyOptional({
+    type: [String],
+    example: ['sexual'],
+    description: 'Categories never flagged for this persona (an `nsfw` persona may allow `sexual`). `sexual/minors` cannot be allowed or loosened.',
+  })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(POLICY_MAX_CATEGORIES)
+  @IsString({ each: true })
+  @Matches(/\S/, { each: true, message: 'each category in allowedCategories must not be blank' })
+  @MaxLength(CATEGORY_MAX_LENGTH, { each: true })
+  allowedCategories?: string[];
 }
 
 export class CreateInfluencerDto {
@@ -134,6 +183,18 @@ export class CreateInfluencerDto {
   @ValidateNested()
   @Type(() => ModelPolicyDto)
   modelPolicy?: ModelPolicyDto;
+
+  @ApiPropertyOptional({
+    type: ModerationPolicyDto,
+    nullable: true,
+    description:
+      'How strictly media sent to this persona is moderated. Category names are lower case (`sexual`, `violence`, `self-harm`...; ' +
+      "names given are lower-cased). Null or omitted: the deployment's default.",
+  })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => ModerationPolicyDto)
+  moderationPolicy?: ModerationPolicyDto | null;
 
   @ApiPropertyOptional({ example: 'alloy' })
   @IsOptional()
@@ -226,9 +287,12 @@ export class InfluencerDto {
 
   @ApiPropertyOptional({ type: ModelPolicyDto, description: 'Admins only.' })
   modelPolicy?: ModelPolicyDto;
+
+  @ApiPropertyOptional({ type: ModerationPolicyDto, nullable: true, description: "Admins only; null: the deployment's default." })
+  moderationPolicy?: ModerationPolicyDto | null;
 }
 
-/** Non-admins never see the system prompt or the model policy. */
+/** Non-admins never see the system prompt, the model policy or the moderation policy. */
 export function toInfluencerDto(influencer: InfluencerView, forAdmin: boolean): InfluencerDto {
   const dto: InfluencerDto = {
     id: influencer.id,
@@ -252,6 +316,7 @@ export function toInfluencerDto(influencer: InfluencerView, forAdmin: boolean): 
     dto.systemPrompt = influencer.systemPrompt;
     dto.promptVersion = influencer.promptVersion;
     dto.modelPolicy = influencer.modelPolicy;
+    dto.moderationPolicy = influencer.moderationPolicy;
   }
   return dto;
 }

@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsString, Max, Min } from 'class-validator';
-import { MEDIA_STATUSES, type MediaStatus } from '../media.entity.js';
+import { MEDIA_PURPOSES, MEDIA_STATUSES, type MediaPurpose, type MediaStatus } from '../media.entity.js';
 import type { MediaView } from '../media.service.js';
 
 export class MediaUrlsDto {
@@ -11,17 +11,33 @@ export class MediaUrlsDto {
 }
 
 export class MediaRejectionDto {
-  @ApiProperty({ example: 'image_too_large', description: '`image_too_large`, `image_unreadable` or `unsupported_media_type`.' }) code!: string;
+  @ApiProperty({
+    example: 'image_too_large',
+    description:
+      '`image_too_large`, `image_unreadable` or `unsupported_media_type`; `moderation_flagged` (the detail names the categories) ' +
+      'or `moderation_unavailable` (no verdict could be had: upload it again later).',
+  })
+  code!: string;
   @ApiProperty() detail!: string;
 }
 
 export class MediaDto {
   @ApiProperty({ format: 'uuid' }) id!: string;
-  @ApiProperty({ enum: MEDIA_STATUSES, enumName: 'MediaStatus', description: '`processing` while it is checked and cleaned, then `ready` or `rejected`.' })
+  @ApiProperty({
+    enum: MEDIA_STATUSES,
+    enumName: 'MediaStatus',
+    description: '`pending` while a direct upload is awaited, `processing` while it is checked and cleaned, then `ready` or `rejected`.',
+  })
   status!: MediaStatus;
+  @ApiProperty({ enum: MEDIA_PURPOSES, enumName: 'MediaPurpose', description: "`upload`: a user's; `profile` or `gallery`: a persona's." }) purpose!: MediaPurpose;
+  @ApiProperty({ type: String, format: 'uuid', nullable: true, description: "A persona's media: the persona; a user's upload: the persona it was meant for, if any." })
+  influencerId!: string | null;
+  @ApiProperty({ type: [String], description: "A persona's gallery item: what `send_media` picks it by." }) tags!: string[];
+  @ApiProperty({ type: String, nullable: true }) caption!: string | null;
+  @ApiProperty({ description: 'Only plans with premium personas see it.' }) premiumOnly!: boolean;
   @ApiProperty({ type: String, nullable: true, example: 'image/jpeg', description: 'What its bytes are, once cleaned.' }) contentType!: string | null;
   @ApiProperty({ type: String, nullable: true, description: 'The name it was uploaded with, cleaned of paths and control characters.' }) filename!: string | null;
-  @ApiProperty({ type: Number, nullable: true }) bytes!: number | null;
+  @ApiProperty({ type: Number, nullable: true, description: 'Once cleaned; while a direct upload is pending, the size declared.' }) bytes!: number | null;
   @ApiProperty({ type: Number, nullable: true }) width!: number | null;
   @ApiProperty({ type: Number, nullable: true }) height!: number | null;
   @ApiProperty({ type: String, nullable: true, description: 'SHA-256 of the cleaned file, hex.' }) checksum!: string | null;
@@ -31,12 +47,7 @@ export class MediaDto {
 }
 
 export function toMediaDto(view: MediaView): MediaDto {
-  return { ...view };
-}
-
-export class MediaUploadDto {
-  @ApiProperty({ type: 'string', format: 'binary', description: 'The image: JPEG, PNG, WebP or GIF, told by its bytes (its name and declared type are ignored).' })
-  file!: unknown;
+  return { ...view, tags: [...view.tags] };
 }
 
 export class MediaContentQueryDto {

@@ -4,7 +4,7 @@ import { basename, dirname, join, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { assertMediaKey } from './media-key.js';
-import { MediaObjectMissing, MediaStore } from './media-store.js';
+import { MediaObjectMissing, MediaStore, assertRange, type PresignedUpload, type PresignedUploadPolicy } from './media-store.js';
 
 /** Errors meaning "no file there": the path, or one of its parents, does not exist or is a file. */
 const ABSENT = new Set(['ENOENT', 'ENOTDIR']);
@@ -52,28 +52,25 @@ export class LocalMediaStore extends MediaStore {
   }
 
   async get(key: string): Promise<Readable> {
-    const file = this.pathOf(key);
-    let handle: FileHandle;
-    try {
-      handle = await open(file, 'r');
-    } catch (error) {
-      if (isAbsent(error)) throw new MediaObjectMissing(key);
-      throw error;
-    }
-    // Opening a directory for reading succeeds on Linux; it is not an object either.
-    const isFile = await handle.stat().then(
-      (stats) => stats.isFile(),
-      async (error: unknown) => {
-        await handle.close();
-        throw error;
-      },
-    );
-    if (!isFile) {
-      await handle.close();
-      throw new MediaObjectMissing(key);
-    }
     // Read from the open handle: a delete while the client is downloading does not cut it short.
-    return handle.createReadStream();
+    return (await this.openObject(key)).createReadStream();
+  }
+
+  async getRange(key: string, start: number, length: number): Promise<Buffer> {
+    assertRange(start, length);
+    const handle = await this.openObject(key);
+    try {
+      const range = Buffer.alloc(length);
+      let filled = 0;
+      while (filled < length) {
+        const { bytesRead } = await handle.read(range, filled, length - filled, start + filled);
+        if (bytesRead === 0) break;
+        filled += bytesRead;
+      }
+      return range.subarray(0, filled);
+    } finally {
+      await handle.close();
+    }
   }
 
   async size(key: string): Promise<number | undefined> {
@@ -104,6 +101,12 @@ export class LocalMediaStore extends MediaStore {
     return undefined;
   }
 
+  /** Always undefined: uploads to the local store go through the API. */
+  async presignedPost(key: string, _policy: PresignedUploadPolicy): Promise<PresignedUpload | undefined> {
+    this.pathOf(key);
+    return undefined;
+  }
+
   /** Creates the directory if needed, then writes and removes a file in it. */
   async ping(): Promise<void> {
     await mkdir(this.root, { recursive: true });
@@ -114,6 +117,30 @@ export class LocalMediaStore extends MediaStore {
     } finally {
       await rm(probe, { force: true });
     }
+  }
+
+  /** The object's file, open for reading; MediaObjectMissing when there is none. */
+  private async openObject(key: string): Promise<FileHandle> {
+    let handle: FileHandle;
+    try {
+      handle = await open(this.pathOf(key), 'r');
+    } catch (error) {
+      if (isAbsent(error)) throw new MediaObjectMissing(key);
+      throw error;
+    }
+    // Opening a directory for reading succeeds on Linux; it is not an object either.
+    const isFile = await handle.stat().then(
+      (stats) => stats.isFile(),
+      async (error: unknown) => {
+        await handle.close();
+        throw error;
+      },
+    );
+    if (!isFile) {
+      await handle.close();
+      throw new MediaObjectMissing(key);
+    }
+    return handle;
   }
 
   /** The file for `key`, refusing any key that could lead outside the root. */

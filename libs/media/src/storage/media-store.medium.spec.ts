@@ -235,8 +235,26 @@ describe.each(STORES)('MediaStore ($kind)', ({ open }) => {
       await expect(sut.size(key)).rejects.toThrow('Invalid media key');
       await expect(sut.delete(key)).rejects.toThrow('Invalid media key');
       await expect(sut.signedUrl(key, 60)).rejects.toThrow('Invalid media key');
+      await expect(sut.getRange(key, 0, 10)).rejects.toThrow('Invalid media key');
+      await expect(sut.presignedPost(key, { contentType: 'image/png', maxBytes: 10, expiresSeconds: 60 })).rejects.toThrow('Invalid media key');
     },
   );
+
+  it('reads a range of an object without the rest: its first bytes, a range running past its end, nothing past it', async () => {
+    const key = newKey();
+    await sut.put(key, Readable.from([Buffer.from('hello '), Buffer.from('world')]), 'text/plain');
+
+    expect((await sut.getRange(key, 0, 5)).toString()).toBe('hello');
+    expect((await sut.getRange(key, 6, 100)).toString()).toBe('world');
+    expect(await sut.getRange(key, 50, 10)).toEqual(Buffer.alloc(0));
+    expect(await sut.getRange(key, 0, 0)).toEqual(Buffer.alloc(0));
+  });
+
+  it('rejects a range of a missing key with MediaObjectMissing, and a range that is none', async () => {
+    await expect(sut.getRange(newKey(), 0, 10)).rejects.toBeInstanceOf(MediaObjectMissing);
+    await expect(sut.getRange(newKey(), -1, 10)).rejects.toThrow(RangeError);
+    await expect(sut.getRange(newKey(), 0, 1.5)).rejects.toThrow(RangeError);
+  });
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -294,6 +312,16 @@ describe('LocalMediaStore', () => {
   it('has no signed URL: the API serves local media itself', async () => {
     await sut.put('users/u1/m1/original', Readable.from([Buffer.from('a')]), 'image/png');
     expect(await sut.signedUrl('users/u1/m1/original', 60)).toBeUndefined();
+  });
+
+  it('has no presigned POST: uploads to the local store go through the API', async () => {
+    expect(await sut.presignedPost('users/u1/m1/upload', { contentType: 'image/png', maxBytes: 1024, expiresSeconds: 60 })).toBeUndefined();
+    expect(await readdir(directory)).toEqual([]);
+  });
+
+  it('reads a range of an empty object as no bytes', async () => {
+    await sut.put('users/u1/m1/empty', Readable.from([]), 'image/png');
+    expect(await sut.getRange('users/u1/m1/empty', 0, 10)).toEqual(Buffer.alloc(0));
   });
 
   it('creates its directory on ping', async () => {
@@ -486,5 +514,68 @@ describe('S3MediaStore', () => {
 
   it('refuses a part size S3 would refuse', () => {
     expect(() => new S3MediaStore(s3.config, { partSize: S3_MIN_PART_SIZE - 1 })).toThrow(RangeError);
+  });
+
+  /** The fields of a presigned POST and `file` last, as a browser form sends them. */
+  const formOf = (fields: Readonly<Record<string, string>>, file: Buffer) => {
+    const form = new FormData();
+    for (const [name, value] of Object.entries(fields)) form.append(name, value);
+    form.append('file', new Blob([file]), 'photo.png');
+    return form;
+  };
+
+  it('gives a presigned POST whose signed policy bounds the key, the type and the size, which a browser form uploads with', async () => {
+    const key = newKey('upload');
+    const before = Date.now();
+
+    const post = await sut.presignedPost(key, { contentType: 'image/png', maxBytes: 2048, expiresSeconds: 900 });
+
+    expect(post.url).toBe(`${s3.config.endpoint}/${s3.config.bucket}`);
+    expect(post.fields).toMatchObject({ key, 'Content-Type': 'image/png', 'X-Amz-Algorithm': 'AWS4-HMAC-SHA256', 'X-Amz-Signature': expect.stringMatching(/^[0-9a-f]{64}$/) });
+    const policy = JSON.parse(Buffer.from(post.fields['Policy']!, 'base64').toString('utf8')) as { expiration: string; conditions: unknown[] };
+    expect(policy.conditions).toEqual(expect.arrayContaining([['content-length-range', 1, 2048], { key }, { 'Content-Type': 'image/png' }]));
+    expect(Date.parse(policy.expiration) - before).toBeGreaterThan(895_000);
+    expect(Date.parse(policy.expiration) - before).toBeLessThanOrEqual(901_000);
+
+    const response = await fetch(post.url, { method: 'POST', body: formOf(post.fields, Buffer.from('posted bytes')) });
+
+    expect(response.status).toBe(204);
+    expect(await textOf(await sut.get(key))).toBe('posted bytes');
+    expect(await sut.size(key)).toBe(12);
+  });
+
+  it('gives presigned POSTs that s3rver does not check: a file over the policy is stored anyway (the API checks what arrived)', async () => {
+    const key = newKey('upload');
+    const post = await sut.presignedPost(key, { contentType: 'image/png', maxBytes: 10, expiresSeconds: 60 });
+
+    const response = await fetch(post.url, { method: 'POST', body: formOf({ ...post.fields, 'X-Amz-Signature': '0'.repeat(64) }, Buffer.alloc(100, 1)) });
+
+    // Real S3 answers 400 EntityTooLarge (and 403 for the signature); s3rver implements no POST policy.
+    expect(response.status).toBe(204);
+    expect(await sut.size(key)).toBe(100);
+  });
+
+  it('refuses a presigned POST S3 would not sign', async () => {
+    await expect(sut.presignedPost(newKey(), { contentType: 'image/png', maxBytes: 10, expiresSeconds: 0 })).rejects.toThrow(RangeError);
+    await expect(sut.presignedPost(newKey(), { contentType: 'image/png', maxBytes: 10, expiresSeconds: 604_801 })).rejects.toThrow(RangeError);
+    await expect(sut.presignedPost(newKey(), { contentType: 'image/png', maxBytes: 0, expiresSeconds: 60 })).rejects.toThrow(RangeError);
+  });
+
+  it('signs presigned URLs and POSTs for the public endpoint when there is one, and they work there', async () => {
+    const publicEndpoint = s3.config.endpoint!.replace('127.0.0.1', 'localhost');
+    const store = storeFor({ ...s3.config, publicEndpoint });
+    const key = newKey('upload');
+
+    const post = await store.presignedPost(key, { contentType: 'image/png', maxBytes: 1024, expiresSeconds: 60 });
+    expect(post.url).toBe(`${publicEndpoint}/${s3.config.bucket}`);
+    expect((await fetch(post.url, { method: 'POST', body: formOf(post.fields, Buffer.from('via the public endpoint')) })).status).toBe(204);
+
+    const url = await store.signedUrl(key, 60);
+    expect(url.startsWith(`${publicEndpoint}/`)).toBe(true);
+    const response = await fetch(url);
+    expect(response.status).toBe(200);
+    expect(await response.text()).toBe('via the public endpoint');
+    // The store's own calls still go to the server's endpoint.
+    expect((await store.getRange(key, 0, 3)).toString()).toBe('via');
   });
 });

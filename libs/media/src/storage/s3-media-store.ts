@@ -11,12 +11,14 @@ import {
   S3Client,
   UploadPartCommand,
   type CompletedPart,
+  type S3ClientConfig,
 } from '@aws-sdk/client-s3';
+import { createPresignedPost } from '@aws-sdk/s3-presigned-post';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { Logger } from '@nestjs/common';
 import type { MediaConfig } from '#chorus/core';
 import { assertMediaKey } from './media-key.js';
-import { MediaObjectMissing, MediaStore } from './media-store.js';
+import { MediaObjectMissing, MediaStore, assertRange, type PresignedUpload, type PresignedUploadPolicy } from './media-store.js';
 
 /** Where the bucket is and how to reach it: the `media.s3` configuration (S3_* variables). */
 export type S3MediaStoreConfig = MediaConfig['s3'];
@@ -71,7 +73,8 @@ class S3Timeout extends Error {
 }
 
 /**
- * Media in an S3-compatible bucket. An upload is streamed in parts of `partSize` bytes, at most
+ * Media in an S3-compatible bucket. Presigned URLs and forms name the public endpoint when one is
+ * configured (the one clients reach, e.g. MinIO's published port), and are signed for it. An upload is streamed in parts of `partSize` bytes, at most
  * two in memory (one being sent while the next is read): a body that fits in one part is sent
  * with PutObject, a larger one as a multipart upload, which is aborted when anything fails so that
  * nothing is left under the key (an aborted upload's parts are never visible as an object).
@@ -85,6 +88,8 @@ export class S3MediaStore extends MediaStore {
   readonly kind = 's3' as const;
   private readonly logger = new Logger('MediaStore');
   private readonly client: S3Client;
+  /** Signs what clients use (presigned URLs and forms): for the public endpoint when there is one, which SigV4 signs with the host. */
+  private readonly signer: S3Client;
   private readonly bucket: string;
   private readonly callTimeoutMs: number;
   private readonly partSize: number;
@@ -108,9 +113,8 @@ export class S3MediaStore extends MediaStore {
     this.callTimeoutMs = settings.callTimeoutMs;
     this.partSize = settings.partSize;
     this.breaker = options.breaker;
-    this.client = new S3Client({
+    const clientConfig: S3ClientConfig = {
       region: config.region,
-      endpoint: config.endpoint,
       forcePathStyle: config.forcePathStyle,
       credentials:
         config.accessKeyId !== undefined && config.secretAccessKey !== undefined
@@ -122,7 +126,9 @@ export class S3MediaStore extends MediaStore {
       // every body instead, which S3 and the usual compatible servers verify.
       requestChecksumCalculation: 'WHEN_REQUIRED',
       responseChecksumValidation: 'WHEN_REQUIRED',
-    });
+    };
+    this.client = new S3Client({ ...clientConfig, endpoint: config.endpoint });
+    this.signer = config.publicEndpoint ? new S3Client({ ...clientConfig, endpoint: config.publicEndpoint }) : this.client;
   }
 
   async put(key: string, body: Readable, contentType: string): Promise<void> {
@@ -180,6 +186,28 @@ export class S3MediaStore extends MediaStore {
     });
   }
 
+  /** A ranged GetObject; a range starting past the end (S3's 416, e.g. of an empty object) has no bytes. */
+  async getRange(key: string, start: number, length: number): Promise<Buffer> {
+    assertMediaKey(key);
+    assertRange(start, length);
+    // `bytes=0--1` is no range: asking for nothing reads nothing.
+    if (length === 0) return Buffer.alloc(0);
+    try {
+      return await this.guard(() =>
+        this.bounded('GetObject', async (abortSignal) => {
+          const range = new GetObjectCommand({ Bucket: this.bucket, Key: key, Range: `bytes=${start}-${start + length - 1}` });
+          const output = await this.client.send(range, { abortSignal });
+          if (!output.Body) throw new Error('S3 GetObject returned no body');
+          return Buffer.from(await output.Body.transformToByteArray());
+        }),
+      );
+    } catch (error) {
+      if (errorName(error) === 'NoSuchKey') throw new MediaObjectMissing(key);
+      if (statusOf(error) === 416) return Buffer.alloc(0);
+      throw error;
+    }
+  }
+
   /** S3 answers a delete of a missing key with success, as the contract wants. */
   async delete(key: string): Promise<void> {
     assertMediaKey(key);
@@ -194,7 +222,28 @@ export class S3MediaStore extends MediaStore {
     if (!Number.isInteger(ttlSeconds) || ttlSeconds < 1 || ttlSeconds > MAX_URL_TTL_SECONDS) {
       throw new RangeError(`ttlSeconds must be an integer from 1 to ${MAX_URL_TTL_SECONDS}`);
     }
-    const signing = getSignedUrl(this.client, new GetObjectCommand({ Bucket: this.bucket, Key: key }), { expiresIn: ttlSeconds });
+    const signing = getSignedUrl(this.signer, new GetObjectCommand({ Bucket: this.bucket, Key: key }), { expiresIn: ttlSeconds });
+    return withDeadline(signing, this.callTimeoutMs, 'presigning');
+  }
+
+  /**
+   * A presigned POST whose policy allows one object under `key`, of `contentType` exactly and of 1
+   * to `maxBytes` bytes, until `expiresSeconds` from now. Signed locally, like a presigned URL.
+   */
+  async presignedPost(key: string, { contentType, maxBytes, expiresSeconds }: PresignedUploadPolicy): Promise<PresignedUpload> {
+    assertMediaKey(key);
+    if (!Number.isInteger(expiresSeconds) || expiresSeconds < 1 || expiresSeconds > MAX_URL_TTL_SECONDS) {
+      throw new RangeError(`expiresSeconds must be an integer from 1 to ${MAX_URL_TTL_SECONDS}`);
+    }
+    if (!Number.isSafeInteger(maxBytes) || maxBytes < 1) throw new RangeError('maxBytes must be a positive integer');
+    // The fields given become exact-match conditions of the policy; the key is one without asking.
+    const signing = createPresignedPost(this.signer, {
+      Bucket: this.bucket,
+      Key: key,
+      Conditions: [['content-length-range', 1, maxBytes]],
+      Fields: { 'Content-Type': contentType },
+      Expires: expiresSeconds,
+    });
     return withDeadline(signing, this.callTimeoutMs, 'presigning');
   }
 
@@ -221,9 +270,10 @@ export class S3MediaStore extends MediaStore {
     }
   }
 
-  /** Closes the client's connections (on shutdown). */
+  /** Closes the clients' connections (on shutdown). */
   destroy(): void {
     this.client.destroy();
+    if (this.signer !== this.client) this.signer.destroy();
   }
 
   private async putWhole(key: string, data: Buffer, contentType: string): Promise<void> {

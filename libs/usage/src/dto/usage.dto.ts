@@ -57,8 +57,8 @@ export class ModalityMetersDto {
 
 export class UsageEventDto {
   @ApiProperty({ format: 'uuid' }) id!: string;
-  @ApiProperty({ example: 'chat' }) modality!: string;
-  @ApiProperty({ description: 'Messages for chat.' }) quantity!: number;
+  @ApiProperty({ example: 'chat', description: '`chat` (a reply) or `media` (an upload).' }) modality!: string;
+  @ApiProperty({ description: 'Messages for chat, bytes for media.' }) quantity!: number;
   @ApiProperty() inputTokens!: number;
   @ApiProperty() outputTokens!: number;
   @ApiProperty() cachedInputTokens!: number;
@@ -68,6 +68,7 @@ export class UsageEventDto {
   @ApiProperty({ type: String, nullable: true }) model!: string | null;
   @ApiProperty({ type: String, nullable: true }) conversationId!: string | null;
   @ApiProperty({ type: String, nullable: true }) messageId!: string | null;
+  @ApiProperty({ type: String, nullable: true, description: 'The upload a media event counts.' }) mediaId!: string | null;
   @ApiProperty({ type: String, format: 'date-time' }) createdAt!: Date;
 }
 
