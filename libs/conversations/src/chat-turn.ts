@@ -1,22 +1,54 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { PROBLEM_TYPE_BASE } from '#chorus/core';
-import { GenerationError, ProviderRegistry, type ChatMessage, type ChatUsage, type GenerationEvent, type ModelPolicy, type ModelRef } from '#chorus/providers';
+import { PROBLEM_TYPE_BASE, ProblemException } from '#chorus/core';
+import { MediaAttachments } from '#chorus/media';
+import {
+  GenerationError,
+  ProviderRegistry,
+  type ChatMessage,
+  type ChatTool,
+  type ChatToolCall,
+  type ChatUsage,
+  type GenerationEvent,
+  type ModelPolicy,
+  type ModelRef,
+} from '#chorus/providers';
 import { QuotaService, type ChatCharge, type ChatEstimate } from '#chorus/usage';
-import { ContextBuilder } from './context-builder.js';
+import { ContextBuilder, type ContextMessage } from './context-builder.js';
 import type { MessageStatus } from './conversation.entity.js';
+import { ConversationProblems } from './conversations.errors.js';
 import { ReplyCheckpoints } from './reply-checkpoints.js';
 import { ReplyMetrics } from './reply-metrics.js';
 import type { LiveReply, ReplyEvent } from './reply-stream-hub.js';
 
+/** A message of the conversation as a turn plans it: its images counted, and the id they are loaded by. */
+export interface TurnMessage extends ContextMessage {
+  /** The stored message's id, when it carries images (none: the message this turn stores). */
+  readonly id?: string;
+}
+
 /** What a turn generates with, and what it is expected to cost. */
 export interface TurnPlan {
   readonly policy: ModelPolicy;
-  /** What the model is sent: the system prompt and what fits of the conversation. */
+  /** What the model is sent: the system prompt and what fits of the conversation (images not loaded yet). */
   readonly messages: ChatMessage[];
-  /** Estimated (the provider's usage settles the exact count). */
+  /** Which of `messages` carry images, by index, with their stored message's id (none: the message the turn stores). */
+  readonly images: ReadonlyArray<{ readonly index: number; readonly messageId?: string }>;
+  /** Functions the model may call in its first round. */
+  readonly tools?: readonly ChatTool[];
+  /** Estimated, of one round (the provider's usage settles the exact count). */
   readonly promptTokens: number;
-  /** The prompt plus the whole reply budget, reserved before generating. */
+  /** The prompt (twice with tools: a call is answered in a second round) plus the whole reply budget, reserved before generating. */
   readonly estimate: ChatEstimate;
+}
+
+/** A turn's generation: its first round, and the round that answers its tool calls. */
+export interface TurnGeneration {
+  readonly events: AsyncIterable<GenerationEvent>;
+  /**
+   * By the model that served the first round (the reply names one model, billed at its prices), on
+   * what it was sent plus `more`, offering no tools (so that it cannot loop).
+   */
+  readonly continueWith: (servedBy: ModelRef, more: readonly ChatMessage[], maxReplyTokens: number | undefined) => AsyncIterable<GenerationEvent>;
 }
 
 /** How a generation ended: what its turn settles. */
@@ -26,7 +58,7 @@ export interface TurnOutcome {
   readonly finishReason: string;
   readonly errorCode: string | null;
   readonly servedBy: ModelRef;
-  /** As the provider reported; when it reported nothing, the tokens of what was streamed. */
+  /** As the provider reported (every round's, summed); when it reported nothing, the tokens of what was streamed. */
   readonly billed: ChatUsage;
   readonly firstTokenMs: number | null;
 }
@@ -35,6 +67,8 @@ export interface TurnOutcome {
 export interface TurnHooks {
   /** The stored reply's id, whose text is checkpointed while it streams (null when the turn stores no message). */
   readonly messageId: string | null;
+  /** Runs a tool the plan offered and the model called: its result, as the model is told it; undefined when there is no such tool. */
+  readonly runTool?: (call: ChatToolCall) => Promise<string | undefined>;
   /** Saves and bills the outcome; answers the events that end the reply's stream. */
   readonly settle: (outcome: TurnOutcome) => Promise<Array<Pick<ReplyEvent, 'type' | 'data'>>>;
 }
@@ -55,36 +89,78 @@ export class ChatTurns {
     private readonly quota: QuotaService,
     private readonly metrics: ReplyMetrics,
     private readonly checkpoints: ReplyCheckpoints,
+    private readonly media: MediaAttachments,
   ) {}
 
   /** What fits the primary model's window after `systemPrompt`, `history` ending with the message to answer. */
-  plan(systemPrompt: string, history: readonly ChatMessage[], policy: ModelPolicy, options: { maxTokens?: number; temperature?: number } = {}): TurnPlan {
+  plan(
+    systemPrompt: string,
+    history: readonly TurnMessage[],
+    policy: ModelPolicy,
+    options: { maxTokens?: number; temperature?: number; tools?: readonly ChatTool[] } = {},
+  ): TurnPlan {
     const model = this.providers.model(policy.primary);
     const modelMax = model?.maxOutputTokens ?? 1024;
     const replyBudget = Math.min(options.maxTokens ?? policy.maxReplyTokens ?? modelMax, modelMax);
-    const messages = this.contexts.build(systemPrompt, history, model?.contextWindow ?? 8192, replyBudget);
-    const promptTokens = messages.reduce((sum, message) => sum + this.contexts.estimateMessage(message.content), 0);
-    const costMicros = this.quota.costOf({ ...policy.primary, inputTokens: promptTokens, outputTokens: replyBudget });
+    // A model without vision reads the text alone: a message with images to it is refused, but older ones may carry some.
+    const readable: readonly TurnMessage[] = model?.vision === false ? history.map(({ imageCount: _images, ...message }) => message) : history;
+    const [system, ...kept] = this.contexts.build(systemPrompt, readable, model?.contextWindow ?? 8192, replyBudget);
+    const tools = options.tools?.length ? options.tools : undefined;
+    const promptTokens =
+      kept.reduce((sum, message) => sum + this.contexts.estimateMessage(message.content, message.imageCount), this.contexts.estimateMessage(system.content)) +
+      (tools ? this.contexts.estimate(JSON.stringify(tools)) : 0);
+    // A tool's call is answered by a second round on the same prompt: both are reserved.
+    const inputTokens = tools ? 2 * promptTokens : promptTokens;
+    const costMicros = this.quota.costOf({ ...policy.primary, inputTokens, outputTokens: replyBudget });
     return {
       policy: { ...policy, maxReplyTokens: replyBudget, temperature: options.temperature ?? policy.temperature },
-      messages,
+      messages: [system, ...kept.map(({ id: _id, imageCount: _images, ...message }) => message)],
+      images: kept.flatMap((message, index) => (message.imageCount ? [{ index: index + 1, messageId: message.id }] : [])),
+      tools,
       promptTokens,
-      estimate: { tokens: promptTokens + replyBudget, costMicros },
+      estimate: { tokens: inputTokens + replyBudget, costMicros },
     };
+  }
+
+  /** 422 `model_not_multimodal` when the policy's primary model does not read images (fallbacks that do not are skipped for images). */
+  assertReadsImages(policy: ModelPolicy): void {
+    const { provider, model } = policy.primary;
+    if (this.providers.model(policy.primary)?.vision === false) {
+      throw new ProblemException(ConversationProblems.modelNotMultimodal, `The model ${provider}/${model} of this persona does not read images: send text alone.`, {
+        extensions: { model: `${provider}/${model}` },
+      });
+    }
   }
 
   /**
    * Opens the provider request while `store` stores the turn and reserves its quota, so that the
    * time to first token does not wait for the database. When `store` fails (a quota refused it),
    * the request is aborted: its connection closes, and nothing is billed or stored.
+   *
+   * A plan with images is the exception: images are loaded by the id of their message, which the
+   * message being sent (`storedMessageId`) has only once stored, so its request waits for the store.
    */
-  async open<T>(plan: TurnPlan, abort: AbortController, store: () => Promise<T>): Promise<{ stored: T; generation: AsyncIterable<GenerationEvent> }> {
-    const iterator = this.providers.generate(plan.policy, plan.messages, abort.signal)[Symbol.asyncIterator]();
-    const first = iterator.next();
-    // Read (and its failure handled) by the generation; unread when the store fails.
-    first.catch(() => undefined);
+  async open<T>(
+    plan: TurnPlan,
+    abort: AbortController,
+    store: () => Promise<T>,
+    storedMessageId: (stored: T) => string | undefined = () => undefined,
+  ): Promise<{ stored: T; generation: TurnGeneration }> {
+    let sent: readonly ChatMessage[] = plan.messages;
+    const request = (messages: readonly ChatMessage[]) => {
+      sent = messages;
+      return this.providers.generate(plan.policy, messages, abort.signal, { tools: plan.tools });
+    };
+    const continueWith: TurnGeneration['continueWith'] = (servedBy, more, maxReplyTokens) =>
+      this.providers.generate({ primary: servedBy, fallbacks: [], temperature: plan.policy.temperature, maxReplyTokens }, [...sent, ...more], abort.signal);
+    if (plan.images.length > 0) {
+      const stored = await store();
+      const { first, iterator } = started(this.withImages(plan, storedMessageId(stored), request));
+      return { stored, generation: { events: prefetched(first, iterator), continueWith } };
+    }
+    const { first, iterator } = started(request(plan.messages));
     try {
-      return { stored: await store(), generation: prefetched(first, iterator) };
+      return { stored: await store(), generation: { events: prefetched(first, iterator), continueWith } };
     } catch (error) {
       this.close(abort, first, iterator);
       throw error;
@@ -92,60 +168,63 @@ export class ChatTurns {
   }
 
   /** Stops a generation opened for nothing (a retried send): its connection closes, and its generator ends. */
-  discard(abort: AbortController, generation: AsyncIterable<GenerationEvent>): void {
+  discard(abort: AbortController, generation: TurnGeneration): void {
     abort.abort();
     void (async () => {
-      for await (const _event of generation);
+      for await (const _event of generation.events);
     })().catch(() => undefined);
   }
 
   /**
    * Streams the generation into `live`, then settles it. Every outcome ends the stream with a
    * final event: the settlement's, or an error when the settlement fails.
+   *
+   * A tool the model calls is run as its call arrives (`hooks.runTool`); when the first round
+   * ends for its calls (`tool_calls`), one more round, by the same model and offering no tools,
+   * answers with their results, its text streamed into the same reply, within what is left of
+   * the reply budget. The reply is billed what both rounds consumed.
    */
-  async run(live: LiveReply, plan: TurnPlan, generation: AsyncIterable<GenerationEvent>, hooks: TurnHooks): Promise<void> {
-    const startedAt = performance.now();
-    const state = { text: '', firstTokenMs: null as number | null, servedBy: plan.policy.primary };
-    let usage: ChatUsage | null = null;
-    let finishReason = 'stop';
+  async run(live: LiveReply, plan: TurnPlan, generation: TurnGeneration, hooks: TurnHooks): Promise<void> {
+    const state: StreamState = { text: '', firstTokenMs: null, servedBy: plan.policy.primary, startedAt: performance.now() };
+    /** What each round consumed; the one under way starts at `from` in the text, on a prompt of `promptTokens`. */
+    const spent: ChatUsage[] = [];
+    let round = { from: 0, promptTokens: plan.promptTokens };
+    let finishReason: string;
     let status: MessageStatus = 'completed';
     let errorCode: string | null = null;
-    const { messageId } = hooks;
-    const checkpoint = () => ({ replyId: messageId!, text: state.text, ...state.servedBy, firstTokenMs: state.firstTokenMs });
     this.metrics.started();
     try {
-      for await (const event of generation) {
-        if (event.type === 'delta') {
-          state.firstTokenMs ??= Math.round(performance.now() - startedAt);
-          state.text += event.text;
-          live.publish('reply.delta', { messageId, text: event.text });
-          if (messageId) this.checkpoints.changed(messageId, checkpoint);
-        } else {
-          state.servedBy = event.servedBy;
-          if (event.type === 'completed') {
-            usage = event.usage;
-            finishReason = event.finishReason;
-            if (event.finishReason === 'cancelled') status = 'cancelled';
-          }
-        }
+      let ended = await this.stream(generation.events, live, state, hooks, { offersTools: plan.tools !== undefined, continues: false });
+      spent.push(ended.usage ?? this.unreportedUsage(state.text, round.promptTokens));
+      if (ended.finishReason === 'tool_calls' && ended.calls.length > 0) {
+        const more: ChatMessage[] = [
+          { role: 'assistant', content: state.text, toolCalls: ended.calls.map(({ call }) => call) },
+          ...ended.calls.map(({ call, result }) => ({ role: 'tool' as const, toolCallId: call.id, content: result })),
+        ];
+        round = { from: state.text.length, promptTokens: more.reduce((sum, message) => sum + this.contexts.estimateMessage(message.content), plan.promptTokens) };
+        const budget = plan.policy.maxReplyTokens;
+        const left = budget === undefined ? undefined : Math.max(budget - spent[0]!.outputTokens, 1);
+        ended = await this.stream(generation.continueWith(state.servedBy, more, left), live, state, hooks, { offersTools: false, continues: true });
+        spent.push(ended.usage ?? this.unreportedUsage(state.text.slice(round.from), round.promptTokens));
       }
+      finishReason = ended.finishReason;
+      if (finishReason === 'cancelled') status = 'cancelled';
     } catch (error) {
       status = 'failed';
       finishReason = 'error';
       errorCode = error instanceof GenerationError ? error.code : 'generation_failed';
-      if (error instanceof GenerationError) {
-        usage = error.usage;
-        state.servedBy = error.servedBy ?? state.servedBy;
-      }
+      if (error instanceof GenerationError) state.servedBy = error.servedBy ?? state.servedBy;
+      const reported = error instanceof GenerationError ? error.usage : null;
+      spent.push(reported ?? this.unreportedUsage(state.text.slice(round.from), round.promptTokens));
       this.logger.warn(`Reply ${hooks.messageId ?? '(not stored)'} failed (${errorCode}): ${(error as Error).message}`);
     }
 
-    const { text, servedBy, firstTokenMs } = state;
+    const { text, servedBy, firstTokenMs, startedAt } = state;
     try {
-      const billed = usage ?? this.unreportedUsage(text, plan.promptTokens);
+      const billed = sumUsage(spent);
       this.metrics.finished({ servedBy, status, firstTokenMs, startedAt, billed });
       // No checkpoint is taken after this: the one in flight, if any, lands first.
-      if (messageId) await this.checkpoints.close(messageId);
+      if (hooks.messageId) await this.checkpoints.close(hooks.messageId);
       for (const event of await hooks.settle({ text, status, finishReason, errorCode, servedBy, billed, firstTokenMs })) live.publish(event.type, event.data);
     } catch (error) {
       this.logger.error(`Reply ${hooks.messageId ?? '(not stored)'} could not be saved: ${(error as Error).message}`);
@@ -153,6 +232,65 @@ export class ChatTurns {
     } finally {
       live.end();
     }
+  }
+
+  /**
+   * One round of the generation into `live`: its text appended to `state`, its tool calls run
+   * (when it `offersTools`) as they arrive. A round that `continues` the reply is joined to its
+   * text by a space, where neither has one.
+   */
+  private async stream(
+    events: AsyncIterable<GenerationEvent>,
+    live: LiveReply,
+    state: StreamState,
+    hooks: TurnHooks,
+    round: { offersTools: boolean; continues: boolean },
+  ): Promise<RoundEnd> {
+    const { messageId } = hooks;
+    const checkpoint = () => ({ replyId: messageId!, text: state.text, ...state.servedBy, firstTokenMs: state.firstTokenMs });
+    const end: RoundEnd = { usage: null, finishReason: 'stop', calls: [] };
+    let joined = !round.continues || state.text === '' || /\s$/.test(state.text);
+    for await (const event of events) {
+      if (event.type === 'delta') {
+        const text = joined || /^\s/.test(event.text) ? event.text : ` ${event.text}`;
+        joined = true;
+        state.firstTokenMs ??= Math.round(performance.now() - state.startedAt);
+        state.text += text;
+        live.publish('reply.delta', { messageId, text });
+        if (messageId) this.checkpoints.changed(messageId, checkpoint);
+      } else if (event.type === 'tool_call') {
+        if (round.offersTools) end.calls.push({ call: event.call, result: await this.runTool(event.call, hooks) });
+      } else {
+        state.servedBy = event.servedBy;
+        if (event.type === 'completed') {
+          end.usage = event.usage;
+          end.finishReason = event.finishReason;
+        }
+      }
+    }
+    return end;
+  }
+
+  /** A tool's result for the model; a tool that failed (its media look-up, say) is told as such, and the reply goes on. */
+  private async runTool(call: ChatToolCall, hooks: TurnHooks): Promise<string> {
+    try {
+      return (await hooks.runTool?.(call)) ?? `There is no tool named ${call.name}.`;
+    } catch (error) {
+      this.logger.warn(`Reply ${hooks.messageId ?? '(not stored)'}: the tool ${call.name} failed: ${(error as Error).message}`);
+      return `The tool ${call.name} failed.`;
+    }
+  }
+
+  /** The plan's messages with the images of those that carry some, loaded (by their message's id), then the request `generate` opens with them. */
+  private async *withImages(
+    plan: TurnPlan,
+    storedMessageId: string | undefined,
+    generate: (messages: readonly ChatMessage[]) => AsyncIterable<GenerationEvent>,
+  ): AsyncIterable<GenerationEvent> {
+    const idAt = new Map<number, string>();
+    for (const { index, messageId = storedMessageId } of plan.images) if (messageId) idAt.set(index, messageId);
+    const images = await this.media.imagesOf([...idAt.values()]);
+    yield* generate(plan.messages.map((message, index) => (idAt.has(index) ? { ...message, images: images.get(idAt.get(index)!) ?? [] } : message)));
   }
 
   /** What an outcome is billed: the ledger's charge for `reservationId`. */
@@ -199,6 +337,36 @@ export function replyProblem(messageId: string | null, code: string, detail: str
     messageId,
     partialLength,
   };
+}
+
+/** Where a reply's streaming stands, across its rounds. */
+interface StreamState {
+  text: string;
+  firstTokenMs: number | null;
+  servedBy: ModelRef;
+  readonly startedAt: number;
+}
+
+/** How a round ended: its usage as reported, its finish reason, and the tools it called with their results. */
+interface RoundEnd {
+  usage: ChatUsage | null;
+  finishReason: string;
+  readonly calls: Array<{ readonly call: ChatToolCall; readonly result: string }>;
+}
+
+function sumUsage(rounds: readonly ChatUsage[]): ChatUsage {
+  const sum = (field: keyof ChatUsage) => rounds.reduce((total, usage) => total + (usage[field] ?? 0), 0);
+  const optional = (field: 'cachedInputTokens' | 'reasoningTokens') => (rounds.some((usage) => usage[field] !== undefined) ? { [field]: sum(field) } : {});
+  return { inputTokens: sum('inputTokens'), outputTokens: sum('outputTokens'), ...optional('cachedInputTokens'), ...optional('reasoningTokens') };
+}
+
+/** The events' first step, under way at once. */
+function started<T>(events: AsyncIterable<T>): { first: Promise<IteratorResult<T>>; iterator: AsyncIterator<T> } {
+  const iterator = events[Symbol.asyncIterator]();
+  const first = iterator.next();
+  // Read (and its failure handled) by the generation; unread when the store fails.
+  first.catch(() => undefined);
+  return { first, iterator };
 }
 
 /** The iterator's events, its first step already under way. */

@@ -7,6 +7,17 @@ import type { ChatMessage } from '#chorus/providers';
 const MESSAGE_OVERHEAD_TOKENS = 4;
 /** Head-room for tokenizer differences between models (Gemini's is not OpenAI's). */
 const SAFETY_MARGIN = 0.9;
+/**
+ * What an image is counted in a prompt, without decoding it: OpenAI's price of a square image at
+ * high detail (Gemini's is 258). Images are cleaned to bounded sizes on upload, so a fixed cost
+ * keeps the estimate on the message path free of any look-up.
+ */
+const IMAGE_TOKENS = 765;
+
+/** A message of a conversation as a context is built from it: with how many images it carries (counted, loaded only once kept). */
+export interface ContextMessage extends ChatMessage {
+  readonly imageCount?: number;
+}
 
 /**
  * The pieces a BPE tokenizer's pre-tokenizer splits text into (as o200k's does): runs of
@@ -57,9 +68,9 @@ export class ContextBuilder {
     return tokens;
   }
 
-  /** Estimated tokens a message costs in a prompt, framing included. */
-  estimateMessage(text: string): number {
-    return this.estimate(text) + MESSAGE_OVERHEAD_TOKENS;
+  /** Estimated tokens a message costs in a prompt, framing and images included. */
+  estimateMessage(text: string, images = 0): number {
+    return this.estimate(text) + MESSAGE_OVERHEAD_TOKENS + images * IMAGE_TOKENS;
   }
 
   /**
@@ -82,16 +93,16 @@ export class ContextBuilder {
     return text.length === 0 ? 0 : this.tokenizer().encode(text, [], []).length;
   }
 
-  /** `history` oldest first, ending with the message to answer; the result is oldest first too. */
-  build(systemPrompt: string, history: readonly ChatMessage[], contextWindow: number, replyBudget: number): ChatMessage[] {
+  /** `history` oldest first, ending with the message to answer; the result is oldest first too, after the system prompt. */
+  build<M extends ContextMessage>(systemPrompt: string, history: readonly M[], contextWindow: number, replyBudget: number): [ChatMessage, ...M[]] {
     let budget = Math.floor(contextWindow * SAFETY_MARGIN) - replyBudget - this.estimateMessage(systemPrompt);
-    const kept: ChatMessage[] = [];
+    const kept: M[] = [];
     for (let index = history.length - 1; index >= 0; index--) {
       const message = history[index]!;
-      const cost = this.estimateMessage(message.content);
+      const cost = this.estimateMessage(message.content, message.imageCount);
       // The message being answered is always kept, cut to what fits if it alone is too long.
       if (cost > budget && kept.length > 0) break;
-      kept.unshift(cost > budget ? { ...message, content: this.tail(message.content, Math.max(budget - MESSAGE_OVERHEAD_TOKENS, 1)) } : message);
+      kept.unshift(cost > budget ? { ...message, content: this.tail(message.content, Math.max(budget - MESSAGE_OVERHEAD_TOKENS - (message.imageCount ?? 0) * IMAGE_TOKENS, 1)) } : message);
       budget -= cost;
     }
     return [{ role: 'system', content: systemPrompt }, ...kept];

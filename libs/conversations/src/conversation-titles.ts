@@ -80,7 +80,7 @@ export class ConversationTitles implements OnModuleInit {
     try {
       for await (const event of this.providers.generate(plan.policy, plan.messages, AbortSignal.timeout(TITLE_TIMEOUT_MS))) {
         if (event.type === 'delta') text += event.text;
-        else servedBy = event.servedBy;
+        if (event.type === 'started' || event.type === 'completed') servedBy = event.servedBy;
         if (event.type === 'completed') usage = event.usage;
         // The timeout ends a generation as cancelled: a cut-off title is no title.
         if (event.type === 'completed' && event.finishReason === 'cancelled') failure = new Error(`No title within ${TITLE_TIMEOUT_MS} ms`);

@@ -13,6 +13,7 @@ import type { Request, Response } from 'express';
 import { CurrentUser, type Principal } from '#chorus/auth';
 import { ApiCursorPageResponse, ApiProblems, CoreProblems, CursorPageQueryDto, ResourceIdPipe, writeServerSentEvents, type CursorPage } from '#chorus/core';
 import { InfluencerProblems } from '#chorus/influencers';
+import { MediaProblems } from '#chorus/media';
 import { UsageProblems } from '#chorus/usage';
 import { ConversationProblems } from './conversations.errors.js';
 import { ConversationsService } from './conversations.service.js';
@@ -120,12 +121,25 @@ export class ConversationsController {
     description:
       'With `Accept: text/event-stream` the reply streams as server-sent events; otherwise the answer comes when the reply is done. ' +
       'Retrying with the same `clientMessageId` returns the same messages and never generates twice. A client that disconnects ' +
-      'does not stop the reply: it is saved, and GET .../stream resumes it. ' +
+      'does not stop the reply: it is saved, and GET .../stream resumes it. `attachments` sends your uploads (images) with the ' +
+      'message, to a persona whose model reads images; a persona with a gallery may send photos in its reply (`reply.media`). ' +
       SSE_DESCRIPTION,
   })
   @ApiParam({ name: 'id', format: 'uuid' })
   @ApiReplyStreamResponse(SentMessageDto)
-  @ApiProblems(CoreProblems.validationFailed, CoreProblems.notFound, ConversationProblems.personaUnavailable, UsageProblems.quotaExceeded, UsageProblems.planRequired)
+  @ApiProblems(
+    CoreProblems.validationFailed,
+    CoreProblems.notFound,
+    ConversationProblems.personaUnavailable,
+    ConversationProblems.modelNotMultimodal,
+    MediaProblems.notReady,
+    MediaProblems.alreadyAttached,
+    MediaProblems.rejected,
+    MediaProblems.tooManyAttachments,
+    MediaProblems.attachmentsTooLarge,
+    UsageProblems.quotaExceeded,
+    UsageProblems.planRequired,
+  )
   async sendMessage(
     @CurrentUser() caller: Principal,
     @Param('id', conversationId) id: string,
@@ -133,7 +147,8 @@ export class ConversationsController {
     @Req() request: Request,
     @Res() response: Response,
   ): Promise<void> {
-    await this.answer(caller, request, response, await this.replies.send(caller.userId, id, body.content, body.clientMessageId));
+    const handle = await this.replies.send(caller.userId, id, body.content, body.clientMessageId, body.attachments, { offerMedia: true });
+    await this.answer(caller, request, response, handle);
   }
 
   @Get(':id/messages/:messageId/stream')

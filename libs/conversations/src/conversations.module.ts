@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { InfluencersModule } from '#chorus/influencers';
+import { MediaModule } from '#chorus/media';
 import { ProvidersModule } from '#chorus/providers';
 import { RealtimeModule } from '#chorus/realtime';
 import { UsageModule } from '#chorus/usage';
@@ -9,6 +10,7 @@ import { ConversationTitles } from './conversation-titles.js';
 import { ConversationsController } from './conversations.controller.js';
 import { ConversationsRepository } from './conversations.repository.js';
 import { ConversationsService } from './conversations.service.js';
+import { PersonaMedia } from './persona-media.js';
 import { RepliesRepository } from './replies.repository.js';
 import { RepliesService } from './replies.service.js';
 import { ReplyCheckpoints } from './reply-checkpoints.js';
@@ -18,9 +20,9 @@ import { TurnsRepository } from './turns.repository.js';
 
 /** Conversations, messages and streamed replies. */
 @Module({
-  imports: [InfluencersModule, ProvidersModule, RealtimeModule, UsageModule],
+  imports: [InfluencersModule, MediaModule, ProvidersModule, RealtimeModule, UsageModule],
   controllers: [ConversationsController],
-  providers: [ConversationsService, ConversationTitles, ConversationsRepository, RepliesService, RepliesRepository, TurnsRepository, ChatTurns, ReplyCheckpoints, ReplyStreamHub, ContextBuilder, ReplyMetrics],
+  providers: [ConversationsService, ConversationTitles, ConversationsRepository, RepliesService, RepliesRepository, TurnsRepository, ChatTurns, PersonaMedia, ReplyCheckpoints, ReplyStreamHub, ContextBuilder, ReplyMetrics],
   exports: [ConversationsService, RepliesService, ConversationTitles, ChatTurns, ContextBuilder, ReplyMetrics],
 })
 export class ConversationsModule {}

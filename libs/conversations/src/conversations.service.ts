@@ -2,10 +2,11 @@ import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { CoreProblems, ProblemException, decodeCursor, encodeCursor, toCursorPage, type CursorPage } from '#chorus/core';
 import { InfluencersService } from '#chorus/influencers';
+import { MediaAttachments } from '#chorus/media';
 import { Inbox } from '#chorus/realtime';
 import { QuotaService, type Caller } from '#chorus/usage';
 import { ConversationsRepository, type ConversationPosition, type ConversationRow } from './conversations.repository.js';
-import { toMessageView, type ConversationView, type MessagePage, type MessageView } from './message.view.js';
+import { toMessageView, withAttachments, type ConversationView, type MessagePage, type MessageView } from './message.view.js';
 import { RepliesRepository } from './replies.repository.js';
 import { ReplyStreamHub } from './reply-stream-hub.js';
 
@@ -24,6 +25,7 @@ export class ConversationsService {
     private readonly hub: ReplyStreamHub,
     private readonly replies: RepliesRepository,
     private readonly inbox: Inbox,
+    private readonly media: MediaAttachments,
   ) {}
 
   /** Starts a conversation with an active persona; its greeting is the first message. */
@@ -86,7 +88,7 @@ export class ConversationsService {
     return view;
   }
 
-  /** A page of history, oldest first: the newest messages by default, or those before/after a cursor. */
+  /** A page of history, oldest first, with its attachments: the newest messages by default, or those before/after a cursor. */
   async history(userId: string, conversationId: string, query: { limit: number; before?: string; after?: string }): Promise<MessagePage> {
     await this.assertOwned(userId, conversationId);
     const rows = await this.conversations.historyPage(
@@ -99,7 +101,7 @@ export class ConversationsService {
     );
     const newerFirst = !query.after;
     const hasMore = rows.length > query.limit;
-    const page = rows.slice(0, query.limit).map(toMessageView);
+    const page = await withAttachments(rows.slice(0, query.limit).map(toMessageView), (ids) => this.media.viewsOf(ids));
     if (newerFirst) page.reverse();
     const first = page[0];
     const last = page.at(-1);

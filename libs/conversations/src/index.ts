@@ -1,5 +1,5 @@
 export { CONVERSATION_ENTITIES, MESSAGE_ROLES, MESSAGE_STATUSES, type MessageRole, type MessageStatus } from './conversation.entity.js';
-export { ChatTurns, replyProblem, type TurnOutcome, type TurnPlan } from './chat-turn.js';
+export { ChatTurns, replyProblem, type TurnGeneration, type TurnOutcome, type TurnPlan } from './chat-turn.js';
 export { ContextBuilder } from './context-builder.js';
 export { ConversationProblems } from './conversations.errors.js';
 export { ConversationsModule } from './conversations.module.js';

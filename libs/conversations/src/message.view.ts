@@ -1,7 +1,11 @@
+import type { AttachmentView } from '#chorus/media';
 import type { MessageEntity, MessageRole, MessageStatus } from './conversation.entity.js';
 
-/** What the conversations lib answers about a message: the entity without its relation, `position` as a number. */
-export type MessageView = Omit<MessageEntity, 'conversation' | 'position'> & { position: number };
+/** What the conversations lib answers about a message: the entity without its relation, `position` as a number, with its attachments. */
+export type MessageView = Omit<MessageEntity, 'conversation' | 'position'> & { position: number; attachments: readonly AttachmentView[] };
+
+/** The attachments of messages, by message id (the media lib's `viewsOf`). */
+type AttachmentViews = (messageIds: readonly string[]) => Promise<Map<string, AttachmentView[]>>;
 
 export interface ConversationView {
   readonly id: string;
@@ -21,7 +25,14 @@ export interface MessagePage {
 
 export function toMessageView(message: MessageEntity): MessageView {
   const { conversation: _conversation, position, ...rest } = message;
-  return { ...rest, position: Number(position) };
+  return { ...rest, position: Number(position), attachments: [] };
+}
+
+/** The messages (read without their attachments) with them, in one look-up. */
+export async function withAttachments(messages: readonly MessageView[], viewsOf: AttachmentViews): Promise<MessageView[]> {
+  if (messages.length === 0) return [];
+  const views = await viewsOf(messages.map((message) => message.id));
+  return messages.map((message) => ({ ...message, attachments: views.get(message.id) ?? [] }));
 }
 
 /** A `messages` row as JSON (row_to_json) as the view the rest of the code uses. */
@@ -48,5 +59,6 @@ export function messageFromJson(row: Record<string, unknown>): MessageView {
     errorCode: row['error_code'] as string | null,
     createdAt: date(row['created_at'])!,
     completedAt: date(row['completed_at']),
+    attachments: [],
   };
 }

@@ -2,13 +2,16 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap, type OnModuleInit } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { CoreProblems, InjectConfig, Jobs, ProblemException, retryWhileUnavailable, type AppConfig } from '#chorus/core';
+import { MediaAttachments, MediaProblems, ModerationService } from '#chorus/media';
+import type { ChatTool } from '#chorus/providers';
 import { Inbox, type InboxEvent, type InboxReplyStatus } from '#chorus/realtime';
 import { QuotaService, type Caller, type ChatReservation, type QuotaSnapshot } from '#chorus/usage';
-import { ChatTurns, replyProblem, type TurnOutcome, type TurnPlan } from './chat-turn.js';
+import { ChatTurns, replyProblem, type TurnGeneration, type TurnOutcome, type TurnPlan } from './chat-turn.js';
 import { ConversationTitles, provisionalTitleOf } from './conversation-titles.js';
 import { ConversationProblems } from './conversations.errors.js';
-import { MESSAGE_MAX_LENGTH, toMessageDto } from './dto/conversation.dto.js';
-import type { MessageView } from './message.view.js';
+import { MESSAGE_MAX_LENGTH, toAttachmentDto, toMessageDto } from './dto/conversation.dto.js';
+import { withAttachments, type MessageView } from './message.view.js';
+import { PersonaMedia, type MediaSending } from './persona-media.js';
 import { RepliesRepository } from './replies.repository.js';
 import { LEASE_TTL_MS, ReplyStreamHub, type LiveReply, type ReplyEvent } from './reply-stream-hub.js';
 import { TurnsRepository, type ReplyEnding, type TurnTarget } from './turns.repository.js';
@@ -54,6 +57,9 @@ export class RepliesService implements OnModuleInit, OnApplicationBootstrap, Bef
     private readonly jobs: Jobs,
     private readonly titles: ConversationTitles,
     private readonly inbox: Inbox,
+    private readonly media: MediaAttachments,
+    private readonly personaMedia: PersonaMedia,
+    private readonly moderation: ModerationService,
     @InjectConfig() private readonly config: AppConfig,
   ) {}
 
@@ -103,45 +109,79 @@ export class RepliesService implements OnModuleInit, OnApplicationBootstrap, Bef
     await finished;
   }
 
-  /** Stores the user's message and starts the reply; a retry with the same clientMessageId returns the first attempt's. */
-  async send(userId: string, conversationId: string, content: string, clientMessageId: string): Promise<ReplyHandle> {
+  /**
+   * Stores the user's message with its `attachments` (the user's ready uploads) and starts the
+   * reply; a retry with the same clientMessageId returns the first attempt's. With `offerMedia`
+   * (the /api/v1 surface, which shows what a reply sends), a persona with a gallery may send
+   * photos from it (`reply.media` events).
+   */
+  async send(
+    userId: string,
+    conversationId: string,
+    content: string,
+    clientMessageId: string,
+    attachments: readonly string[] = [],
+    { offerMedia = false }: { offerMedia?: boolean } = {},
+  ): Promise<ReplyHandle> {
     // The API's DTO says the same; this holds for every caller (the OpenAI-compatible surface too).
-    if (content.length === 0 || content.length > MESSAGE_MAX_LENGTH) {
-      throw new ProblemException(CoreProblems.validationFailed, `A message is 1 to ${MESSAGE_MAX_LENGTH} characters long.`, {
-        errors: [{ field: 'content', message: `must be 1 to ${MESSAGE_MAX_LENGTH} characters long` }],
+    const minLength = attachments.length > 0 ? 0 : 1;
+    if (content.length < minLength || content.length > MESSAGE_MAX_LENGTH) {
+      throw new ProblemException(CoreProblems.validationFailed, `A message is 1 to ${MESSAGE_MAX_LENGTH} characters long, or empty with attachments.`, {
+        errors: [{ field: 'content', message: `must be ${minLength} to ${MESSAGE_MAX_LENGTH} characters long` }],
       });
     }
     const target = await this.target(userId, conversationId);
-    const plan = this.turns.plan(target.systemPrompt, [...target.history, { role: 'user', content }], target.modelPolicy);
+    // A no-op unless MODERATION_TEXT is on: a flagged message is refused (422) before anything is stored.
+    if (content.length > 0) await this.moderation.checkText(content, target.influencerId);
+    if (attachments.length > 0) {
+      // A retry is answered before its attachments are checked: they are attached by now, to its first attempt.
+      const first = await this.turnStatements.sent(conversationId, clientMessageId);
+      if (first) return this.retried(first, true);
+      this.turns.assertReadsImages(target.modelPolicy);
+      await this.media.attachable(userId, target.influencerId, attachments);
+    }
+    const tools = await this.toolsOf(target, offerMedia);
+    const plan = this.turns.plan(target.systemPrompt, [...target.history, { role: 'user', content, imageCount: attachments.length }], target.modelPolicy, { tools });
     const reservation = await this.quota.chatReservation(callerOf(target), plan.estimate);
     const abort = new AbortController();
     const { stored, generation } = await this.reserved(reservation, () =>
-      this.turns.open(plan, abort, () =>
-        this.turnStatements.storeSend(conversationId, { content, clientMessageId }, placeholderOf(target, plan), (gate, parameters) =>
-          this.quota.reservationPart(reservation, gate, parameters),
-        ),
+      this.turns.open(
+        plan,
+        abort,
+        () =>
+          this.turnStatements.storeSend(conversationId, { content, clientMessageId, attachments }, placeholderOf(target, plan), (gate, parameters) =>
+            this.quota.reservationPart(reservation, gate, parameters),
+          ),
+        (sent) => sent.userMessage.id,
       ),
     );
     if (!stored.stored) {
       this.turns.discard(abort, generation);
-      return { userMessage: stored.userMessage, replyId: stored.replyId, live: this.hub.get(stored.replyId) };
+      return this.retried(stored, attachments.length > 0);
     }
-    const live = this.start(target, plan, stored.userMessage, stored.replyId, abort, generation, { newUserMessage: true });
-    return { userMessage: stored.userMessage, replyId: stored.replyId, live, quota: this.quota.snapshotOf(reservation, stored.held) };
+    const userMessage = attachments.length > 0 ? await this.shownWithAttachments(stored.userMessage) : stored.userMessage;
+    const live = this.start(target, plan, userMessage, stored.replyId, abort, generation, { newUserMessage: true });
+    return { userMessage, replyId: stored.replyId, live, quota: this.quota.snapshotOf(reservation, stored.held) };
+  }
+
+  /** A retried send's answer: its first attempt's messages (`withMedia`: with their attachments), and the reply's live stream if it is generating here. */
+  private async retried(first: { userMessage: MessageView; replyId: string }, withMedia: boolean): Promise<ReplyHandle> {
+    const userMessage = withMedia ? await this.withAttachments(first.userMessage) : first.userMessage;
+    return { userMessage, replyId: first.replyId, live: this.hub.get(first.replyId) };
   }
 
   /** A new reply to the same user message; the earlier reply stays in history, and only the newest feeds later contexts. */
   async regenerate(userId: string, conversationId: string, replyId: string): Promise<ReplyHandle> {
     const target = await this.target(userId, conversationId, replyId);
     if (!target.previous) throw new ProblemException(CoreProblems.notFound, 'No such reply.');
-    const { userMessage } = target.previous;
+    const { userMessage: asked } = target.previous;
     if (target.previous.status === 'streaming') throw replyInProgress();
-    const plan = this.turns.plan(target.systemPrompt, target.history, target.modelPolicy);
+    const plan = this.turns.plan(target.systemPrompt, target.history, target.modelPolicy, { tools: await this.toolsOf(target, true) });
     const reservation = await this.quota.chatReservation(callerOf(target), plan.estimate);
     const abort = new AbortController();
     const { stored, generation } = await this.reserved(reservation, () =>
       this.turns.open(plan, abort, async () => {
-        const reply = await this.turnStatements.storeRegenerate(conversationId, userMessage.id, placeholderOf(target, plan), (gate, parameters) =>
+        const reply = await this.turnStatements.storeRegenerate(conversationId, asked.id, placeholderOf(target, plan), (gate, parameters) =>
           this.quota.reservationPart(reservation, gate, parameters),
         );
         // Another regenerate of the same message got there first.
@@ -149,8 +189,15 @@ export class RepliesService implements OnModuleInit, OnApplicationBootstrap, Bef
         return reply;
       }),
     );
+    const userMessage = target.history.at(-1)?.imageCount ? await this.shownWithAttachments(asked) : asked;
     const live = this.start(target, plan, userMessage, stored.replyId, abort, generation, { newUserMessage: false });
     return { userMessage, replyId: stored.replyId, live, quota: this.quota.snapshotOf(reservation, stored.held) };
+  }
+
+  /** The persona's tools a turn offers: `send_media` when asked for (`offer`) and it has a gallery (cached by the media lib: no query per send). */
+  private async toolsOf(target: TurnTarget, offer: boolean): Promise<ChatTool[] | undefined> {
+    const sendMedia = offer ? await this.media.sendMediaTool(target.influencerId) : undefined;
+    return sendMedia && [sendMedia];
   }
 
   /**
@@ -162,12 +209,12 @@ export class RepliesService implements OnModuleInit, OnApplicationBootstrap, Bef
     const { reply } = await this.ownedReply(userId, conversationId, replyId);
     const live = this.hub.get(replyId);
     if (live) {
-      if (live.done) return live.saved ?? reply;
+      if (live.done) return live.saved ?? (await this.withAttachments(reply));
       live.abort.abort();
       await live.finished;
       return live.saved ?? (await this.reply(replyId));
     }
-    if (reply.status !== 'streaming') return reply;
+    if (reply.status !== 'streaming') return this.withAttachments(reply);
     // Generated elsewhere: its end arrives in its shared log once that process has saved it.
     await this.hub.stop(replyId);
     await this.hub.ended(replyId, AbortSignal.timeout(CANCEL_WAIT_MS));
@@ -194,7 +241,8 @@ export class RepliesService implements OnModuleInit, OnApplicationBootstrap, Bef
     if (reply.status === 'streaming') {
       throw new ProblemException(ConversationProblems.replyInProgress, 'This reply is being generated by another server process.');
     }
-    const rebuilt = finalEvents(userMessage, reply);
+    const [asked, answer] = await withAttachments([userMessage, reply], (ids) => this.media.viewsOf(ids));
+    const rebuilt = finalEvents(asked!, answer!);
     const unseen = rebuilt.filter((event) => event.id > afterId);
     const final = rebuilt.at(-1)!;
     const events = unseen.length > 0 ? unseen : [{ ...final, id: afterId + 1 }];
@@ -228,7 +276,7 @@ export class RepliesService implements OnModuleInit, OnApplicationBootstrap, Bef
           if (result || stop?.aborted) break;
           const reply = await this.replies.find(replyId);
           if (reply?.status === 'streaming') continue;
-          if (reply) yield { ...finalEvents(userMessage, reply).at(-1)!, id: lastId + 1 };
+          if (reply) yield { ...finalEvents(userMessage, await this.withAttachments(reply)).at(-1)!, id: lastId + 1 };
           return;
         }
         if (!result || result.done) return;
@@ -325,8 +373,15 @@ export class RepliesService implements OnModuleInit, OnApplicationBootstrap, Bef
     try {
       return await store();
     } catch (error) {
-      // The conversation was deleted since its target was read.
-      if (isForeignKeyViolation(error)) throw new ProblemException(CoreProblems.notFound, 'No such conversation.');
+      // An upload attached to another message since it was checked (the unique index on uploads' attachments said so).
+      if (driverErrorOf(error)?.constraint === 'message_attachments_upload_key') {
+        throw new ProblemException(MediaProblems.alreadyAttached, 'An attachment was sent with another message meanwhile.');
+      }
+      // An upload deleted since it was checked, or the conversation since its target was read.
+      if (driverErrorOf(error)?.code === '23503') {
+        const what = driverErrorOf(error)?.table === 'message_attachments' ? 'media' : 'conversation';
+        throw new ProblemException(CoreProblems.notFound, `No such ${what}.`);
+      }
       throw (await this.quota.refusal(error, reservation)) ?? error;
     }
   }
@@ -337,7 +392,7 @@ export class RepliesService implements OnModuleInit, OnApplicationBootstrap, Bef
     userMessage: MessageView,
     replyId: string,
     abort: AbortController,
-    generation: Parameters<ChatTurns['run']>[2],
+    generation: TurnGeneration,
     { newUserMessage }: { newUserMessage: boolean },
   ): LiveReply {
     const live = this.hub.open(replyId, abort);
@@ -349,9 +404,11 @@ export class RepliesService implements OnModuleInit, OnApplicationBootstrap, Bef
       ...(newUserMessage ? [{ type: 'message.created' as const, conversationId, message: toMessageDto(userMessage) }] : []),
       { type: 'reply.status', conversationId, messageId: replyId, status: 'started' },
     ]);
+    const media = plan.tools && this.personaMedia.sending(target.influencerId, callerOf(target), live, replyId);
     void this.turns.run(live, plan, generation, {
       messageId: replyId,
-      settle: (outcome) => this.settle(live, target, userMessage, replyId, outcome, told),
+      runTool: media?.run,
+      settle: (outcome) => this.settle(live, target, userMessage, replyId, outcome, told, media),
     });
     return live;
   }
@@ -379,21 +436,25 @@ export class RepliesService implements OnModuleInit, OnApplicationBootstrap, Bef
     replyId: string,
     outcome: TurnOutcome,
     told: Promise<void>,
+    media: MediaSending | undefined,
   ): Promise<Array<Pick<ReplyEvent, 'type' | 'data'>>> {
     const charge = this.turns.charge(outcome, replyId, target.userId, { messageId: replyId, conversationId: target.conversationId });
     // The first exchange names the conversation after the user's opening words, until its model names it.
     const title = target.title ? undefined : { conversationId: target.conversationId, title: provisionalTitleOf(userMessage.content) };
+    const sent = media?.sent ?? [];
+    const ending = { ...endingOf(outcome), media: sent.map((attachment) => attachment.mediaId) };
     const result = await retryWhileUnavailable(
-      () => this.turnStatements.settle(replyId, endingOf(outcome), title, (gate, parameters) => this.quota.settlementPart(charge, gate, parameters)),
+      () => this.turnStatements.settle(replyId, ending, title, (gate, parameters) => this.quota.settlementPart(charge, gate, parameters)),
       (error, delayMs) => this.logger.warn(`Reply ${replyId}: the database is unavailable, saving again in ${delayMs} ms (${(error as Error).message})`),
     );
     if ('saved' in result) {
-      live.saved = result.saved;
+      const saved = { ...result.saved, attachments: sent };
+      live.saved = saved;
       const { conversationId } = target;
       void this.tell(
         target.userId,
         [
-          { type: 'message.created', conversationId, message: toMessageDto(result.saved) },
+          { type: 'message.created', conversationId, message: toMessageDto(saved) },
           { type: 'reply.status', conversationId, messageId: replyId, status: result.saved.status as InboxReplyStatus, errorCode: result.saved.errorCode ?? undefined },
           { type: 'conversation.unread', conversationId, unreadCount: result.unreadCount },
         ],
@@ -401,7 +462,7 @@ export class RepliesService implements OnModuleInit, OnApplicationBootstrap, Bef
       );
       // The first exchange (the one that set the provisional title) is named by the model.
       if (title && this.config.conversationTitles === 'model' && result.saved.status === 'completed') this.nameLater(target, replyId);
-      return finalEvents(userMessage, result.saved).slice(2);
+      return finalEvents(userMessage, saved).slice(2);
     }
     if (result.ended === 'deleted') {
       return [{ type: 'error', data: replyProblem(replyId, 'conversation_deleted', 'The conversation was deleted while this reply was being generated.', outcome.text.length) }];
@@ -428,12 +489,29 @@ export class RepliesService implements OnModuleInit, OnApplicationBootstrap, Bef
   private async reply(replyId: string): Promise<MessageView> {
     const reply = await this.replies.find(replyId);
     if (!reply) throw new ProblemException(CoreProblems.notFound, 'No such reply.');
-    return reply;
+    return this.withAttachments(reply);
+  }
+
+  private async withAttachments(message: MessageView): Promise<MessageView> {
+    const [shown] = await withAttachments([message], (ids) => this.media.viewsOf(ids));
+    return shown!;
+  }
+
+  /**
+   * A stored message with its attachments for its events and answer. The turn is stored: it goes
+   * on if they cannot be read now (they show when the message is read again).
+   */
+  private async shownWithAttachments(message: MessageView): Promise<MessageView> {
+    return this.withAttachments(message).catch((error: Error) => {
+      this.logger.warn(`Message ${message.id}: its attachments could not be read for its reply's events (${error.message})`);
+      return message;
+    });
   }
 }
 
-function isForeignKeyViolation(error: unknown): boolean {
-  return (error as { driverError?: { code?: string } } | undefined)?.driverError?.code === '23503';
+/** What PostgreSQL said of a failed statement (code, and the constraint or table at fault). */
+function driverErrorOf(error: unknown): { code?: string; constraint?: string; table?: string } | undefined {
+  return (error as { driverError?: { code?: string; constraint?: string; table?: string } } | undefined)?.driverError;
 }
 
 function callerOf(target: TurnTarget): Caller {
@@ -492,6 +570,7 @@ function finalEvents(userMessage: MessageView, reply: MessageView): ReplyEvent[]
         finishReason: reply.finishReason,
         servedBy: { provider: reply.provider, model: reply.model },
         firstTokenMs: reply.firstTokenMs,
+        attachments: reply.attachments.map(toAttachmentDto),
       },
     });
   }

@@ -2,8 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import { SqlParameters } from '#chorus/core';
 import type { ModelPolicyRecord } from '#chorus/influencers';
-import type { ChatMessage } from '#chorus/providers';
 import type { HeldCounter, SettlementPart, StatementPart } from '#chorus/usage';
+import type { TurnMessage } from './chat-turn.js';
 import type { MessageStatus, TitleSource } from './conversation.entity.js';
 import { UNREAD_COUNT } from './conversations.repository.js';
 import { messageFromJson, type MessageView } from './message.view.js';
@@ -14,6 +14,7 @@ const CONTEXT_CANDIDATES = 200;
 /** Everything a turn in one of the user's conversations needs, read in one query. */
 export interface TurnTarget {
   readonly conversationId: string;
+  readonly influencerId: string;
   readonly title: string | null;
   readonly titleSource: TitleSource | null;
   readonly systemPrompt: string;
@@ -25,8 +26,8 @@ export interface TurnTarget {
   readonly plan: string;
   readonly role: 'user' | 'admin';
   readonly quotaOverrides: Record<string, unknown> | null;
-  /** The conversation so far, oldest first (for a regenerate: up to the user message answered). */
-  readonly history: ChatMessage[];
+  /** The conversation so far, oldest first (for a regenerate: up to the user message answered); user messages with their images counted. */
+  readonly history: TurnMessage[];
   /** For a regenerate: the reply being regenerated (undefined if it is not one of this conversation's replies). */
   readonly previous?: { readonly status: MessageStatus; readonly userMessage: MessageView };
 }
@@ -57,14 +58,22 @@ export interface ReplyEnding {
   readonly firstTokenMs: number | null;
   readonly finishReason: string;
   readonly errorCode: string | null;
+  /** The persona's gallery items the reply sent (`send_media`), in order. */
+  readonly media?: readonly string[];
 }
 
 /** What saving a reply's end found: saved, already ended (by a recovery, or an earlier attempt whose answer was lost), or deleted with its conversation. */
 export type SettledReply = { readonly saved: MessageView; readonly unreadCount: number } | { readonly ended: 'elsewhere' | 'deleted' };
 
-/** Only the newest reply to a user message feeds later contexts; an empty or streaming message feeds none. */
-const HISTORY_MESSAGE = `m.status IN ('completed', 'cancelled') AND m.content <> ''
+/**
+ * Only the newest reply to a user message feeds later contexts; a streaming message feeds none,
+ * nor an empty reply (a user's message is empty only with attachments).
+ */
+const HISTORY_MESSAGE = `m.status IN ('completed', 'cancelled') AND (m.content <> '' OR m.role = 'user')
   AND NOT EXISTS (SELECT 1 FROM messages newer WHERE m.role = 'assistant' AND newer.reply_to_id = m.reply_to_id AND newer.position > m.position)`;
+
+/** How many images a history message `m` carries: a user's uploads (an index probe per message, on the primary key). */
+const USER_IMAGES = `CASE WHEN m.role = 'user' THEN (SELECT count(*)::int FROM message_attachments a WHERE a.message_id = m.id) ELSE 0 END`;
 
 /**
  * The statements of a chat turn, one round trip each: the target (conversation, persona,
@@ -81,10 +90,11 @@ export class TurnsRepository {
   /** The turn's target in the user's conversation, or undefined when it is not theirs. With `regeneratedReplyId`, `previous` is that reply's. */
   async target(userId: string, conversationId: string, regeneratedReplyId?: string): Promise<TurnTarget | undefined> {
     const [row]: Array<Record<string, unknown>> = await this.dataSource.query(
-      `SELECT c.id AS conversation_id, c.title, c.title_source, p.system_prompt, p.prompt_version, p.model_policy, p.premium_only, p.accepting_messages,
+      `SELECT c.id AS conversation_id, c.influencer_id, c.title, c.title_source, p.system_prompt, p.prompt_version, p.model_policy, p.premium_only, p.accepting_messages,
               s.user_id, s.plan, s.role, o.limits AS quota_overrides, previous.status AS previous_status, row_to_json(asked) AS asked,
-              (SELECT coalesce(json_agg(json_build_object('role', h.role, 'content', h.content) ORDER BY h.position), '[]'::json)
-                 FROM (SELECT m.position, m.role, m.content FROM messages m
+              (SELECT coalesce(json_agg(json_strip_nulls(json_build_object('role', h.role, 'content', h.content, 'id', CASE WHEN h.images > 0 THEN h.id END,
+                                                                          'imageCount', nullif(h.images, 0))) ORDER BY h.position), '[]'::json)
+                 FROM (SELECT m.position, m.role, m.content, m.id, ${USER_IMAGES} AS images FROM messages m
                         WHERE m.conversation_id = c.id AND (asked.position IS NULL OR m.position <= asked.position) AND ${HISTORY_MESSAGE}
                         ORDER BY m.position DESC LIMIT ${CONTEXT_CANDIDATES}) h) AS history
          FROM conversations c
@@ -99,6 +109,7 @@ export class TurnsRepository {
     if (!row) return undefined;
     return {
       conversationId: row['conversation_id'] as string,
+      influencerId: row['influencer_id'] as string,
       title: row['title'] as string | null,
       titleSource: row['title_source'] as TitleSource | null,
       systemPrompt: row['system_prompt'] as string,
@@ -110,20 +121,21 @@ export class TurnsRepository {
       plan: row['plan'] as string,
       role: row['role'] as 'user' | 'admin',
       quotaOverrides: row['quota_overrides'] as Record<string, unknown> | null,
-      history: row['history'] as ChatMessage[],
+      history: row['history'] as TurnMessage[],
       previous: row['asked'] ? { status: row['previous_status'] as MessageStatus, userMessage: messageFromJson(row['asked'] as Record<string, unknown>) } : undefined,
     };
   }
 
   /**
-   * Stores the user's message, the reply placeholder and the conversation's activity with the
-   * quota reservation `reserve` writes (gated on CTE `reply`), in one statement: a refused
-   * reservation fails it whole. Idempotent on `clientMessageId`: a retry stores nothing and
-   * answers the first attempt's messages.
+   * Stores the user's message with its attachments, the reply placeholder and the conversation's
+   * activity with the quota reservation `reserve` writes (gated on CTE `reply`), in one statement:
+   * a refused reservation fails it whole, and so does an upload attached meanwhile to another
+   * message (the unique index `message_attachments_upload_key`). Idempotent on `clientMessageId`:
+   * a retry stores nothing (no message, so no attachments) and answers the first attempt's messages.
    */
   async storeSend(
     conversationId: string,
-    message: { content: string; clientMessageId: string },
+    message: { content: string; clientMessageId: string; attachments?: readonly string[] },
     placeholder: ReplyPlaceholder,
     reserve: (gate: string, parameters: SqlParameters) => StatementPart,
   ): Promise<StoredSend> {
@@ -135,11 +147,14 @@ export class TurnsRepository {
       VALUES (${conversation}, 'user', ${parameters.add(message.content, 'text')}, 'completed', ${clientMessageId}, now())
       ON CONFLICT (conversation_id, client_message_id) DO NOTHING
       RETURNING *)`;
+    const attached = message.attachments?.length
+      ? `, attached AS (${attachmentsInsert('SELECT id FROM user_message', message.attachments, 'user', parameters)})`
+      : '';
     const reply = this.placeholderCte(conversation, 'SELECT id FROM user_message', placeholder, parameters);
     const quota = reserve('reply', parameters);
     // The first attempt's messages, as they were before this statement (a retry's case).
     const [row]: Array<Record<string, unknown>> = await this.dataSource.query(
-      `WITH ${userMessage}, ${reply}, ${quota.ctes}
+      `WITH ${userMessage}${attached}, ${reply}, ${quota.ctes}
        SELECT (SELECT row_to_json(u) FROM user_message u) AS user_message, (SELECT id FROM reply) AS reply_id, ${quota.columns},
               (SELECT row_to_json(e) FROM messages e WHERE e.conversation_id = ${conversation} AND e.client_message_id = ${clientMessageId}) AS existing,
               (SELECT r.id FROM messages e JOIN messages r ON r.reply_to_id = e.id
@@ -154,18 +169,20 @@ export class TurnsRepository {
     }
     // The same send, at the same moment: the conflict waited for the first attempt to commit, but
     // this statement's snapshot is older than that commit. A new statement sees it.
-    return { stored: false, ...(await this.firstAttempt(conversationId, message.clientMessageId)) };
+    const first = await this.sent(conversationId, message.clientMessageId);
+    if (!first) throw new Error('A retried send found no first attempt to answer with');
+    return { stored: false, ...first };
   }
 
-  private async firstAttempt(conversationId: string, clientMessageId: string): Promise<{ userMessage: MessageView; replyId: string }> {
+  /** A send stored already with `clientMessageId` in the conversation: its message and its newest reply. */
+  async sent(conversationId: string, clientMessageId: string): Promise<{ userMessage: MessageView; replyId: string } | undefined> {
     const [row]: Array<{ asked: Record<string, unknown>; reply_id: string | null }> = await this.dataSource.query(
       `SELECT row_to_json(e) AS asked,
               (SELECT r.id FROM messages r WHERE r.reply_to_id = e.id ORDER BY r.position DESC LIMIT 1) AS reply_id
          FROM messages e WHERE e.conversation_id = $1 AND e.client_message_id = $2`,
       [conversationId, clientMessageId],
     );
-    if (!row?.reply_id) throw new Error('A retried send found no first attempt to answer with');
-    return { userMessage: messageFromJson(row.asked), replyId: row.reply_id };
+    return row?.reply_id ? { userMessage: messageFromJson(row.asked), replyId: row.reply_id } : undefined;
   }
 
   /**
@@ -220,6 +237,10 @@ export class TurnsRepository {
              error_code = ${parameters.add(ending.errorCode)}, completed_at = now()
        WHERE id = ${parameters.add(replyId, 'uuid')} AND status = 'streaming'
        RETURNING *)`;
+    // A gallery item deleted while the reply streamed is left out, rather than failing the settlement.
+    const sentMedia = ending.media?.length
+      ? `, sent_media AS (${attachmentsInsert('SELECT id FROM saved', ending.media, 'persona', parameters, 'EXISTS (SELECT 1 FROM media WHERE media.id = attached.media_id)')})`
+      : '';
     const titled = title
       ? `, titled AS (UPDATE conversations SET title = ${parameters.add(title.title)}, title_source = 'message'
            WHERE id = ${parameters.add(title.conversationId, 'uuid')} AND title IS NULL AND EXISTS (SELECT 1 FROM saved))`
@@ -227,7 +248,7 @@ export class TurnsRepository {
     const quota = settle('billable', parameters);
     const billable = `billable AS (SELECT 1 WHERE EXISTS (SELECT 1 FROM saved) OR EXISTS (SELECT 1 FROM quota_released))`;
     const [row]: Array<{ saved: Record<string, unknown> | null; unread_count: number; quota_was_held: boolean }> = await manager.query(
-      `WITH ${saved}${titled}, ${quota.released}, ${billable}, ${quota.ctes}
+      `WITH ${saved}${sentMedia}${titled}, ${quota.released}, ${billable}, ${quota.ctes}
        SELECT (SELECT row_to_json(s) FROM saved s) AS saved, (${UNREAD_COUNT('(SELECT conversation_id FROM saved)')}) AS unread_count, ${quota.columns}`,
       parameters.values,
     );
@@ -265,4 +286,15 @@ export class TurnsRepository {
       RETURNING id),
       activity AS (UPDATE conversations SET last_message_at = now() WHERE id = ${conversation} AND EXISTS (SELECT 1 FROM reply))`;
   }
+}
+
+/**
+ * The INSERT of attachments `mediaIds`, in order, on the message `messageSql` selects (none:
+ * nothing inserted), kept when `condition` holds.
+ */
+function attachmentsInsert(messageSql: string, mediaIds: readonly string[], source: 'user' | 'persona', parameters: SqlParameters, condition = ''): string {
+  return `INSERT INTO message_attachments (message_id, position, media_id, source)
+    SELECT message.id, (attached.ordinality - 1)::smallint, attached.media_id, ${parameters.add(source, 'varchar')}
+      FROM (${messageSql}) message CROSS JOIN unnest(${parameters.add(mediaIds, 'uuid[]')}) WITH ORDINALITY AS attached (media_id, ordinality)
+     ${condition ? `WHERE ${condition}` : ''}`;
 }

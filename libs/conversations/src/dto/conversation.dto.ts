@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsInt, IsOptional, IsString, IsUUID, Length, Max, Min, MaxLength } from 'class-validator';
+import { ArrayMaxSize, ArrayUnique, IsArray, IsInt, IsOptional, IsString, IsUUID, Length, Max, Min, MaxLength } from 'class-validator';
+import type { AttachmentView } from '#chorus/media';
 import { MESSAGE_ROLES, MESSAGE_STATUSES, type MessageRole, type MessageStatus } from '../conversation.entity.js';
 import type { ConversationView, MessageView } from '../message.view.js';
 
@@ -18,12 +19,40 @@ export class UpdateConversationDto {
 }
 
 export const MESSAGE_MAX_LENGTH = 8000;
+/**
+ * The most attachments a request may list, whatever the deployment (MEDIA_MAX_ATTACHMENTS is at
+ * most this): the deployment's own limit is checked when they are attached (422 too_many_attachments).
+ */
+const ATTACHMENTS_MAX_ITEMS = 20;
 
 export class SendMessageDto {
-  @ApiProperty({ example: 'What can I see tonight?', maxLength: MESSAGE_MAX_LENGTH })
+  @ApiProperty({
+    example: 'What can I see tonight?',
+    minLength: 0,
+    maxLength: MESSAGE_MAX_LENGTH,
+    description: 'At least one character, unless the message carries attachments (then it may be empty: a photo alone).',
+  })
   @IsString()
-  @Length(1, MESSAGE_MAX_LENGTH)
+  // The 1-character minimum depends on `attachments`: RepliesService.send checks it, for every caller.
+  @Length(0, MESSAGE_MAX_LENGTH)
   content!: string;
+
+  @ApiPropertyOptional({
+    type: [String],
+    format: 'uuid',
+    maxItems: ATTACHMENTS_MAX_ITEMS,
+    uniqueItems: true,
+    description:
+      'Images to send with the message: ids of your own uploads (POST /media), `ready` and not attached to another message, ' +
+      "within the deployment's count and size limits. The persona's model must read images (422 `model_not_multimodal` otherwise). " +
+      'An upload belongs to the message it is sent with: deleting the message (or its conversation) deletes it.',
+  })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(ATTACHMENTS_MAX_ITEMS)
+  @ArrayUnique()
+  @IsUUID('all', { each: true })
+  attachments?: string[];
 
   @ApiProperty({
     example: '5f0c1a9e-8d1b-4a1e-9f3e-2f6f1b2c3d4e',
@@ -63,6 +92,33 @@ export class UsageDto {
   @ApiPropertyOptional() reasoningTokens?: number;
 }
 
+export class AttachmentUrlsDto {
+  @ApiProperty({ description: 'The image (signed, short-lived).' }) image!: string;
+  @ApiProperty({ description: 'Its thumbnail, WebP, at most 256 pixels on its longer side (signed, short-lived).' }) thumbnail!: string;
+  @ApiProperty({ type: String, format: 'date-time', description: 'When both URLs stop working: read the message again for new ones.' }) expiresAt!: Date;
+}
+
+export class AttachmentDto {
+  @ApiProperty({ format: 'uuid' }) mediaId!: string;
+  @ApiProperty({
+    enum: ['user', 'persona'],
+    enumName: 'AttachmentSource',
+    description: "`user`: the user's upload on their message; `persona`: a photo of the persona's gallery it sent in its reply.",
+  })
+  source!: 'user' | 'persona';
+  @ApiProperty({ example: 'image/jpeg' }) contentType!: string;
+  @ApiProperty() bytes!: number;
+  @ApiProperty() width!: number;
+  @ApiProperty() height!: number;
+  @ApiProperty({ type: String, nullable: true }) caption!: string | null;
+  @ApiProperty({ type: AttachmentUrlsDto }) urls!: AttachmentUrlsDto;
+}
+
+export function toAttachmentDto(attachment: AttachmentView): AttachmentDto {
+  const { mediaId, source, contentType, bytes, width, height, caption, urls } = attachment;
+  return { mediaId, source, contentType, bytes, width, height, caption, urls: { image: urls.image, thumbnail: urls.thumbnail, expiresAt: urls.expiresAt } };
+}
+
 export class MessageDto {
   @ApiProperty({ format: 'uuid' }) id!: string;
   @ApiProperty({ format: 'uuid' }) conversationId!: string;
@@ -78,6 +134,8 @@ export class MessageDto {
   @ApiProperty({ type: Number, nullable: true, description: 'Milliseconds from the request to the first token.' }) firstTokenMs!: number | null;
   @ApiProperty({ type: String, nullable: true, example: 'stop' }) finishReason!: string | null;
   @ApiProperty({ type: String, nullable: true, description: 'Why a failed reply failed.' }) errorCode!: string | null;
+  @ApiProperty({ type: [AttachmentDto], description: "Images it carries, in order: the user's uploads, or the photos a reply sent." })
+  attachments!: AttachmentDto[];
   @ApiProperty({ type: String, format: 'date-time' }) createdAt!: Date;
   @ApiProperty({ type: String, format: 'date-time', nullable: true }) completedAt!: Date | null;
 }
@@ -106,6 +164,7 @@ export function toMessageDto(message: MessageView): MessageDto {
     firstTokenMs: message.firstTokenMs,
     finishReason: message.finishReason,
     errorCode: message.errorCode,
+    attachments: message.attachments.map(toAttachmentDto),
     createdAt: message.createdAt,
     completedAt: message.completedAt,
   };

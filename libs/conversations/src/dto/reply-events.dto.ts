@@ -1,11 +1,12 @@
 import { applyDecorators, type Type } from '@nestjs/common';
 import { ApiExtraModels, ApiProperty, ApiResponse, getSchemaPath } from '@nestjs/swagger';
-import { MessageDto, UsageDto } from './conversation.dto.js';
+import { AttachmentDto, MessageDto, UsageDto } from './conversation.dto.js';
 
 /** How the reply streams, for the endpoints that stream it. */
 export const SSE_DESCRIPTION =
   'Events (each with an increasing `id`): `message` (ReplyMessageEvent: the stored user message), `reply.started` ' +
-  '(ReplyStartedEvent), `reply.delta` (ReplyDeltaEvent: the next piece of text), then `reply.completed` (ReplyCompletedEvent, ' +
+  '(ReplyStartedEvent), `reply.delta` (ReplyDeltaEvent: the next piece of text), `reply.media` (ReplyMediaEvent: a photo the ' +
+  "persona sent from its gallery, between pieces of text), then `reply.completed` (ReplyCompletedEvent, " +
   'also for a cancelled reply) or `error` (a problem document with `messageId` and `partialLength`). Comment lines keep idle ' +
   'connections open. Reconnect with `Last-Event-ID` to GET /conversations/{id}/messages/{messageId}/stream.';
 
@@ -26,6 +27,11 @@ export class ReplyDeltaEventDto {
   @ApiProperty({ example: 'Saturn ' }) text!: string;
 }
 
+export class ReplyMediaEventDto {
+  @ApiProperty({ format: 'uuid' }) messageId!: string;
+  @ApiProperty({ type: AttachmentDto, description: 'The photo, kept with the reply (its `attachments`).' }) media!: AttachmentDto;
+}
+
 export class ModelRefEventDto {
   @ApiProperty({ example: 'openai' }) provider!: string;
   @ApiProperty({ example: 'gpt-4o-mini' }) model!: string;
@@ -40,6 +46,8 @@ export class ReplyCompletedEventDto {
   @ApiProperty({ example: 'stop' }) finishReason!: string;
   @ApiProperty({ type: ModelRefEventDto }) servedBy!: ModelRefEventDto;
   @ApiProperty({ type: Number, nullable: true }) firstTokenMs!: number | null;
+  @ApiProperty({ type: [AttachmentDto], description: 'The photos the reply sent, to reconcile with the `reply.media` events received.' })
+  attachments!: AttachmentDto[];
 }
 
 export class ReplyErrorEventDto {
@@ -52,7 +60,7 @@ export class ReplyErrorEventDto {
   @ApiProperty({ description: 'Characters streamed before the failure (kept in the stored reply).' }) partialLength!: number;
 }
 
-const EVENT_MODELS = [ReplyMessageEventDto, ReplyStartedEventDto, ReplyDeltaEventDto, ReplyCompletedEventDto, ReplyErrorEventDto];
+const EVENT_MODELS = [ReplyMessageEventDto, ReplyStartedEventDto, ReplyDeltaEventDto, ReplyMediaEventDto, ReplyCompletedEventDto, ReplyErrorEventDto];
 
 /** Documents a 200 that is the reply's event stream (each event's `data` one of the event schemas), or `json` without streaming. */
 export function ApiReplyStreamResponse(json?: Type<unknown>): MethodDecorator {
