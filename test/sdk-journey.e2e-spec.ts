@@ -1,4 +1,5 @@
 import { createHmac, randomUUID } from 'node:crypto';
+import sharp from 'sharp';
 import { DataSource } from 'typeorm';
 import { ChorusApiError, createChorusClient, type ChorusClient, type ReplyEvent, type TokensDto } from '#chorus/sdk';
 import { TcpProxy } from './support/tcp-proxy.js';
@@ -185,5 +186,25 @@ describe('the SDK against the real server: the main user journey', () => {
 
     const anonymous = createChorusClient({ baseUrl });
     await expect(anonymous.api.getMe()).rejects.toMatchObject({ status: 401, code: 'unauthorized' });
+  });
+
+  it('uploads a photo, waits until it is clean, and sends it to the persona, which sees it', async () => {
+    const photo = await sharp({ create: { width: 320, height: 200, channels: 3, background: '#2255aa' } }).png().toBuffer();
+    const media = await chorus.uploadMedia(new Blob([new Uint8Array(photo)], { type: 'image/png' }), { filename: 'holiday.png' });
+    expect(media).toMatchObject({ status: 'ready', contentType: 'image/png', width: 320, height: 200, filename: 'holiday.png' });
+
+    const events = await collect(chorus.sendMessageStream(conversationId, { content: 'What do you think of this?', attachments: [media.id] }));
+    expect(textOf(events)).toMatch(/I can see your image \(image\/png, 320×200, [\d.]+ KB\)/);
+    const sent = events.find((event) => event.type === 'message');
+    expect(sent?.type === 'message' && sent.data.message.attachments).toEqual([expect.objectContaining({ mediaId: media.id, source: 'user' })]);
+
+    const history = await chorus.api.listMessages({ path: { id: conversationId } });
+    const shown = history.items.find((message) => message.attachments.length > 0)!;
+    const thumbnail = await fetch(new URL(shown.attachments[0]!.urls.thumbnail, baseUrl));
+    expect(thumbnail.status).toBe(200);
+    expect(thumbnail.headers.get('content-type')).toBe('image/webp');
+
+    // Not an image: refused with the problem, nothing kept.
+    await expect(chorus.uploadMedia(new Blob(['MZ not a picture']), { filename: 'x.png' })).rejects.toMatchObject({ status: 415, code: 'unsupported_media_type' });
   });
 });

@@ -1,7 +1,7 @@
 import { ChorusApiError } from './errors.js';
 import { createClient, createConfig, type Client } from './generated/client/index.js';
 import { ChorusApi } from './generated/sdk.gen.js';
-import type { AuthResultDto, LoginDto, RegisterDto, SendMessageData, StreamInboxData, StreamReplyData } from './generated/types.gen.js';
+import type { AuthResultDto, LoginDto, MediaDto, RegisterDto, SendMessageData, StreamInboxData, StreamReplyData } from './generated/types.gen.js';
 import type { ReconnectOptions } from './event-stream.js';
 import { InboxStream } from './inbox-stream.js';
 import { ReplyStream, type StreamPosition } from './reply-stream.js';
@@ -26,6 +26,18 @@ export interface SendMessageInput {
   readonly content: string;
   /** Your id for the message: sending it again never generates a second reply (default: a new UUID). */
   readonly clientMessageId?: string;
+  /** Ids of your ready uploads (see `uploadMedia`), shown to the persona's model with the message. */
+  readonly attachments?: readonly string[];
+}
+
+export interface UploadMediaOptions {
+  /** The file's name, for display (default: the File's own, if it has one). */
+  readonly filename?: string;
+  /** The persona the image is meant for: its moderation policy judges it. */
+  readonly influencerId?: string;
+  /** How long to wait for the image to be cleaned (default 60 s). */
+  readonly timeoutMs?: number;
+  readonly signal?: AbortSignal;
 }
 
 export interface StreamOptions {
@@ -100,7 +112,11 @@ export class ChorusClient {
    * A dropped connection is resumed without repeating events.
    */
   sendMessageStream(conversationId: string, message: SendMessageInput, options: StreamOptions = {}): ReplyStream {
-    const body = { content: message.content, clientMessageId: message.clientMessageId ?? globalThis.crypto.randomUUID() };
+    const body = {
+      content: message.content,
+      clientMessageId: message.clientMessageId ?? globalThis.crypto.randomUUID(),
+      ...(message.attachments ? { attachments: [...message.attachments] } : {}),
+    };
     const url: SendMessageData['url'] = '/api/v1/conversations/{id}/messages';
     return new ReplyStream(
       (position, signal) =>
@@ -110,6 +126,30 @@ export class ChorusClient {
           : this.resumeFrom(conversationId, position, signal),
       { ...this.reconnect, signal: options.signal },
     );
+  }
+
+  /**
+   * Uploads an image and waits until the server has cleaned it: answers it `ready` (with its
+   * URLs), to send with `sendMessageStream(id, { content, attachments: [media.id] })`. Throws a
+   * ChorusApiError when it is refused (415, 413, 429), and an Error naming the reason when it is
+   * `rejected` after processing (unreadable, too many pixels, flagged by moderation).
+   */
+  async uploadMedia(file: Blob, options: UploadMediaOptions = {}): Promise<MediaDto> {
+    const named = new File([file], options.filename ?? (file as Partial<File>).name ?? 'upload', { type: file.type });
+    // The server reads fields before the file only: `influencerId` goes first.
+    const body = { ...(options.influencerId ? { influencerId: options.influencerId } : {}), file: named };
+    const accepted = await this.api.uploadMedia({ body, signal: options.signal });
+    const deadline = Date.now() + (options.timeoutMs ?? 60_000);
+    let media = accepted;
+    // Cleaning takes a moment: polled, gently (the inbox's `media.status` tells it too).
+    for (let wait = 100; media.status === 'processing' || media.status === 'pending'; wait = Math.min(wait * 2, 2_000)) {
+      if (Date.now() + wait > deadline) throw new Error(`Media ${media.id} was still ${media.status} after ${options.timeoutMs ?? 60_000} ms.`);
+      await new Promise((resolve) => setTimeout(resolve, wait));
+      options.signal?.throwIfAborted();
+      media = await this.api.getMedia({ path: { id: media.id }, signal: options.signal });
+    }
+    if (media.status === 'rejected') throw new Error(`Media ${media.id} was rejected: ${media.rejection?.detail ?? media.rejection?.code ?? 'no reason given'}.`);
+    return media;
   }
 
   /** Follows a reply from after `lastEventId` (default: from its start), e.g. after the app restarted. */

@@ -2,7 +2,7 @@
 
 import { client } from './client.gen.js';
 import { type Client, formDataBodySerializer, type Options as Options2, type TDataShape } from './client/index.js';
-import type { CancelReplyData, CancelReplyErrors, CancelReplyResponses, ChangePasswordData, ChangePasswordErrors, ChangePasswordResponses, ContentData, ContentErrors, ContentResponses, CreateApiKeyData, CreateApiKeyErrors, CreateApiKeyResponses, CreateChatCompletionData, CreateChatCompletionErrors, CreateChatCompletionResponses, CreateConversationData, CreateConversationErrors, CreateConversationResponses, CreateInfluencerData, CreateInfluencerErrors, CreateInfluencerResponses, DeleteApiKeyData, DeleteApiKeyErrors, DeleteApiKeyResponses, DeleteConversationData, DeleteConversationErrors, DeleteConversationResponses, DeleteInfluencerData, DeleteInfluencerErrors, DeleteInfluencerResponses, DeleteMeData, DeleteMeErrors, DeleteMeResponses, GetConversationData, GetConversationErrors, GetConversationResponses, GetData, GetErrors, GetInfluencerData, GetInfluencerErrors, GetInfluencerResponses, GetLivenessData, GetLivenessErrors, GetLivenessResponses, GetMeData, GetMeErrors, GetMeResponses, GetMetricsData, GetMetricsErrors, GetMetricsResponses, GetMyUsageData, GetMyUsageErrors, GetMyUsageResponses, GetReadinessData, GetReadinessErrors, GetReadinessResponses, GetResponses, GetUserData, GetUserErrors, GetUserResponses, ListApiKeysData, ListApiKeysErrors, ListApiKeysResponses, ListConversationsData, ListConversationsErrors, ListConversationsResponses, ListInfluencersData, ListInfluencersErrors, ListInfluencersResponses, ListMessagesData, ListMessagesErrors, ListMessagesResponses, ListOpenAiModelsData, ListOpenAiModelsErrors, ListOpenAiModelsResponses, ListPlansData, ListPlansErrors, ListPlansResponses, ListProvidersData, ListProvidersErrors, ListProvidersResponses, ListSessionsData, ListSessionsErrors, ListSessionsResponses, ListTrendingInfluencersData, ListTrendingInfluencersErrors, ListTrendingInfluencersResponses, ListUsageData, ListUsageErrors, ListUsageResponses, ListUsersData, ListUsersErrors, ListUsersResponses, LoginData, LoginErrors, LoginResponses, LogoutAllData, LogoutAllErrors, LogoutAllResponses, LogoutData, LogoutErrors, LogoutResponses, MarkConversationReadData, MarkConversationReadErrors, MarkConversationReadResponses, RefreshTokensData, RefreshTokensErrors, RefreshTokensResponses, RegenerateReplyData, RegenerateReplyErrors, RegenerateReplyResponses, RegisterData, RegisterErrors, RegisterResponses, RemoveData, RemoveErrors, RemoveResponses, RevokeSessionData, RevokeSessionErrors, RevokeSessionResponses, SendMessageData, SendMessageErrors, SendMessageResponses, StreamInboxData, StreamInboxErrors, StreamInboxResponse, StreamInboxResponses, StreamReplyData, StreamReplyErrors, StreamReplyResponse, StreamReplyResponses, UpdateConversationData, UpdateConversationErrors, UpdateConversationResponses, UpdateInfluencerData, UpdateInfluencerErrors, UpdateInfluencerResponses, UpdateMeData, UpdateMeErrors, UpdateMeResponses, UpdateUserData, UpdateUserErrors, UpdateUserQuotaData, UpdateUserQuotaErrors, UpdateUserQuotaResponses, UpdateUserResponses, UploadData, UploadErrors, UploadResponses } from './types.gen.js';
+import type { CancelReplyData, CancelReplyErrors, CancelReplyResponses, ChangePasswordData, ChangePasswordErrors, ChangePasswordResponses, CompleteDirectUploadData, CompleteDirectUploadErrors, CompleteDirectUploadResponses, CreateApiKeyData, CreateApiKeyErrors, CreateApiKeyResponses, CreateChatCompletionData, CreateChatCompletionErrors, CreateChatCompletionResponses, CreateConversationData, CreateConversationErrors, CreateConversationResponses, CreateDirectUploadData, CreateDirectUploadErrors, CreateDirectUploadResponses, CreateInfluencerData, CreateInfluencerErrors, CreateInfluencerResponses, DeleteApiKeyData, DeleteApiKeyErrors, DeleteApiKeyResponses, DeleteConversationData, DeleteConversationErrors, DeleteConversationResponses, DeleteInfluencerData, DeleteInfluencerErrors, DeleteInfluencerResponses, DeleteMeData, DeleteMediaData, DeleteMediaErrors, DeleteMediaResponses, DeleteMeErrors, DeleteMeResponses, DeletePersonaMediaData, DeletePersonaMediaErrors, DeletePersonaMediaResponses, DownloadMediaContentData, DownloadMediaContentErrors, DownloadMediaContentResponses, GetConversationData, GetConversationErrors, GetConversationResponses, GetInfluencerData, GetInfluencerErrors, GetInfluencerResponses, GetLivenessData, GetLivenessErrors, GetLivenessResponses, GetMeData, GetMediaData, GetMediaErrors, GetMediaResponses, GetMeErrors, GetMeResponses, GetMetricsData, GetMetricsErrors, GetMetricsResponses, GetMyUsageData, GetMyUsageErrors, GetMyUsageResponses, GetReadinessData, GetReadinessErrors, GetReadinessResponses, GetUserData, GetUserErrors, GetUserResponses, ListApiKeysData, ListApiKeysErrors, ListApiKeysResponses, ListConversationsData, ListConversationsErrors, ListConversationsResponses, ListInfluencersData, ListInfluencersErrors, ListInfluencersResponses, ListMediaData, ListMediaErrors, ListMediaResponses, ListMessagesData, ListMessagesErrors, ListMessagesResponses, ListOpenAiModelsData, ListOpenAiModelsErrors, ListOpenAiModelsResponses, ListPersonaMediaData, ListPersonaMediaErrors, ListPersonaMediaResponses, ListPlansData, ListPlansErrors, ListPlansResponses, ListProvidersData, ListProvidersErrors, ListProvidersResponses, ListSessionsData, ListSessionsErrors, ListSessionsResponses, ListTrendingInfluencersData, ListTrendingInfluencersErrors, ListTrendingInfluencersResponses, ListUsageData, ListUsageErrors, ListUsageResponses, ListUsersData, ListUsersErrors, ListUsersResponses, LoginData, LoginErrors, LoginResponses, LogoutAllData, LogoutAllErrors, LogoutAllResponses, LogoutData, LogoutErrors, LogoutResponses, MarkConversationReadData, MarkConversationReadErrors, MarkConversationReadResponses, RefreshTokensData, RefreshTokensErrors, RefreshTokensResponses, RegenerateReplyData, RegenerateReplyErrors, RegenerateReplyResponses, RegisterData, RegisterErrors, RegisterResponses, ReviewMediaData, ReviewMediaErrors, ReviewMediaResponses, RevokeSessionData, RevokeSessionErrors, RevokeSessionResponses, SendMessageData, SendMessageErrors, SendMessageResponses, StreamInboxData, StreamInboxErrors, StreamInboxResponse, StreamInboxResponses, StreamReplyData, StreamReplyErrors, StreamReplyResponse, StreamReplyResponses, UpdateConversationData, UpdateConversationErrors, UpdateConversationResponses, UpdateInfluencerData, UpdateInfluencerErrors, UpdateInfluencerResponses, UpdateMeData, UpdateMeErrors, UpdateMeResponses, UpdateUserData, UpdateUserErrors, UpdateUserQuotaData, UpdateUserQuotaErrors, UpdateUserQuotaResponses, UpdateUserResponses, UploadMediaData, UploadMediaErrors, UploadMediaResponses, UploadPersonaMediaData, UploadPersonaMediaErrors, UploadPersonaMediaResponses } from './types.gen.js';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean, TResponse = unknown> = Options2<TData, ThrowOnError, TResponse> & {
     /**
@@ -55,6 +55,71 @@ export class ChorusApi extends HeyApiClient {
     }) {
         super(args);
         ChorusApi.__registry.set(this, args?.key);
+    }
+    
+    /**
+     * Upload an image for a persona
+     *
+     * Admins only. Like POST /media, a `multipart/form-data` body streamed to storage, processed the same way, and not charged to any quota: the fields `purpose` (`profile` or `gallery`, the default), `tags`, `caption` and `premiumOnly`, then the `file` part. Invalid fields are refused with 400 and nothing is kept.
+     */
+    public uploadPersonaMedia<ThrowOnError extends boolean = true>(options: Options<UploadPersonaMediaData, ThrowOnError>) {
+        return (options.client ?? this.client).post<UploadPersonaMediaResponses, UploadPersonaMediaErrors, ThrowOnError, 'data'>({
+            ...formDataBodySerializer,
+            responseStyle: 'data',
+            security: [{ scheme: 'bearer', type: 'http' }, { scheme: 'bearer', type: 'http' }],
+            url: '/api/v1/admin/influencers/{id}/media',
+            ...options,
+            headers: {
+                'Content-Type': null,
+                ...options.headers
+            }
+        });
+    }
+    
+    /**
+     * Delete a persona's image
+     *
+     * Admins only. The record and its files.
+     */
+    public deletePersonaMedia<ThrowOnError extends boolean = true>(options: Options<DeletePersonaMediaData, ThrowOnError>) {
+        return (options.client ?? this.client).delete<DeletePersonaMediaResponses, DeletePersonaMediaErrors, ThrowOnError, 'data'>({
+            responseStyle: 'data',
+            security: [{ scheme: 'bearer', type: 'http' }, { scheme: 'bearer', type: 'http' }],
+            url: '/api/v1/admin/influencers/{id}/media/{mediaId}',
+            ...options
+        });
+    }
+    
+    /**
+     * List media for review
+     *
+     * Rejected media by default, most recently rejected first, cursor-paginated: whose it is, why it was rejected, the moderation verdict (scores and flagged categories), and short-lived URLs of the cleaned image and thumbnail when they are kept (`moderation_flagged` files are kept for review; other rejections have no file). `reviewed=false` lists what awaits a review.
+     */
+    public listMedia<ThrowOnError extends boolean = true>(options?: Options<ListMediaData, ThrowOnError>) {
+        return (options?.client ?? this.client).get<ListMediaResponses, ListMediaErrors, ThrowOnError, 'data'>({
+            responseStyle: 'data',
+            security: [{ scheme: 'bearer', type: 'http' }, { scheme: 'bearer', type: 'http' }],
+            url: '/api/v1/admin/media',
+            ...options
+        });
+    }
+    
+    /**
+     * Review a file flagged by moderation
+     *
+     * `approve` makes it `ready` for its owner (who is told through the inbox); `reject` confirms the rejection, and the files stay, never shown, until the owner deletes the media. Either is recorded in `moderation.review`. Only `moderation_flagged` rejections can be reviewed (409 otherwise); a confirmed rejection may still be approved later.
+     */
+    public reviewMedia<ThrowOnError extends boolean = true>(options: Options<ReviewMediaData, ThrowOnError>) {
+        return (options.client ?? this.client).post<ReviewMediaResponses, ReviewMediaErrors, ThrowOnError, 'data'>({
+            responseStyle: 'data',
+            security: [{ scheme: 'bearer', type: 'http' }, { scheme: 'bearer', type: 'http' }],
+            url: '/api/v1/admin/media/{id}/review',
+            ...options,
+            headers: {
+                'Content-Type': 'application/json',
+                ...options.headers
+            }
+        });
     }
     
     /**
@@ -307,7 +372,7 @@ export class ChorusApi extends HeyApiClient {
     /**
      * Send a message and get the reply
      *
-     * With `Accept: text/event-stream` the reply streams as server-sent events; otherwise the answer comes when the reply is done. Retrying with the same `clientMessageId` returns the same messages and never generates twice. A client that disconnects does not stop the reply: it is saved, and GET .../stream resumes it. Events (each with an increasing `id`): `message` (ReplyMessageEvent: the stored user message), `reply.started` (ReplyStartedEvent), `reply.delta` (ReplyDeltaEvent: the next piece of text), then `reply.completed` (ReplyCompletedEvent, also for a cancelled reply) or `error` (a problem document with `messageId` and `partialLength`). Comment lines keep idle connections open. Reconnect with `Last-Event-ID` to GET /conversations/{id}/messages/{messageId}/stream.
+     * With `Accept: text/event-stream` the reply streams as server-sent events; otherwise the answer comes when the reply is done. Retrying with the same `clientMessageId` returns the same messages and never generates twice. A client that disconnects does not stop the reply: it is saved, and GET .../stream resumes it. `attachments` sends your uploads (images) with the message, to a persona whose model reads images; a persona with a gallery may send photos in its reply (`reply.media`). Events (each with an increasing `id`): `message` (ReplyMessageEvent: the stored user message), `reply.started` (ReplyStartedEvent), `reply.delta` (ReplyDeltaEvent: the next piece of text), `reply.media` (ReplyMediaEvent: a photo the persona sent from its gallery, between pieces of text), then `reply.completed` (ReplyCompletedEvent, also for a cancelled reply) or `error` (a problem document with `messageId` and `partialLength`). Comment lines keep idle connections open. Reconnect with `Last-Event-ID` to GET /conversations/{id}/messages/{messageId}/stream.
      */
     public sendMessage<ThrowOnError extends boolean = true>(options: Options<SendMessageData, ThrowOnError>) {
         return (options.client ?? this.client).post<SendMessageResponses, SendMessageErrors, ThrowOnError, 'data'>({
@@ -339,7 +404,7 @@ export class ChorusApi extends HeyApiClient {
     /**
      * Regenerate a reply
      *
-     * A new reply to the same user message. The earlier reply stays in the history (same `replyToId`) as an alternative; later replies are generated from the newest one. Streams like sending a message. Events (each with an increasing `id`): `message` (ReplyMessageEvent: the stored user message), `reply.started` (ReplyStartedEvent), `reply.delta` (ReplyDeltaEvent: the next piece of text), then `reply.completed` (ReplyCompletedEvent, also for a cancelled reply) or `error` (a problem document with `messageId` and `partialLength`). Comment lines keep idle connections open. Reconnect with `Last-Event-ID` to GET /conversations/{id}/messages/{messageId}/stream.
+     * A new reply to the same user message. The earlier reply stays in the history (same `replyToId`) as an alternative; later replies are generated from the newest one. Streams like sending a message. Events (each with an increasing `id`): `message` (ReplyMessageEvent: the stored user message), `reply.started` (ReplyStartedEvent), `reply.delta` (ReplyDeltaEvent: the next piece of text), `reply.media` (ReplyMediaEvent: a photo the persona sent from its gallery, between pieces of text), then `reply.completed` (ReplyCompletedEvent, also for a cancelled reply) or `error` (a problem document with `messageId` and `partialLength`). Comment lines keep idle connections open. Reconnect with `Last-Event-ID` to GET /conversations/{id}/messages/{messageId}/stream.
      */
     public regenerateReply<ThrowOnError extends boolean = true>(options: Options<RegenerateReplyData, ThrowOnError>) {
         return (options.client ?? this.client).post<RegenerateReplyResponses, RegenerateReplyErrors, ThrowOnError, 'data'>({
@@ -353,7 +418,7 @@ export class ChorusApi extends HeyApiClient {
     /**
      * Resume a reply stream
      *
-     * Replays the events after `Last-Event-ID` and follows the live reply; a finished reply returns its final events at once. Events (each with an increasing `id`): `message` (ReplyMessageEvent: the stored user message), `reply.started` (ReplyStartedEvent), `reply.delta` (ReplyDeltaEvent: the next piece of text), then `reply.completed` (ReplyCompletedEvent, also for a cancelled reply) or `error` (a problem document with `messageId` and `partialLength`). Comment lines keep idle connections open. Reconnect with `Last-Event-ID` to GET /conversations/{id}/messages/{messageId}/stream.
+     * Replays the events after `Last-Event-ID` and follows the live reply; a finished reply returns its final events at once. Events (each with an increasing `id`): `message` (ReplyMessageEvent: the stored user message), `reply.started` (ReplyStartedEvent), `reply.delta` (ReplyDeltaEvent: the next piece of text), `reply.media` (ReplyMediaEvent: a photo the persona sent from its gallery, between pieces of text), then `reply.completed` (ReplyCompletedEvent, also for a cancelled reply) or `error` (a problem document with `messageId` and `partialLength`). Comment lines keep idle connections open. Reconnect with `Last-Event-ID` to GET /conversations/{id}/messages/{messageId}/stream.
      */
     public streamReply<ThrowOnError extends boolean = true>(options: Options<StreamReplyData, ThrowOnError, StreamReplyResponse>) {
         return (options.client ?? this.client).sse.get<StreamReplyResponses, StreamReplyErrors, ThrowOnError, 'data'>({
@@ -395,7 +460,7 @@ export class ChorusApi extends HeyApiClient {
     /**
      * Create a persona
      *
-     * Admins only. The model policy defaults to DEFAULT_MODEL.
+     * Admins only. The model policy defaults to DEFAULT_MODEL, the moderation policy to the deployment's.
      */
     public createInfluencer<ThrowOnError extends boolean = true>(options: Options<CreateInfluencerData, ThrowOnError>) {
         return (options.client ?? this.client).post<CreateInfluencerResponses, CreateInfluencerErrors, ThrowOnError, 'data'>({
@@ -441,7 +506,7 @@ export class ChorusApi extends HeyApiClient {
     /**
      * Get a persona
      *
-     * By id or handle. The system prompt and model policy are shown to admins only.
+     * By id or handle. The system prompt, model policy and moderation policy are shown to admins only.
      */
     public getInfluencer<ThrowOnError extends boolean = true>(options: Options<GetInfluencerData, ThrowOnError>) {
         return (options.client ?? this.client).get<GetInfluencerResponses, GetInfluencerErrors, ThrowOnError, 'data'>({
@@ -467,6 +532,20 @@ export class ChorusApi extends HeyApiClient {
                 'Content-Type': 'application/json',
                 ...options.headers
             }
+        });
+    }
+    
+    /**
+     * List a persona's images
+     *
+     * Its ready images, profile images first, then its gallery (newest first in each), with short-lived URLs. Premium-only items are listed for plans with premium personas only; admins see every item, of any persona that is not deleted.
+     */
+    public listPersonaMedia<ThrowOnError extends boolean = true>(options: Options<ListPersonaMediaData, ThrowOnError>) {
+        return (options.client ?? this.client).get<ListPersonaMediaResponses, ListPersonaMediaErrors, ThrowOnError, 'data'>({
+            responseStyle: 'data',
+            security: [{ scheme: 'bearer', type: 'http' }, { scheme: 'bearer', type: 'http' }],
+            url: '/api/v1/influencers/{id}/media',
+            ...options
         });
     }
     
@@ -641,10 +720,10 @@ export class ChorusApi extends HeyApiClient {
     /**
      * Upload an image
      *
-     * A `multipart/form-data` body with one part named `file`, streamed to storage. Its type comes from its bytes (JPEG, PNG, WebP, GIF); a file over MEDIA_MAX_UPLOAD_BYTES is refused with 413 as soon as it passes the limit. Answers `processing`: the image is then oriented, re-encoded without any metadata (EXIF, GPS) and given a thumbnail; the inbox tells `media.status` when it is `ready` (or `rejected`, e.g. too many pixels or unreadable), and GET /media/{id} gives its URLs.
+     * A `multipart/form-data` body with one part named `file`, streamed to storage, after the optional `influencerId` field. Its type comes from its bytes (JPEG, PNG, WebP, GIF); a file over MEDIA_MAX_UPLOAD_BYTES is refused with 413 as soon as it passes the limit. It counts against the plan's `media.uploadsPerDay` and `media.bytesPerMonth`: its declared length is held before it is read (429 `quota_exceeded` when it does not fit, and nothing is kept), and the bytes received are billed. Answers `processing`: the image is then oriented, re-encoded without any metadata (EXIF, GPS) and given a thumbnail; the inbox tells `media.status` when it is `ready` (or `rejected`, e.g. too many pixels or unreadable), and GET /media/{id} gives its URLs. Files larger than MEDIA_MAX_UPLOAD_BYTES go straight to the bucket instead: POST /media/uploads.
      */
-    public upload<ThrowOnError extends boolean = true>(options: Options<UploadData, ThrowOnError>) {
-        return (options.client ?? this.client).post<UploadResponses, UploadErrors, ThrowOnError, 'data'>({
+    public uploadMedia<ThrowOnError extends boolean = true>(options: Options<UploadMediaData, ThrowOnError>) {
+        return (options.client ?? this.client).post<UploadMediaResponses, UploadMediaErrors, ThrowOnError, 'data'>({
             ...formDataBodySerializer,
             responseStyle: 'data',
             security: [{ scheme: 'bearer', type: 'http' }, { scheme: 'bearer', type: 'http' }],
@@ -658,12 +737,30 @@ export class ChorusApi extends HeyApiClient {
     }
     
     /**
+     * Start an upload straight to the bucket
+     *
+     * For large files, when media are kept in an S3 bucket: answers the media, `pending`, and a presigned POST form whose signed policy allows this one file, of the type and at most the size declared (up to MEDIA_DIRECT_UPLOAD_MAX_BYTES), until `expiresAt`. POST the form's `fields` and then the file (a part named `file`) to its `url`, then call POST /media/{id}/complete. The declared size is held on the quota now (429 `quota_exceeded` when it does not fit); uploads not completed in time are deleted. On a server keeping media on its own disk: 409 `direct_upload_unavailable` (use POST /media).
+     */
+    public createDirectUpload<ThrowOnError extends boolean = true>(options: Options<CreateDirectUploadData, ThrowOnError>) {
+        return (options.client ?? this.client).post<CreateDirectUploadResponses, CreateDirectUploadErrors, ThrowOnError, 'data'>({
+            responseStyle: 'data',
+            security: [{ scheme: 'bearer', type: 'http' }, { scheme: 'bearer', type: 'http' }],
+            url: '/api/v1/media/uploads',
+            ...options,
+            headers: {
+                'Content-Type': 'application/json',
+                ...options.headers
+            }
+        });
+    }
+    
+    /**
      * Delete one of my media
      *
      * The record and its files.
      */
-    public remove<ThrowOnError extends boolean = true>(options: Options<RemoveData, ThrowOnError>) {
-        return (options.client ?? this.client).delete<RemoveResponses, RemoveErrors, ThrowOnError, 'data'>({
+    public deleteMedia<ThrowOnError extends boolean = true>(options: Options<DeleteMediaData, ThrowOnError>) {
+        return (options.client ?? this.client).delete<DeleteMediaResponses, DeleteMediaErrors, ThrowOnError, 'data'>({
             responseStyle: 'data',
             security: [{ scheme: 'bearer', type: 'http' }, { scheme: 'bearer', type: 'http' }],
             url: '/api/v1/media/{id}',
@@ -672,15 +769,29 @@ export class ChorusApi extends HeyApiClient {
     }
     
     /**
-     * Get one of my media
+     * Get a media
      *
-     * Its status and, when ready, short-lived URLs of the image and its thumbnail.
+     * One of mine, whatever its status, or a persona's ready image (premium-only ones for plans with premium personas): its status and, when ready, short-lived URLs of the image and its thumbnail.
      */
-    public get<ThrowOnError extends boolean = true>(options: Options<GetData, ThrowOnError>) {
-        return (options.client ?? this.client).get<GetResponses, GetErrors, ThrowOnError, 'data'>({
+    public getMedia<ThrowOnError extends boolean = true>(options: Options<GetMediaData, ThrowOnError>) {
+        return (options.client ?? this.client).get<GetMediaResponses, GetMediaErrors, ThrowOnError, 'data'>({
             responseStyle: 'data',
             security: [{ scheme: 'bearer', type: 'http' }, { scheme: 'bearer', type: 'http' }],
             url: '/api/v1/media/{id}',
+            ...options
+        });
+    }
+    
+    /**
+     * Complete an upload to the bucket
+     *
+     * Once the file is in the bucket: it is checked as an upload through the API is (its size, at most the one declared, else 413; its type by its first bytes, else 415; either way it is deleted), billed the bytes received, and processed like any upload. Answers `processing` (or what it has become: completing again changes nothing). 409 `upload_incomplete` while the file is not there yet.
+     */
+    public completeDirectUpload<ThrowOnError extends boolean = true>(options: Options<CompleteDirectUploadData, ThrowOnError>) {
+        return (options.client ?? this.client).post<CompleteDirectUploadResponses, CompleteDirectUploadErrors, ThrowOnError, 'data'>({
+            responseStyle: 'data',
+            security: [{ scheme: 'bearer', type: 'http' }, { scheme: 'bearer', type: 'http' }],
+            url: '/api/v1/media/{id}/complete',
             ...options
         });
     }
@@ -690,8 +801,8 @@ export class ChorusApi extends HeyApiClient {
      *
      * The URL GET /media/{id} gives when media is kept on the server's disk: its signature is the credential, until it expires.
      */
-    public content<ThrowOnError extends boolean = true>(options: Options<ContentData, ThrowOnError>) {
-        return (options.client ?? this.client).get<ContentResponses, ContentErrors, ThrowOnError, 'data'>({
+    public downloadMediaContent<ThrowOnError extends boolean = true>(options: Options<DownloadMediaContentData, ThrowOnError>) {
+        return (options.client ?? this.client).get<DownloadMediaContentResponses, DownloadMediaContentErrors, ThrowOnError, 'data'>({
             responseStyle: 'data',
             url: '/api/v1/media/{id}/content',
             ...options

@@ -4,6 +4,35 @@ export type ClientOptions = {
     baseUrl: `${string}://${string}` | (string & {});
 };
 
+export type AdminMediaDto = {
+    bytes: number | null;
+    contentType: string | null;
+    createdAt: string;
+    filename: string | null;
+    height: number | null;
+    id: string;
+    /**
+     * The verdict, when a provider judged it.
+     */
+    moderation: MediaModerationDto | null;
+    owner: MediaOwnerDto;
+    purpose: MediaPurpose;
+    /**
+     * When rejected.
+     */
+    rejection?: MediaRejectionDto;
+    status: MediaStatus;
+    /**
+     * When it last changed: for a rejection, when it was rejected.
+     */
+    updatedAt: string;
+    /**
+     * When its files are kept: ready, or flagged by moderation (kept for review).
+     */
+    urls?: MediaUrlsDto;
+    width: number | null;
+};
+
 export type AdminUpdateUserDto = {
     /**
      * One of the configured plans (PLANS).
@@ -29,6 +58,40 @@ export type ApiKeyDto = {
      * The first characters of the key, to tell keys apart.
      */
     prefix: string;
+};
+
+export type AttachmentDto = {
+    bytes: number;
+    caption: string | null;
+    contentType: string;
+    height: number;
+    mediaId: string;
+    /**
+     * `user`: the user's upload on their message; `persona`: a photo of the persona's gallery it sent in its reply.
+     */
+    source: AttachmentSource;
+    urls: AttachmentUrlsDto;
+    width: number;
+};
+
+/**
+ * `user`: the user's upload on their message; `persona`: a photo of the persona's gallery it sent in its reply.
+ */
+export type AttachmentSource = 'user' | 'persona';
+
+export type AttachmentUrlsDto = {
+    /**
+     * When both URLs stop working: read the message again for new ones.
+     */
+    expiresAt: string;
+    /**
+     * The image (signed, short-lived).
+     */
+    image: string;
+    /**
+     * Its thumbnail, WebP, at most 256 pixels on its longer side (signed, short-lived).
+     */
+    thumbnail: string;
 };
 
 export type AuthResultDto = {
@@ -116,6 +179,25 @@ export type CreateConversationDto = {
     influencerId: string;
 };
 
+export type CreateDirectUploadDto = {
+    /**
+     * The file's size in bytes, at most MEDIA_DIRECT_UPLOAD_MAX_BYTES: the bucket refuses a larger file, and so does `complete`.
+     */
+    bytes: number;
+    /**
+     * The type the file will be sent with; its bytes must be an image of a supported type.
+     */
+    contentType: DirectUploadContentType;
+    /**
+     * The file name, for display only.
+     */
+    filename?: string;
+    /**
+     * The persona the image is meant for: its moderation policy judges it (422 when there is no such persona).
+     */
+    influencerId?: string;
+};
+
 export type CreateInfluencerDto = {
     avatarId?: string;
     avatarUrl?: string;
@@ -131,6 +213,10 @@ export type CreateInfluencerDto = {
      * Defaults to DEFAULT_MODEL with no fallbacks.
      */
     modelPolicy?: ModelPolicyDto;
+    /**
+     * How strictly media sent to this persona is moderated. Category names are lower case (`sexual`, `violence`, `self-harm`...; names given are lower-cased). Null or omitted: the deployment's default.
+     */
+    moderationPolicy?: ModerationPolicyDto | null;
     nsfw?: boolean;
     premiumOnly?: boolean;
     status?: InfluencerStatus;
@@ -177,6 +263,19 @@ export type DependencyStatusDto = {
      */
     latencyMs?: number;
     status: DependencyStatus;
+};
+
+/**
+ * The type the file will be sent with; its bytes must be an image of a supported type.
+ */
+export type DirectUploadContentType = 'image/jpeg' | 'image/png' | 'image/webp' | 'image/gif';
+
+export type DirectUploadDto = {
+    /**
+     * The media, `pending` until completed.
+     */
+    media: MediaDto;
+    upload: PresignedUploadDto;
 };
 
 export type EffectiveLimitsDto = {
@@ -267,6 +366,10 @@ export type InfluencerDto = {
      * Admins only.
      */
     modelPolicy?: ModelPolicyDto;
+    /**
+     * Admins only; null: the deployment's default.
+     */
+    moderationPolicy?: ModerationPolicyDto | null;
     nsfw: boolean;
     premiumOnly: boolean;
     /**
@@ -299,7 +402,11 @@ export type LogoutAllDto = {
 };
 
 export type MediaDto = {
+    /**
+     * Once cleaned; while a direct upload is pending, the size declared.
+     */
     bytes: number | null;
+    caption: string | null;
     /**
      * SHA-256 of the cleaned file, hex.
      */
@@ -316,13 +423,29 @@ export type MediaDto = {
     height: number | null;
     id: string;
     /**
+     * A persona's media: the persona; a user's upload: the persona it was meant for, if any.
+     */
+    influencerId: string | null;
+    /**
+     * Only plans with premium personas see it.
+     */
+    premiumOnly: boolean;
+    /**
+     * `upload`: a user's; `profile` or `gallery`: a persona's.
+     */
+    purpose: MediaPurpose;
+    /**
      * When rejected.
      */
     rejection?: MediaRejectionDto;
     /**
-     * `processing` while it is checked and cleaned, then `ready` or `rejected`.
+     * `pending` while a direct upload is awaited, `processing` while it is checked and cleaned, then `ready` or `rejected`.
      */
     status: MediaStatus;
+    /**
+     * A persona's gallery item: what `send_media` picks it by.
+     */
+    tags: Array<string>;
     /**
      * When ready.
      */
@@ -335,24 +458,96 @@ export type MediaLimitsDto = {
     uploadsPerDay: number | null;
 };
 
+export type MediaModerationDto = {
+    /**
+     * Whether the policy it was judged by flagged it.
+     */
+    flagged: boolean;
+    /**
+     * The categories at or over their threshold, and not allowed, most confident first.
+     */
+    flaggedCategories: Array<string>;
+    /**
+     * The persona whose policy judged it; null: the deployment's default.
+     */
+    policyOf: string | null;
+    /**
+     * `openai` or `rekognition`.
+     */
+    provider: string;
+    /**
+     * An admin's review, once made.
+     */
+    review?: MediaModerationReviewDto;
+    /**
+     * Every category scored, 0 to 1.
+     */
+    scores: {
+        [key: string]: number;
+    };
+};
+
+export type MediaModerationReviewDto = {
+    at: string;
+    /**
+     * The admin who reviewed it.
+     */
+    by: string;
+    decision: MediaReviewOutcome;
+};
+
+export type MediaOwnerDto = {
+    id: string;
+    kind: MediaOwnerKind;
+    /**
+     * A user's email, or a persona's handle.
+     */
+    name: string | null;
+};
+
+export type MediaOwnerKind = 'user' | 'persona';
+
+/**
+ * `upload`: a user's; `profile` or `gallery`: a persona's.
+ */
+export type MediaPurpose = 'upload' | 'profile' | 'gallery';
+
 export type MediaRejectionDto = {
     /**
-     * `image_too_large`, `image_unreadable` or `unsupported_media_type`.
+     * `image_too_large`, `image_unreadable` or `unsupported_media_type`; `moderation_flagged` (the detail names the categories) or `moderation_unavailable` (no verdict could be had: upload it again later).
      */
     code: string;
     detail: string;
 };
 
 /**
- * `processing` while it is checked and cleaned, then `ready` or `rejected`.
+ * `approve` makes the file ready for its owner; `reject` confirms the rejection.
  */
-export type MediaStatus = 'processing' | 'ready' | 'rejected';
+export type MediaReviewDecision = 'approve' | 'reject';
+
+export type MediaReviewDto = {
+    /**
+     * `approve` makes the file ready for its owner; `reject` confirms the rejection.
+     */
+    decision: MediaReviewDecision;
+};
+
+export type MediaReviewOutcome = 'approved' | 'rejected';
+
+/**
+ * `pending` while a direct upload is awaited, `processing` while it is checked and cleaned, then `ready` or `rejected`.
+ */
+export type MediaStatus = 'pending' | 'processing' | 'ready' | 'rejected';
 
 export type MediaUploadDto = {
     /**
-     * The image: JPEG, PNG, WebP or GIF, told by its bytes (its name and declared type are ignored).
+     * The image: JPEG, PNG, WebP or GIF, told by its bytes (its name and declared type are ignored). The last part: fields after it are not read.
      */
     file: Blob | File;
+    /**
+     * The persona the image is meant for: its moderation policy judges it (422 when there is no such persona).
+     */
+    influencerId?: string;
 };
 
 export type MediaUrlsDto = {
@@ -371,6 +566,10 @@ export type MediaUrlsDto = {
 };
 
 export type MessageDto = {
+    /**
+     * Images it carries, in order: the user's uploads, or the photos a reply sent.
+     */
+    attachments: Array<AttachmentDto>;
     clientMessageId: string | null;
     completedAt: string | null;
     content: string;
@@ -471,6 +670,19 @@ export type ModelRefEventDto = {
     provider: string;
 };
 
+export type ModerationPolicyDto = {
+    /**
+     * Categories never flagged for this persona (an `nsfw` persona may allow `sexual`). `sexual/minors` cannot be allowed or loosened.
+     */
+    allowedCategories?: Array<string>;
+    /**
+     * A category's score at or over its threshold flags a file; categories not listed use MODERATION_THRESHOLD_PERCENT.
+     */
+    thresholds?: {
+        [key: string]: number;
+    };
+};
+
 export type MyUsageDto = {
     /**
      * The most recent ledger events, newest first.
@@ -506,6 +718,28 @@ export type OpenAiErrorDto = {
     error: OpenAiErrorDetailDto;
 };
 
+export type PersonaMediaPurpose = 'profile' | 'gallery';
+
+export type PersonaMediaUploadDto = {
+    /**
+     * Shown with the image when the persona sends it.
+     */
+    caption?: string;
+    /**
+     * The image: JPEG, PNG, WebP or GIF, told by its bytes. The last part: fields after it are not read.
+     */
+    file: Blob | File;
+    /**
+     * Only plans with premium personas receive it.
+     */
+    premiumOnly?: 'true' | 'false';
+    purpose?: PersonaMediaPurpose;
+    /**
+     * Comma-separated tags the `send_media` tool picks gallery items by: trimmed and lower-cased, at most 20 of at most 32 characters.
+     */
+    tags?: string;
+};
+
 export type PlanDto = {
     description: string;
     /**
@@ -525,6 +759,23 @@ export type PlanLimitsDto = {
     premiumPersonas: boolean;
     requestsPerMinute: number;
     voice: VoiceLimitsDto;
+};
+
+export type PresignedUploadDto = {
+    /**
+     * When the form stops working; `complete` must follow by then (unfinished uploads are deleted).
+     */
+    expiresAt: string;
+    /**
+     * The form fields, sent as they are and before the file, which goes last in a part named `file`.
+     */
+    fields: {
+        [key: string]: string;
+    };
+    /**
+     * Where to POST the `multipart/form-data` form.
+     */
+    url: string;
 };
 
 export type ProblemDocumentDto = {
@@ -588,6 +839,10 @@ export type ProviderModelDto = {
      * US dollars per million output tokens.
      */
     outputUsdPerMillion: number;
+    /**
+     * Whether the model reads images: messages with attachments need one that does.
+     */
+    vision: boolean;
 };
 
 export type ProviderStatusDto = {
@@ -633,6 +888,10 @@ export type RegisterDto = {
 
 export type ReplyCompletedEventDto = {
     /**
+     * The photos the reply sent, to reconcile with the `reply.media` events received.
+     */
+    attachments: Array<AttachmentDto>;
+    /**
      * The whole reply, to reconcile with the deltas received.
      */
     content: string;
@@ -671,6 +930,14 @@ export type ReplyErrorEventDto = {
     type: string;
 };
 
+export type ReplyMediaEventDto = {
+    /**
+     * The photo, kept with the reply (its `attachments`).
+     */
+    media: AttachmentDto;
+    messageId: string;
+};
+
 export type ReplyMessageEventDto = {
     message: MessageDto;
     /**
@@ -691,9 +958,16 @@ export type ReplyStartedEventDto = {
 
 export type SendMessageDto = {
     /**
+     * Images to send with the message: ids of your own uploads (POST /media), `ready` and not attached to another message, within the deployment's count and size limits. The persona's model must read images (422 `model_not_multimodal` otherwise). An upload belongs to the message it is sent with: deleting the message (or its conversation) deletes it.
+     */
+    attachments?: Array<string>;
+    /**
      * Chosen by the client, unique per conversation: retrying a send with the same id never generates twice.
      */
     clientMessageId: string;
+    /**
+     * At least one character, unless the message carries attachments (then it may be empty: a photo alone).
+     */
     content: string;
 };
 
@@ -751,6 +1025,10 @@ export type UpdateInfluencerDto = {
      * Defaults to DEFAULT_MODEL with no fallbacks.
      */
     modelPolicy?: ModelPolicyDto;
+    /**
+     * How strictly media sent to this persona is moderated. Category names are lower case (`sexual`, `violence`, `self-harm`...; names given are lower-cased). Null or omitted: the deployment's default.
+     */
+    moderationPolicy?: ModerationPolicyDto | null;
     nsfw?: boolean;
     premiumOnly?: boolean;
     status?: InfluencerStatus;
@@ -805,13 +1083,20 @@ export type UsageEventDto = {
     createdAt: string;
     id: string;
     inputTokens: number;
+    /**
+     * The upload a media event counts.
+     */
+    mediaId: string | null;
     messageId: string | null;
+    /**
+     * `chat` (a reply) or `media` (an upload).
+     */
     modality: string;
     model: string | null;
     outputTokens: number;
     provider: string | null;
     /**
-     * Messages for chat.
+     * Messages for chat, bytes for media.
      */
     quantity: number;
     reasoningTokens: number;
@@ -845,6 +1130,231 @@ export type VoiceLimitsDto = {
     sttSecondsPerMonth: number | null;
     ttsCharactersPerMonth: number | null;
 };
+
+export type UploadPersonaMediaData = {
+    body: PersonaMediaUploadDto;
+    path: {
+        id: string;
+    };
+    query?: never;
+    url: '/api/v1/admin/influencers/{id}/media';
+};
+
+export type UploadPersonaMediaErrors = {
+    /**
+     * `validation_failed`: The request is not valid
+     */
+    400: ProblemDocumentDto;
+    /**
+     * `unauthorized`: Authentication is required
+     */
+    401: ProblemDocumentDto;
+    /**
+     * `forbidden`: This action is not allowed
+     */
+    403: ProblemDocumentDto;
+    /**
+     * `not_found`: Not found
+     */
+    404: ProblemDocumentDto;
+    /**
+     * `payload_too_large`: The request body is too large
+     */
+    413: ProblemDocumentDto;
+    /**
+     * `unsupported_media_type`: Unsupported media type
+     */
+    415: ProblemDocumentDto;
+    /**
+     * `rate_limited`: Too many requests
+     */
+    429: ProblemDocumentDto;
+    /**
+     * `internal_error`: Internal server error
+     */
+    500: ProblemDocumentDto;
+    /**
+     * `service_unavailable`: Service unavailable
+     */
+    503: ProblemDocumentDto;
+};
+
+export type UploadPersonaMediaError = UploadPersonaMediaErrors[keyof UploadPersonaMediaErrors];
+
+export type UploadPersonaMediaResponses = {
+    /**
+     * Received; being processed.
+     */
+    202: MediaDto;
+};
+
+export type UploadPersonaMediaResponse = UploadPersonaMediaResponses[keyof UploadPersonaMediaResponses];
+
+export type DeletePersonaMediaData = {
+    body?: never;
+    path: {
+        id: string;
+        mediaId: string;
+    };
+    query?: never;
+    url: '/api/v1/admin/influencers/{id}/media/{mediaId}';
+};
+
+export type DeletePersonaMediaErrors = {
+    /**
+     * `unauthorized`: Authentication is required
+     */
+    401: ProblemDocumentDto;
+    /**
+     * `forbidden`: This action is not allowed
+     */
+    403: ProblemDocumentDto;
+    /**
+     * `not_found`: Not found
+     */
+    404: ProblemDocumentDto;
+    /**
+     * `rate_limited`: Too many requests
+     */
+    429: ProblemDocumentDto;
+    /**
+     * `internal_error`: Internal server error
+     */
+    500: ProblemDocumentDto;
+    /**
+     * `service_unavailable`: Service unavailable
+     */
+    503: ProblemDocumentDto;
+};
+
+export type DeletePersonaMediaError = DeletePersonaMediaErrors[keyof DeletePersonaMediaErrors];
+
+export type DeletePersonaMediaResponses = {
+    /**
+     * Deleted.
+     */
+    204: void;
+};
+
+export type DeletePersonaMediaResponse = DeletePersonaMediaResponses[keyof DeletePersonaMediaResponses];
+
+export type ListMediaData = {
+    body?: never;
+    path?: never;
+    query?: {
+        /**
+         * Items per page.
+         */
+        limit?: number;
+        /**
+         * The `nextCursor` of the previous page; omit for the first page.
+         */
+        cursor?: string;
+        status?: MediaStatus;
+        /**
+         * Only rejections with this code.
+         */
+        rejectionCode?: string;
+        /**
+         * `false`: only files no admin has reviewed yet; `true`: only reviewed ones.
+         */
+        reviewed?: boolean;
+    };
+    url: '/api/v1/admin/media';
+};
+
+export type ListMediaErrors = {
+    /**
+     * `validation_failed`: The request is not valid
+     */
+    400: ProblemDocumentDto;
+    /**
+     * `unauthorized`: Authentication is required
+     */
+    401: ProblemDocumentDto;
+    /**
+     * `forbidden`: This action is not allowed
+     */
+    403: ProblemDocumentDto;
+    /**
+     * `rate_limited`: Too many requests
+     */
+    429: ProblemDocumentDto;
+    /**
+     * `internal_error`: Internal server error
+     */
+    500: ProblemDocumentDto;
+    /**
+     * `service_unavailable`: Service unavailable
+     */
+    503: ProblemDocumentDto;
+};
+
+export type ListMediaError = ListMediaErrors[keyof ListMediaErrors];
+
+export type ListMediaResponses = {
+    200: {
+        items: Array<AdminMediaDto>;
+        /**
+         * Pass as `cursor` to get the next page.
+         */
+        nextCursor: string | null;
+    };
+};
+
+export type ListMediaResponse = ListMediaResponses[keyof ListMediaResponses];
+
+export type ReviewMediaData = {
+    body: MediaReviewDto;
+    path: {
+        id: string;
+    };
+    query?: never;
+    url: '/api/v1/admin/media/{id}/review';
+};
+
+export type ReviewMediaErrors = {
+    /**
+     * `validation_failed`: The request is not valid
+     */
+    400: ProblemDocumentDto;
+    /**
+     * `unauthorized`: Authentication is required
+     */
+    401: ProblemDocumentDto;
+    /**
+     * `forbidden`: This action is not allowed
+     */
+    403: ProblemDocumentDto;
+    /**
+     * `not_found`: Not found
+     */
+    404: ProblemDocumentDto;
+    /**
+     * `media_not_reviewable`: Media not reviewable
+     */
+    409: ProblemDocumentDto;
+    /**
+     * `rate_limited`: Too many requests
+     */
+    429: ProblemDocumentDto;
+    /**
+     * `internal_error`: Internal server error
+     */
+    500: ProblemDocumentDto;
+    /**
+     * `service_unavailable`: Service unavailable
+     */
+    503: ProblemDocumentDto;
+};
+
+export type ReviewMediaError = ReviewMediaErrors[keyof ReviewMediaErrors];
+
+export type ReviewMediaResponses = {
+    200: AdminMediaDto;
+};
+
+export type ReviewMediaResponse = ReviewMediaResponses[keyof ReviewMediaResponses];
 
 export type ListUsageData = {
     body?: never;
@@ -1624,9 +2134,13 @@ export type SendMessageErrors = {
      */
     404: ProblemDocumentDto;
     /**
-     * `persona_unavailable`: Persona unavailable
+     * `persona_unavailable`: Persona unavailable; `media_not_ready`: Media not ready; `media_already_attached`: Media already attached
      */
     409: ProblemDocumentDto;
+    /**
+     * `model_not_multimodal`: Model does not read images; `media_rejected`: Media rejected; `too_many_attachments`: Too many attachments; `attachments_too_large`: Attachments too large
+     */
+    422: ProblemDocumentDto;
     /**
      * `quota_exceeded`: Quota exceeded; `rate_limited`: Too many requests
      */
@@ -1803,7 +2317,7 @@ export type StreamReplyResponses = {
     /**
      * Server-sent events; the `data` of each is one of these.
      */
-    200: ReplyMessageEventDto | ReplyStartedEventDto | ReplyDeltaEventDto | ReplyCompletedEventDto | ReplyErrorEventDto;
+    200: ReplyMessageEventDto | ReplyStartedEventDto | ReplyDeltaEventDto | ReplyMediaEventDto | ReplyCompletedEventDto | ReplyErrorEventDto;
 };
 
 export type StreamReplyResponse = StreamReplyResponses[keyof StreamReplyResponses];
@@ -2119,6 +2633,46 @@ export type UpdateInfluencerResponses = {
 };
 
 export type UpdateInfluencerResponse = UpdateInfluencerResponses[keyof UpdateInfluencerResponses];
+
+export type ListPersonaMediaData = {
+    body?: never;
+    path: {
+        id: string;
+    };
+    query?: never;
+    url: '/api/v1/influencers/{id}/media';
+};
+
+export type ListPersonaMediaErrors = {
+    /**
+     * `unauthorized`: Authentication is required
+     */
+    401: ProblemDocumentDto;
+    /**
+     * `not_found`: Not found
+     */
+    404: ProblemDocumentDto;
+    /**
+     * `rate_limited`: Too many requests
+     */
+    429: ProblemDocumentDto;
+    /**
+     * `internal_error`: Internal server error
+     */
+    500: ProblemDocumentDto;
+    /**
+     * `service_unavailable`: Service unavailable
+     */
+    503: ProblemDocumentDto;
+};
+
+export type ListPersonaMediaError = ListPersonaMediaErrors[keyof ListPersonaMediaErrors];
+
+export type ListPersonaMediaResponses = {
+    200: Array<MediaDto>;
+};
+
+export type ListPersonaMediaResponse = ListPersonaMediaResponses[keyof ListPersonaMediaResponses];
 
 export type DeleteMeData = {
     body: DeleteAccountDto;
@@ -2581,14 +3135,14 @@ export type GetMyUsageResponses = {
 
 export type GetMyUsageResponse = GetMyUsageResponses[keyof GetMyUsageResponses];
 
-export type UploadData = {
+export type UploadMediaData = {
     body: MediaUploadDto;
     path?: never;
     query?: never;
     url: '/api/v1/media';
 };
 
-export type UploadErrors = {
+export type UploadMediaErrors = {
     /**
      * `validation_failed`: The request is not valid
      */
@@ -2597,6 +3151,198 @@ export type UploadErrors = {
      * `unauthorized`: Authentication is required
      */
     401: ProblemDocumentDto;
+    /**
+     * `payload_too_large`: The request body is too large
+     */
+    413: ProblemDocumentDto;
+    /**
+     * `unsupported_media_type`: Unsupported media type
+     */
+    415: ProblemDocumentDto;
+    /**
+     * `unknown_persona`: Unknown persona
+     */
+    422: ProblemDocumentDto;
+    /**
+     * `quota_exceeded`: Quota exceeded; `rate_limited`: Too many requests
+     */
+    429: ProblemDocumentDto;
+    /**
+     * `internal_error`: Internal server error
+     */
+    500: ProblemDocumentDto;
+    /**
+     * `service_unavailable`: Service unavailable
+     */
+    503: ProblemDocumentDto;
+};
+
+export type UploadMediaError = UploadMediaErrors[keyof UploadMediaErrors];
+
+export type UploadMediaResponses = {
+    /**
+     * Received; being processed.
+     */
+    202: MediaDto;
+};
+
+export type UploadMediaResponse = UploadMediaResponses[keyof UploadMediaResponses];
+
+export type CreateDirectUploadData = {
+    body: CreateDirectUploadDto;
+    path?: never;
+    query?: never;
+    url: '/api/v1/media/uploads';
+};
+
+export type CreateDirectUploadErrors = {
+    /**
+     * `validation_failed`: The request is not valid
+     */
+    400: ProblemDocumentDto;
+    /**
+     * `unauthorized`: Authentication is required
+     */
+    401: ProblemDocumentDto;
+    /**
+     * `direct_upload_unavailable`: Direct upload unavailable
+     */
+    409: ProblemDocumentDto;
+    /**
+     * `payload_too_large`: The request body is too large
+     */
+    413: ProblemDocumentDto;
+    /**
+     * `unknown_persona`: Unknown persona
+     */
+    422: ProblemDocumentDto;
+    /**
+     * `quota_exceeded`: Quota exceeded; `rate_limited`: Too many requests
+     */
+    429: ProblemDocumentDto;
+    /**
+     * `internal_error`: Internal server error
+     */
+    500: ProblemDocumentDto;
+    /**
+     * `service_unavailable`: Service unavailable
+     */
+    503: ProblemDocumentDto;
+};
+
+export type CreateDirectUploadError = CreateDirectUploadErrors[keyof CreateDirectUploadErrors];
+
+export type CreateDirectUploadResponses = {
+    201: DirectUploadDto;
+};
+
+export type CreateDirectUploadResponse = CreateDirectUploadResponses[keyof CreateDirectUploadResponses];
+
+export type DeleteMediaData = {
+    body?: never;
+    path: {
+        id: string;
+    };
+    query?: never;
+    url: '/api/v1/media/{id}';
+};
+
+export type DeleteMediaErrors = {
+    /**
+     * `unauthorized`: Authentication is required
+     */
+    401: ProblemDocumentDto;
+    /**
+     * `not_found`: Not found
+     */
+    404: ProblemDocumentDto;
+    /**
+     * `rate_limited`: Too many requests
+     */
+    429: ProblemDocumentDto;
+    /**
+     * `internal_error`: Internal server error
+     */
+    500: ProblemDocumentDto;
+    /**
+     * `service_unavailable`: Service unavailable
+     */
+    503: ProblemDocumentDto;
+};
+
+export type DeleteMediaError = DeleteMediaErrors[keyof DeleteMediaErrors];
+
+export type DeleteMediaResponses = {
+    /**
+     * Deleted.
+     */
+    204: void;
+};
+
+export type DeleteMediaResponse = DeleteMediaResponses[keyof DeleteMediaResponses];
+
+export type GetMediaData = {
+    body?: never;
+    path: {
+        id: string;
+    };
+    query?: never;
+    url: '/api/v1/media/{id}';
+};
+
+export type GetMediaErrors = {
+    /**
+     * `unauthorized`: Authentication is required
+     */
+    401: ProblemDocumentDto;
+    /**
+     * `not_found`: Not found
+     */
+    404: ProblemDocumentDto;
+    /**
+     * `rate_limited`: Too many requests
+     */
+    429: ProblemDocumentDto;
+    /**
+     * `internal_error`: Internal server error
+     */
+    500: ProblemDocumentDto;
+    /**
+     * `service_unavailable`: Service unavailable
+     */
+    503: ProblemDocumentDto;
+};
+
+export type GetMediaError = GetMediaErrors[keyof GetMediaErrors];
+
+export type GetMediaResponses = {
+    200: MediaDto;
+};
+
+export type GetMediaResponse = GetMediaResponses[keyof GetMediaResponses];
+
+export type CompleteDirectUploadData = {
+    body?: never;
+    path: {
+        id: string;
+    };
+    query?: never;
+    url: '/api/v1/media/{id}/complete';
+};
+
+export type CompleteDirectUploadErrors = {
+    /**
+     * `unauthorized`: Authentication is required
+     */
+    401: ProblemDocumentDto;
+    /**
+     * `not_found`: Not found
+     */
+    404: ProblemDocumentDto;
+    /**
+     * `upload_incomplete`: Upload incomplete
+     */
+    409: ProblemDocumentDto;
     /**
      * `payload_too_large`: The request body is too large
      */
@@ -2619,101 +3365,18 @@ export type UploadErrors = {
     503: ProblemDocumentDto;
 };
 
-export type UploadError = UploadErrors[keyof UploadErrors];
+export type CompleteDirectUploadError = CompleteDirectUploadErrors[keyof CompleteDirectUploadErrors];
 
-export type UploadResponses = {
+export type CompleteDirectUploadResponses = {
     /**
      * Received; being processed.
      */
     202: MediaDto;
 };
 
-export type UploadResponse = UploadResponses[keyof UploadResponses];
+export type CompleteDirectUploadResponse = CompleteDirectUploadResponses[keyof CompleteDirectUploadResponses];
 
-export type RemoveData = {
-    body?: never;
-    path: {
-        id: string;
-    };
-    query?: never;
-    url: '/api/v1/media/{id}';
-};
-
-export type RemoveErrors = {
-    /**
-     * `unauthorized`: Authentication is required
-     */
-    401: ProblemDocumentDto;
-    /**
-     * `not_found`: Not found
-     */
-    404: ProblemDocumentDto;
-    /**
-     * `rate_limited`: Too many requests
-     */
-    429: ProblemDocumentDto;
-    /**
-     * `internal_error`: Internal server error
-     */
-    500: ProblemDocumentDto;
-    /**
-     * `service_unavailable`: Service unavailable
-     */
-    503: ProblemDocumentDto;
-};
-
-export type RemoveError = RemoveErrors[keyof RemoveErrors];
-
-export type RemoveResponses = {
-    /**
-     * Deleted.
-     */
-    204: void;
-};
-
-export type RemoveResponse = RemoveResponses[keyof RemoveResponses];
-
-export type GetData = {
-    body?: never;
-    path: {
-        id: string;
-    };
-    query?: never;
-    url: '/api/v1/media/{id}';
-};
-
-export type GetErrors = {
-    /**
-     * `unauthorized`: Authentication is required
-     */
-    401: ProblemDocumentDto;
-    /**
-     * `not_found`: Not found
-     */
-    404: ProblemDocumentDto;
-    /**
-     * `rate_limited`: Too many requests
-     */
-    429: ProblemDocumentDto;
-    /**
-     * `internal_error`: Internal server error
-     */
-    500: ProblemDocumentDto;
-    /**
-     * `service_unavailable`: Service unavailable
-     */
-    503: ProblemDocumentDto;
-};
-
-export type GetError = GetErrors[keyof GetErrors];
-
-export type GetResponses = {
-    200: MediaDto;
-};
-
-export type GetResponse = GetResponses[keyof GetResponses];
-
-export type ContentData = {
+export type DownloadMediaContentData = {
     body?: never;
     path: {
         id: string;
@@ -2729,7 +3392,7 @@ export type ContentData = {
     url: '/api/v1/media/{id}/content';
 };
 
-export type ContentErrors = {
+export type DownloadMediaContentErrors = {
     /**
      * `validation_failed`: The request is not valid
      */
@@ -2756,16 +3419,16 @@ export type ContentErrors = {
     503: ProblemDocumentDto;
 };
 
-export type ContentError = ContentErrors[keyof ContentErrors];
+export type DownloadMediaContentError = DownloadMediaContentErrors[keyof DownloadMediaContentErrors];
 
-export type ContentResponses = {
+export type DownloadMediaContentResponses = {
     /**
      * The file.
      */
     200: Blob | File;
 };
 
-export type ContentResponse = ContentResponses[keyof ContentResponses];
+export type DownloadMediaContentResponse = DownloadMediaContentResponses[keyof DownloadMediaContentResponses];
 
 export type ListPlansData = {
     body?: never;
