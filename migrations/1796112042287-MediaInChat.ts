@@ -16,6 +16,7 @@ export class MediaInChat1796112042287 implements MigrationInterface {
     await queryRunner.query(`CREATE TABLE "media_garbage" ("storage_key" character varying(512) NOT NULL, "due_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), "attempts" integer NOT NULL DEFAULT '0', CONSTRAINT "PK_00a580078b0f0c5fb0708352a3e" PRIMARY KEY ("storage_key"))`);
     await queryRunner.query(`CREATE INDEX "media_garbage_due_idx" ON "media_garbage"  ("due_at")`);
     await queryRunner.query(`ALTER TABLE "influencers" ADD "moderation_policy" jsonb`);
+    await queryRunner.query(`ALTER TABLE "messages" ADD "attachment_count" smallint NOT NULL DEFAULT '0'`);
     await queryRunner.query(`ALTER TABLE "media" ADD "owner_influencer_id" uuid`);
     await queryRunner.query(`ALTER TABLE "media" ADD "purpose" character varying(16) NOT NULL DEFAULT 'upload'`);
     await queryRunner.query(`ALTER TABLE "media" ADD "tags" jsonb NOT NULL DEFAULT '[]'`);
@@ -88,6 +89,7 @@ export class MediaInChat1796112042287 implements MigrationInterface {
     await queryRunner.query(`ALTER TABLE "media" DROP COLUMN "purpose"`);
     await queryRunner.query(`ALTER TABLE "media" DROP COLUMN "owner_influencer_id"`);
     await queryRunner.query(`ALTER TABLE "influencers" DROP COLUMN "moderation_policy"`);
+    await queryRunner.query(`ALTER TABLE "messages" DROP COLUMN "attachment_count"`);
     await queryRunner.query(`DROP INDEX "public"."media_garbage_due_idx"`);
     await queryRunner.query(`DROP TABLE "media_garbage"`);
     await queryRunner.query(`DROP INDEX "public"."message_attachments_media_idx"`);

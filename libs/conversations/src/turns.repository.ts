@@ -72,8 +72,6 @@ export type SettledReply = { readonly saved: MessageView; readonly unreadCount: 
 const HISTORY_MESSAGE = `m.status IN ('completed', 'cancelled') AND (m.content <> '' OR m.role = 'user')
   AND NOT EXISTS (SELECT 1 FROM messages newer WHERE m.role = 'assistant' AND newer.reply_to_id = m.reply_to_id AND newer.position > m.position)`;
 
-/** How many images a history message `m` carries: a user's uploads (an index probe per message, on the primary key). */
-const USER_IMAGES = `CASE WHEN m.role = 'user' THEN (SELECT count(*)::int FROM message_attachments a WHERE a.message_id = m.id) ELSE 0 END`;
 
 /**
  * The statements of a chat turn, one round trip each: the target (conversation, persona,
@@ -94,7 +92,7 @@ export class TurnsRepository {
               s.user_id, s.plan, s.role, o.limits AS quota_overrides, previous.status AS previous_status, row_to_json(asked) AS asked,
               (SELECT coalesce(json_agg(json_strip_nulls(json_build_object('role', h.role, 'content', h.content, 'id', CASE WHEN h.images > 0 THEN h.id END,
                                                                           'imageCount', nullif(h.images, 0))) ORDER BY h.position), '[]'::json)
-                 FROM (SELECT m.position, m.role, m.content, m.id, ${USER_IMAGES} AS images FROM messages m
+                 FROM (SELECT m.position, m.role, m.content, m.id, m.attachment_count AS images FROM messages m
                         WHERE m.conversation_id = c.id AND (asked.position IS NULL OR m.position <= asked.position) AND ${HISTORY_MESSAGE}
                         ORDER BY m.position DESC LIMIT ${CONTEXT_CANDIDATES}) h) AS history
          FROM conversations c
@@ -143,8 +141,8 @@ export class TurnsRepository {
     const conversation = parameters.add(conversationId, 'uuid');
     const clientMessageId = parameters.add(message.clientMessageId, 'varchar');
     const userMessage = `user_message AS (
-      INSERT INTO messages (conversation_id, role, content, status, client_message_id, completed_at)
-      VALUES (${conversation}, 'user', ${parameters.add(message.content, 'text')}, 'completed', ${clientMessageId}, now())
+      INSERT INTO messages (conversation_id, role, content, status, client_message_id, completed_at, attachment_count)
+      VALUES (${conversation}, 'user', ${parameters.add(message.content, 'text')}, 'completed', ${clientMessageId}, now(), ${parameters.add(message.attachments?.length ?? 0, 'int')})
       ON CONFLICT (conversation_id, client_message_id) DO NOTHING
       RETURNING *)`;
     const attached = message.attachments?.length
