@@ -112,28 +112,16 @@ export class MediaAttachments implements MediaAttachmentsContract {
   }
 
   async imagesOf(messageIds: readonly string[]): Promise<Map<string, ChatImage[]>> {
-    const images = new Map<string, ChatImage[]>();
-    if (messageIds.length === 0) return images;
-    const attachments = (await this.media.attachmentsOf(messageIds)).filter((attachment) => attachment.media?.status === 'ready');
-    const loaded = await Promise.all(
-      attachments.map(async ({ media }) => ({
-        mediaType: media!.contentType!,
-        data: await buffer(await this.store.get(media!.storageKey)),
-        width: media!.width!,
-        height: media!.height!,
-      })),
-    );
-    attachments.forEach((attachment, index) => images.set(attachment.messageId, [...(images.get(attachment.messageId) ?? []), loaded[index]!]));
-    return images;
+    return this.byMessage(messageIds, async (media) => ({
+      mediaType: media.contentType!,
+      data: await buffer(await this.store.get(media.storageKey)),
+      width: media.width!,
+      height: media.height!,
+    }));
   }
 
   async viewsOf(messageIds: readonly string[]): Promise<Map<string, AttachmentView[]>> {
-    const views = new Map<string, AttachmentView[]>();
-    if (messageIds.length === 0) return views;
-    const attachments = (await this.media.attachmentsOf(messageIds)).filter((attachment) => attachment.media?.status === 'ready');
-    const built = await Promise.all(attachments.map((attachment) => this.toView(attachment.media!, attachment.source)));
-    attachments.forEach((attachment, index) => views.set(attachment.messageId, [...(views.get(attachment.messageId) ?? []), built[index]!]));
-    return views;
+    return this.byMessage(messageIds, (media, source) => this.toView(media, source));
   }
 
   async sendMediaTool(influencerId: string): Promise<ChatTool | undefined> {
@@ -155,6 +143,16 @@ export class MediaAttachments implements MediaAttachmentsContract {
   async viewOf(mediaId: string, source: 'user' | 'persona'): Promise<AttachmentView | undefined> {
     const media = await this.media.find(mediaId);
     return media?.status === 'ready' ? this.toView(media, source) : undefined;
+  }
+
+  /** The ready attachments of these messages, each made into a `T`, grouped by message in their order. */
+  private async byMessage<T>(messageIds: readonly string[], make: (media: MediaEntity, source: 'user' | 'persona') => Promise<T>): Promise<Map<string, T[]>> {
+    const grouped = new Map<string, T[]>();
+    if (messageIds.length === 0) return grouped;
+    const attachments = (await this.media.attachmentsOf(messageIds)).filter((attachment) => attachment.media?.status === 'ready');
+    const made = await Promise.all(attachments.map((attachment) => make(attachment.media!, attachment.source)));
+    attachments.forEach((attachment, index) => grouped.set(attachment.messageId, [...(grouped.get(attachment.messageId) ?? []), made[index]!]));
+    return grouped;
   }
 
   private async toView(media: MediaEntity, source: 'user' | 'persona'): Promise<AttachmentView> {
