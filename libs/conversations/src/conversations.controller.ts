@@ -111,7 +111,7 @@ export class ConversationsController {
   @ApiOkResponse({ type: MessagePageDto })
   @ApiProblems(CoreProblems.validationFailed, CoreProblems.notFound)
   async listMessages(@CurrentUser() caller: Principal, @Param('id', conversationId) id: string, @Query() query: HistoryQueryDto): Promise<MessagePageDto> {
-    const page = await this.conversations.history(caller.userId, id, query);
+    const page = await this.conversations.history(caller, id, query);
     return { items: page.items.map(toMessageDto), olderCursor: page.olderCursor, newerCursor: page.newerCursor };
   }
 
@@ -168,7 +168,7 @@ export class ConversationsController {
     @Req() request: Request,
     @Res() response: Response,
   ): Promise<void> {
-    const events = await this.replies.events(caller.userId, id, replyId, lastEventIdOf(request));
+    const events = await this.replies.events(caller, id, replyId, lastEventIdOf(request));
     this.metrics.streamOpened(response);
     await writeServerSentEvents(response, events);
   }
@@ -184,7 +184,7 @@ export class ConversationsController {
   @ApiOkResponse({ type: MessageDto })
   @ApiProblems(CoreProblems.notFound)
   async cancelReply(@CurrentUser() caller: Principal, @Param('id', conversationId) id: string, @Param('messageId', messageId) replyId: string): Promise<MessageDto> {
-    return toMessageDto(await this.replies.cancel(caller.userId, id, replyId));
+    return toMessageDto(await this.replies.cancel(caller, id, replyId));
   }
 
   @Post(':id/messages/:messageId/regenerate')
@@ -214,12 +214,12 @@ export class ConversationsController {
     if (handle.quota?.messagesRemainingToday != null) response.setHeader('X-Quota-Messages-Remaining', handle.quota.messagesRemainingToday);
     if (handle.quota?.tokensRemainingThisMonth != null) response.setHeader('X-Quota-Tokens-Remaining', handle.quota.tokensRemainingThisMonth);
     if (wantsEventStream(request)) {
-      const events = await this.replies.startedEvents(caller.userId, handle);
+      const events = await this.replies.startedEvents(caller, handle);
       this.metrics.streamOpened(response);
       await writeServerSentEvents(response, events);
       return;
     }
-    const reply = await this.replies.finishedReply(handle);
+    const reply = await this.replies.finishedReply(caller, handle);
     const body: SentMessageDto = { message: toMessageDto(handle.userMessage), reply: toMessageDto(reply) };
     response.status(HttpStatus.OK).json(body);
   }

@@ -89,8 +89,8 @@ export class ConversationsService {
   }
 
   /** A page of history, oldest first, with its attachments: the newest messages by default, or those before/after a cursor. */
-  async history(userId: string, conversationId: string, query: { limit: number; before?: string; after?: string }): Promise<MessagePage> {
-    await this.assertOwned(userId, conversationId);
+  async history(caller: Caller, conversationId: string, query: { limit: number; before?: string; after?: string }): Promise<MessagePage> {
+    await this.assertOwned(caller.userId, conversationId);
     const rows = await this.conversations.historyPage(
       conversationId,
       {
@@ -101,7 +101,7 @@ export class ConversationsService {
     );
     const newerFirst = !query.after;
     const hasMore = rows.length > query.limit;
-    const page = await withAttachments(rows.slice(0, query.limit).map(toMessageView), (ids) => this.media.viewsOf(ids));
+    const page = await withAttachments(rows.slice(0, query.limit).map(toMessageView), (ids) => this.media.viewsOf(ids, () => this.quota.premiumPersonasOpen(caller)));
     if (newerFirst) page.reverse();
     const first = page[0];
     const last = page.at(-1);

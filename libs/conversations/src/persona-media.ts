@@ -29,8 +29,7 @@ export class PersonaMedia {
     const run = async (call: ChatToolCall): Promise<string | undefined> => {
       if (call.name !== SEND_MEDIA_TOOL) return undefined;
       // The caller's overrides were read with the turn's target: no query.
-      const limits = await this.quota.limitsFor(caller);
-      const premium = !limits || limits.premiumPersonas;
+      const premium = await this.quota.premiumPersonasOpen(caller);
       const pick = await this.attachments.pickPersonaMedia(influencerId, tagOf(call.arguments), { premium, exclude: sent.map((view) => view.mediaId) });
       // Deleted between the pick and its view: as if there were none.
       const view = pick && (await this.attachments.viewOf(pick.mediaId, 'persona'));

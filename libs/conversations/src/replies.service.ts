@@ -136,7 +136,7 @@ export class RepliesService implements OnModuleInit, OnApplicationBootstrap, Bef
     if (attachments.length > 0) {
       // A retry is answered before its attachments are checked: they are attached by now, to its first attempt.
       const first = await this.turnStatements.sent(conversationId, clientMessageId);
-      if (first) return this.retried(first, true);
+      if (first) return this.retried(first, true, callerOf(target));
       this.turns.assertReadsImages(target.modelPolicy);
       await this.media.attachable(userId, target.influencerId, attachments);
     }
@@ -157,16 +157,16 @@ export class RepliesService implements OnModuleInit, OnApplicationBootstrap, Bef
     );
     if (!stored.stored) {
       this.turns.discard(abort, generation);
-      return this.retried(stored, attachments.length > 0);
+      return this.retried(stored, attachments.length > 0, callerOf(target));
     }
-    const userMessage = attachments.length > 0 ? await this.shownWithAttachments(stored.userMessage) : stored.userMessage;
+    const userMessage = attachments.length > 0 ? await this.shownWithAttachments(stored.userMessage, callerOf(target)) : stored.userMessage;
     const live = this.start(target, plan, userMessage, stored.replyId, abort, generation, { newUserMessage: true });
     return { userMessage, replyId: stored.replyId, live, quota: this.quota.snapshotOf(reservation, stored.held) };
   }
 
   /** A retried send's answer: its first attempt's messages (`withMedia`: with their attachments), and the reply's live stream if it is generating here. */
-  private async retried(first: { userMessage: MessageView; replyId: string }, withMedia: boolean): Promise<ReplyHandle> {
-    const userMessage = withMedia ? await this.withAttachments(first.userMessage) : first.userMessage;
+  private async retried(first: { userMessage: MessageView; replyId: string }, withMedia: boolean, caller: Caller): Promise<ReplyHandle> {
+    const userMessage = withMedia ? await this.withAttachments(first.userMessage, caller) : first.userMessage;
     return { userMessage, replyId: first.replyId, live: this.hub.get(first.replyId) };
   }
 
@@ -189,7 +189,7 @@ export class RepliesService implements OnModuleInit, OnApplicationBootstrap, Bef
         return reply;
       }),
     );
-    const userMessage = target.history.at(-1)?.imageCount ? await this.shownWithAttachments(asked) : asked;
+    const userMessage = target.history.at(-1)?.imageCount ? await this.shownWithAttachments(asked, callerOf(target)) : asked;
     const live = this.start(target, plan, userMessage, stored.replyId, abort, generation, { newUserMessage: false });
     return { userMessage, replyId: stored.replyId, live, quota: this.quota.snapshotOf(reservation, stored.held) };
   }
@@ -205,20 +205,20 @@ export class RepliesService implements OnModuleInit, OnApplicationBootstrap, Bef
    * connection is closed and the partial text saved as `cancelled`. Answers the reply as saved
    * once it ended (as it is, if its end is not seen within CANCEL_WAIT_MS).
    */
-  async cancel(userId: string, conversationId: string, replyId: string): Promise<MessageView> {
-    const { reply } = await this.ownedReply(userId, conversationId, replyId);
+  async cancel(caller: Caller, conversationId: string, replyId: string): Promise<MessageView> {
+    const { reply } = await this.ownedReply(caller.userId, conversationId, replyId);
     const live = this.hub.get(replyId);
     if (live) {
-      if (live.done) return live.saved ?? (await this.withAttachments(reply));
+      if (live.done) return live.saved ?? (await this.withAttachments(reply, caller));
       live.abort.abort();
       await live.finished;
-      return live.saved ?? (await this.reply(replyId));
+      return live.saved ?? (await this.reply(replyId, caller));
     }
-    if (reply.status !== 'streaming') return this.withAttachments(reply);
+    if (reply.status !== 'streaming') return this.withAttachments(reply, caller);
     // Generated elsewhere: its end arrives in its shared log once that process has saved it.
     await this.hub.stop(replyId);
     await this.hub.ended(replyId, AbortSignal.timeout(CANCEL_WAIT_MS));
-    return this.reply(replyId);
+    return this.reply(replyId, caller);
   }
 
   /**
@@ -228,20 +228,20 @@ export class RepliesService implements OnModuleInit, OnApplicationBootstrap, Bef
    * gets the final event, numbered after its last. Checked before the first event is read: 404,
    * or 409 while another process generates it and its events are not shared.
    */
-  async events(userId: string, conversationId: string, replyId: string, afterId: number): Promise<(stop?: AbortSignal) => AsyncIterable<ReplyEvent>> {
+  async events(caller: Caller, conversationId: string, replyId: string, afterId: number): Promise<(stop?: AbortSignal) => AsyncIterable<ReplyEvent>> {
     const live = this.hub.get(replyId);
-    const { reply, userMessage } = await this.ownedReply(userId, conversationId, replyId);
+    const { reply, userMessage } = await this.ownedReply(caller.userId, conversationId, replyId);
     // A client that saw every event of a finished reply is answered from the database below, like one of a reply out of memory.
     if (live && !(live.done && afterId >= live.events.length)) return (stop) => live.read(afterId, stop);
     if (!live) {
       const ended = reply.status !== 'streaming';
       const followed = await this.hub.follow(replyId, afterId, ended);
-      if (followed) return (stop) => this.endedByDatabase(followed, afterId, userMessage, replyId, stop);
+      if (followed) return (stop) => this.endedByDatabase(followed, afterId, userMessage, replyId, caller, stop);
     }
     if (reply.status === 'streaming') {
       throw new ProblemException(ConversationProblems.replyInProgress, 'This reply is being generated by another server process.');
     }
-    const [asked, answer] = await withAttachments([userMessage, reply], (ids) => this.media.viewsOf(ids));
+    const [asked, answer] = await withAttachments([userMessage, reply], (ids) => this.media.viewsOf(ids, this.premiumOpen(caller)));
     const rebuilt = finalEvents(asked!, answer!);
     const unseen = rebuilt.filter((event) => event.id > afterId);
     const final = rebuilt.at(-1)!;
@@ -262,6 +262,7 @@ export class RepliesService implements OnModuleInit, OnApplicationBootstrap, Bef
     afterId: number,
     userMessage: MessageView,
     replyId: string,
+    caller: Caller,
     stop?: AbortSignal,
   ): AsyncIterable<ReplyEvent> {
     const quit = new AbortController();
@@ -276,7 +277,7 @@ export class RepliesService implements OnModuleInit, OnApplicationBootstrap, Bef
           if (result || stop?.aborted) break;
           const reply = await this.replies.find(replyId);
           if (reply?.status === 'streaming') continue;
-          if (reply) yield { ...finalEvents(userMessage, await this.withAttachments(reply)).at(-1)!, id: lastId + 1 };
+          if (reply) yield { ...finalEvents(userMessage, await this.withAttachments(reply, caller)).at(-1)!, id: lastId + 1 };
           return;
         }
         if (!result || result.done) return;
@@ -291,16 +292,16 @@ export class RepliesService implements OnModuleInit, OnApplicationBootstrap, Bef
   }
 
   /** The events of a reply the user's send or regenerate started, from its first. */
-  async startedEvents(userId: string, handle: ReplyHandle): Promise<(stop?: AbortSignal) => AsyncIterable<ReplyEvent>> {
+  async startedEvents(caller: Caller, handle: ReplyHandle): Promise<(stop?: AbortSignal) => AsyncIterable<ReplyEvent>> {
     const live = handle.live;
     if (live) return (stop) => live.read(0, stop);
-    return this.events(userId, handle.userMessage.conversationId, handle.replyId, 0);
+    return this.events(caller, handle.userMessage.conversationId, handle.replyId, 0);
   }
 
   /** The reply as saved once it ended (a reply being generated elsewhere is returned as it is now). */
-  async finishedReply(handle: ReplyHandle): Promise<MessageView> {
+  async finishedReply(caller: Caller, handle: ReplyHandle): Promise<MessageView> {
     await handle.live?.finished;
-    return handle.live?.saved ?? (await this.reply(handle.replyId));
+    return handle.live?.saved ?? (await this.reply(handle.replyId, caller));
   }
 
   /**
@@ -469,7 +470,7 @@ export class RepliesService implements OnModuleInit, OnApplicationBootstrap, Bef
     }
     // Another process took this reply for a dead one's and recovered it, or an attempt whose answer was lost saved it: that end stands.
     this.logger.warn(`Reply ${replyId} was no longer streaming when it ended: saved by an attempt whose answer was lost, or recovered by another process`);
-    live.saved = await this.reply(replyId);
+    live.saved = await this.reply(replyId, callerOf(target));
     return finalEvents(userMessage, live.saved).slice(2);
   }
 
@@ -486,23 +487,29 @@ export class RepliesService implements OnModuleInit, OnApplicationBootstrap, Bef
     return found;
   }
 
-  private async reply(replyId: string): Promise<MessageView> {
+  private async reply(replyId: string, caller: Caller): Promise<MessageView> {
     const reply = await this.replies.find(replyId);
     if (!reply) throw new ProblemException(CoreProblems.notFound, 'No such reply.');
-    return this.withAttachments(reply);
+    return this.withAttachments(reply, caller);
   }
 
-  private async withAttachments(message: MessageView): Promise<MessageView> {
-    const [shown] = await withAttachments([message], (ids) => this.media.viewsOf(ids));
+  /** The message with the attachments `caller` may see. */
+  private async withAttachments(message: MessageView, caller: Caller): Promise<MessageView> {
+    const [shown] = await withAttachments([message], (ids) => this.media.viewsOf(ids, this.premiumOpen(caller)));
     return shown!;
+  }
+
+  /** Whether the caller's plan opens premium-only photos, asked (a query at most) only when a message shows one. */
+  private premiumOpen(caller: Caller): () => Promise<boolean> {
+    return () => this.quota.premiumPersonasOpen(caller);
   }
 
   /**
    * A stored message with its attachments for its events and answer. The turn is stored: it goes
    * on if they cannot be read now (they show when the message is read again).
    */
-  private async shownWithAttachments(message: MessageView): Promise<MessageView> {
-    return this.withAttachments(message).catch((error: Error) => {
+  private async shownWithAttachments(message: MessageView, caller: Caller): Promise<MessageView> {
+    return this.withAttachments(message, caller).catch((error: Error) => {
       this.logger.warn(`Message ${message.id}: its attachments could not be read for its reply's events (${error.message})`);
       return message;
     });

@@ -104,7 +104,7 @@ describe('Concurrent chat turns', () => {
   const reservationsOf = (user: TestUser) => ctx.count('SELECT count(*) FROM usage_reservations WHERE user_id = $1', [user.id]);
   const sendAndSettle = async (conversation: TestConversation, content: string): Promise<MessageView> => {
     const handle = await replies.send(conversation.user.id, conversation.id, content, randomUUID());
-    const reply = await replies.finishedReply(handle);
+    const reply = await replies.finishedReply({ userId: conversation.user.id, plan: conversation.user.plan, role: conversation.user.role }, handle);
     expect(reply).toMatchObject({ status: 'completed', errorCode: null });
     return reply;
   };

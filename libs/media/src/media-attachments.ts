@@ -56,8 +56,12 @@ export interface MediaAttachmentsContract {
   attachable(userId: string, influencerId: string, mediaIds: readonly string[]): Promise<AttachableMedia[]>;
   /** The images of these messages, as models are sent them (cleaned bytes), by message id. */
   imagesOf(messageIds: readonly string[]): Promise<Map<string, ChatImage[]>>;
-  /** The attachments of these messages, as their views, by message id, in order. */
-  viewsOf(messageIds: readonly string[]): Promise<Map<string, AttachmentView[]>>;
+  /**
+   * The attachments of these messages, as their views, by message id, in order. A persona's
+   * premium-only photo shows only while `premiumOpen` (asked only when there is one) says the
+   * viewer's plan opens it: a plan that lost it no longer sees those sent before.
+   */
+  viewsOf(messageIds: readonly string[], premiumOpen: () => Promise<boolean>): Promise<Map<string, AttachmentView[]>>;
   /** The `send_media` tool for this persona, or undefined when it has no gallery. */
   sendMediaTool(influencerId: string): Promise<ChatTool | undefined>;
   /** A ready gallery item with `tag` (any, when none has it) the plan may receive, not among `exclude`. */
@@ -120,8 +124,10 @@ export class MediaAttachments implements MediaAttachmentsContract {
     }));
   }
 
-  async viewsOf(messageIds: readonly string[]): Promise<Map<string, AttachmentView[]>> {
-    return this.byMessage(messageIds, (media, source) => this.toView(media, source));
+  async viewsOf(messageIds: readonly string[], premiumOpen: () => Promise<boolean>): Promise<Map<string, AttachmentView[]>> {
+    let premium: Promise<boolean> | undefined;
+    const shown = async (media: MediaEntity, source: 'user' | 'persona') => source === 'user' || !media.premiumOnly || (await (premium ??= premiumOpen()));
+    return this.byMessage(messageIds, (media, source) => this.toView(media, source), shown);
   }
 
   async sendMediaTool(influencerId: string): Promise<ChatTool | undefined> {
@@ -145,11 +151,17 @@ export class MediaAttachments implements MediaAttachmentsContract {
     return media?.status === 'ready' ? this.toView(media, source) : undefined;
   }
 
-  /** The ready attachments of these messages, each made into a `T`, grouped by message in their order. */
-  private async byMessage<T>(messageIds: readonly string[], make: (media: MediaEntity, source: 'user' | 'persona') => Promise<T>): Promise<Map<string, T[]>> {
+  /** The ready attachments of these messages (those `shown` says, when given), each made into a `T`, grouped by message in their order. */
+  private async byMessage<T>(
+    messageIds: readonly string[],
+    make: (media: MediaEntity, source: 'user' | 'persona') => Promise<T>,
+    shown?: (media: MediaEntity, source: 'user' | 'persona') => Promise<boolean>,
+  ): Promise<Map<string, T[]>> {
     const grouped = new Map<string, T[]>();
     if (messageIds.length === 0) return grouped;
-    const attachments = (await this.media.attachmentsOf(messageIds)).filter((attachment) => attachment.media?.status === 'ready');
+    const ready = (await this.media.attachmentsOf(messageIds)).filter((attachment) => attachment.media?.status === 'ready');
+    const visible = shown ? await Promise.all(ready.map((attachment) => shown(attachment.media!, attachment.source))) : undefined;
+    const attachments = visible ? ready.filter((_, index) => visible[index]) : ready;
     const made = await Promise.all(attachments.map((attachment) => make(attachment.media!, attachment.source)));
     attachments.forEach((attachment, index) => grouped.set(attachment.messageId, [...(grouped.get(attachment.messageId) ?? []), made[index]!]));
     return grouped;

@@ -106,7 +106,7 @@ export class OpenAICompatService {
       throw new ProblemException(OpenAICompatProblems.invalidRequest, 'With a conversation id, the last message must be the user\'s new message.');
     }
     const handle = await this.replies.send(caller.userId, conversationId, last.content, idempotencyKey ?? randomUUID());
-    return this.replies.startedEvents(caller.userId, handle);
+    return this.replies.startedEvents(caller, handle);
   }
 
   /** A turn that stores nothing but its usage: the request's messages under the persona's system prompt. */

@@ -139,11 +139,16 @@ export class QuotaService implements OnModuleInit, OnApplicationBootstrap {
     return { ...caller, overrides: await this.repository.overridesOf(caller.userId) };
   }
 
+  /** Whether the caller's plan opens premium-only personas and their premium-only photos (always, for admins). */
+  async premiumPersonasOpen(caller: Caller): Promise<boolean> {
+    const limits = await this.limitsFor(caller);
+    return !limits || limits.premiumPersonas;
+  }
+
   /** 403 `plan_required` for a premium-only persona on a plan without them. */
   async assertPersonaAllowed(caller: Caller, premiumOnly: boolean): Promise<void> {
     if (!premiumOnly) return;
-    const limits = await this.limitsFor(caller);
-    if (limits && !limits.premiumPersonas) {
+    if (!(await this.premiumPersonasOpen(caller))) {
       throw new ProblemException(UsageProblems.planRequired, 'This persona is for plans with premium personas.', { extensions: { plan: caller.plan } });
     }
   }

@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { ArrayMaxSize, ArrayUnique, IsArray, IsInt, IsOptional, IsString, IsUUID, Length, Max, Min, MaxLength } from 'class-validator';
+import { IsInt, IsOptional, IsString, IsUUID, Length, Max, Min, MaxLength, ValidateBy, isUUID } from 'class-validator';
 import type { AttachmentView } from '#chorus/media';
 import { MESSAGE_ROLES, MESSAGE_STATUSES, type MessageRole, type MessageStatus } from '../conversation.entity.js';
 import type { ConversationView, MessageView } from '../message.view.js';
@@ -20,10 +20,19 @@ export class UpdateConversationDto {
 
 export const MESSAGE_MAX_LENGTH = 8000;
 /**
- * The most attachments a request may list, whatever the deployment (MEDIA_MAX_ATTACHMENTS is at
- * most this): the deployment's own limit is checked when they are attached (422 too_many_attachments).
+ * A list of media ids, judged as one: any other value gets one message. How many, and whether one
+ * is listed twice, are the deployment's to say when they are attached (422 too_many_attachments,
+ * 400), so that a count over the limit is refused one way whatever its size.
  */
-const ATTACHMENTS_MAX_ITEMS = 20;
+function IsMediaIdList(): PropertyDecorator {
+  return ValidateBy({
+    name: 'isMediaIdList',
+    validator: {
+      validate: (value: unknown) => Array.isArray(value) && value.every((id) => typeof id === 'string' && isUUID(id)),
+      defaultMessage: () => '$property must be an array of media ids (UUIDs)',
+    },
+  });
+}
 
 export class SendMessageDto {
   @ApiProperty({
@@ -40,7 +49,6 @@ export class SendMessageDto {
   @ApiPropertyOptional({
     type: [String],
     format: 'uuid',
-    maxItems: ATTACHMENTS_MAX_ITEMS,
     uniqueItems: true,
     description:
       'Images to send with the message: ids of your own uploads (POST /media), `ready` and not attached to another message, ' +
@@ -48,10 +56,7 @@ export class SendMessageDto {
       'An upload belongs to the message it is sent with: deleting the message (or its conversation) deletes it.',
   })
   @IsOptional()
-  @IsArray()
-  @ArrayMaxSize(ATTACHMENTS_MAX_ITEMS)
-  @ArrayUnique()
-  @IsUUID('all', { each: true })
+  @IsMediaIdList()
   attachments?: string[];
 
   @ApiProperty({
