@@ -132,6 +132,19 @@ describe('direct uploads to the bucket', () => {
     expect(event).toEqual({ quantity: String(image.length), media_id: media.id });
   });
 
+  it('accepts every type an upload through the API accepts, AVIF included, signed into the policy', async () => {
+    const frank = await newAccount(sut);
+    const avif = await sharp({ create: { width: 16, height: 16, channels: 3, background: '#36c' } }).avif().toBuffer();
+
+    const { media, upload } = (await issue(frank, { filename: 'photo.avif', contentType: 'image/avif', bytes: avif.length }).expect(201)).body as IssuedUpload;
+
+    expect(upload.fields).toMatchObject({ key: keyOf(frank, media.id), 'Content-Type': 'image/avif' });
+    const policy = JSON.parse(Buffer.from(upload.fields['Policy']!, 'base64').toString('utf8'));
+    expect(policy.conditions).toEqual(expect.arrayContaining([{ 'Content-Type': 'image/avif' }]));
+    expect(await postForm(upload, avif)).toBe(204);
+    expect((await complete(frank, media.id).expect(202)).body).toMatchObject({ id: media.id, status: 'processing', bytes: avif.length });
+  });
+
   it('answers 409 upload_incomplete when completed before the file is in the bucket, and 404 for another user', async () => {
     const { media, upload } = (await issue(alice, { contentType: 'image/png', bytes: image.length }).expect(201)).body as IssuedUpload;
 

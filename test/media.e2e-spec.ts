@@ -18,6 +18,11 @@ async function filesUnder(dir: string): Promise<string[]> {
   return entries.filter((entry) => entry.isFile()).map((entry) => join(entry.parentPath, entry.name));
 }
 
+/** Every entry (files and directories) under `dir`, recursively; none when it does not exist. */
+async function entriesUnder(dir: string): Promise<string[]> {
+  return readdir(dir, { recursive: true }).catch(() => []);
+}
+
 /** A PNG whose header claims `width` × `height` RGB pixels, with a token of image data. */
 function pngClaiming(width: number, height: number): Buffer {
   const chunk = (type: string, data: Buffer) => {
@@ -157,7 +162,8 @@ describe.each(Object.keys(STORES) as Array<keyof typeof STORES>)('media uploads 
     expect(await filesUnder(mediaDir)).toEqual(before);
   });
 
-  it('keeps nothing of an upload its client abandons midway, nor of one whose body is cut off', async () => {
+  it('keeps nothing of an upload its client abandons midway, nor of one whose body is cut off, not even a directory', async () => {
+    const carol = await newAccount(sut);
     const before = await filesUnder(mediaDir);
     const png = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#fff' } }).png().toBuffer();
     const boundary = 'chorus-test-boundary';
@@ -165,17 +171,22 @@ describe.each(Object.keys(STORES) as Array<keyof typeof STORES>)('media uploads 
     // The client leaves after 64 KiB of a declared 200 KiB.
     const abandoned = request(new URL('/api/v1/media', base), {
       method: 'POST',
-      headers: { ...alice.auth, 'Content-Type': `multipart/form-data; boundary=${boundary}`, 'Content-Length': String(200 * 1024) },
+      headers: { ...carol.auth, 'Content-Type': `multipart/form-data; boundary=${boundary}`, 'Content-Length': String(200 * 1024) },
     });
     abandoned.on('error', () => undefined);
     abandoned.write(Buffer.concat([head, png, Buffer.alloc(64 * 1024)]));
     await new Promise((resolve) => setTimeout(resolve, 200));
     abandoned.destroy();
     // A body that ends inside the file part: 400, not a server error.
-    const cut = await sut.http().post('/api/v1/media').set(alice.auth).set('Content-Type', `multipart/form-data; boundary=${boundary}`).send(Buffer.concat([head, png]));
+    const cut = await sut.http().post('/api/v1/media').set(carol.auth).set('Content-Type', `multipart/form-data; boundary=${boundary}`).send(Buffer.concat([head, png]));
     expect(cut.status).toBe(400);
     await eventually('the abandoned upload cleaned up', () => filesUnder(mediaDir), (files) => files.length === before.length, { timeoutMs: 5_000, everyMs: 50 });
     expect(await filesUnder(mediaDir)).toEqual(before);
+    // The local store removes the directories it made for them (s3rver's are its own business).
+    if (store === 'local') {
+      const carols = (entries: string[]) => entries.filter((entry) => entry.startsWith(carol.id));
+      await eventually('their directories removed', async () => carols(await entriesUnder(join(mediaDir, 'users'))), (left) => left.length === 0, { timeoutMs: 5_000, everyMs: 50 });
+    }
   });
 
   it('rejects a decompression bomb and a truncated JPEG without keeping their bytes', async () => {
@@ -189,6 +200,99 @@ describe.each(Object.keys(STORES) as Array<keyof typeof STORES>)('media uploads 
     expect(await settled(alice, truncatedId)).toMatchObject({ status: 'rejected', rejection: { code: 'image_unreadable' } });
     expect((await filesUnder(mediaDir)).filter((file) => file.includes(bombId) || file.includes(truncatedId))).toEqual([]);
   }, 30_000);
+});
+
+describe.each(Object.keys(STORES) as Array<keyof typeof STORES>)('stalled uploads on the %s store', (store) => {
+  const IDLE_TIMEOUT_MS = 300;
+  const BOUNDARY = 'chorus-stall-boundary';
+  let sut: TestApp;
+  let mediaDir: string;
+  let stopStore: () => Promise<void>;
+  let base: string;
+  let png: Buffer;
+
+  beforeAll(async () => {
+    const started = await STORES[store]();
+    mediaDir = started.dir;
+    stopStore = started.stop;
+    sut = await TestApp.start({ env: { ...started.env, MEDIA_UPLOAD_IDLE_TIMEOUT_MS: String(IDLE_TIMEOUT_MS) } });
+    base = await sut.listen();
+    png = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#fff' } }).png().toBuffer();
+  });
+
+  afterAll(async () => {
+    await sut?.close();
+    await stopStore?.();
+  });
+
+  /** What a refused upload must not leave: the user's quota holds and media records. */
+  const held = async (userId: string) => {
+    const [row] = await sut.app.get(DataSource).query(
+      `SELECT (SELECT coalesce(sum(reserved), 0) FROM usage_counters WHERE user_id = $1)::int AS reserved,
+              (SELECT count(*) FROM usage_reservations WHERE user_id = $1)::int AS reservations,
+              (SELECT count(*) FROM media WHERE owner_user_id = $1)::int AS media`,
+      [userId],
+    );
+    return row as { reserved: number; reservations: number; media: number };
+  };
+
+  /** POSTs an upload declared `declared` bytes long, sending `pieces` `gapMs` apart, then nothing more until answered. */
+  const send = (account: TestAccount, pieces: Buffer[], declared: number, gapMs = 0) =>
+    new Promise<{ status: number; type: string | undefined; body: Record<string, unknown>; elapsedMs: number }>((resolve, reject) => {
+      const started = Date.now();
+      const upload = request(new URL('/api/v1/media', base), {
+        method: 'POST',
+        headers: { ...account.auth, 'Content-Type': `multipart/form-data; boundary=${BOUNDARY}`, 'Content-Length': String(declared) },
+      });
+      upload.on('error', reject);
+      upload.on('response', (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('end', () => {
+          upload.destroy();
+          const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>;
+          resolve({ status: response.statusCode!, type: response.headers['content-type'], body, elapsedMs: Date.now() - started });
+        });
+      });
+      const next = (index: number) => {
+        if (index >= pieces.length || upload.destroyed) return;
+        upload.write(pieces[index]);
+        setTimeout(() => next(index + 1), gapMs);
+      };
+      next(0);
+    });
+  const filePart = () => Buffer.concat([Buffer.from(`--${BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="a.png"\r\nContent-Type: image/png\r\n\r\n`), png]);
+
+  it('fails an upload whose body stops arriving with 408, before or within its file, keeping nothing and giving its quota hold back', async () => {
+    const dave = await newAccount(sut);
+    const before = await filesUnder(mediaDir);
+
+    // Within the file: its first 16 KiB, of a declared 200 KiB.
+    const withinFile = await send(dave, [Buffer.concat([filePart(), Buffer.alloc(16 * 1024)])], 200 * 1024);
+    expect(withinFile).toMatchObject({ status: 408, type: expect.stringMatching(/^application\/problem\+json/), body: { code: 'upload_stalled', idleTimeoutMs: IDLE_TIMEOUT_MS } });
+    expect(withinFile.elapsedMs).toBeGreaterThanOrEqual(IDLE_TIMEOUT_MS - 50);
+    // Before it: within a text field.
+    const beforeFile = await send(dave, [Buffer.from(`--${BOUNDARY}\r\nContent-Disposition: form-data; name="influencerId"\r\n\r\n0000`)], 200 * 1024);
+    expect(beforeFile).toMatchObject({ status: 408, body: { code: 'upload_stalled' } });
+
+    await eventually('the stalled uploads released', () => held(dave.id), (books) => books.reservations === 0, { timeoutMs: 5_000, everyMs: 50 });
+    expect(await held(dave.id)).toEqual({ reserved: 0, reservations: 0, media: 0 });
+    await eventually('the stalled uploads cleaned up', () => filesUnder(mediaDir), (files) => files.length === before.length, { timeoutMs: 5_000, everyMs: 50 });
+    expect(await filesUnder(mediaDir)).toEqual(before);
+    if (store === 'local') expect(await entriesUnder(join(mediaDir, 'users', dave.id))).toEqual([]);
+  });
+
+  it('does not fail an upload that is slow but keeps arriving', async () => {
+    const erin = await newAccount(sut);
+    const body = Buffer.concat([filePart(), Buffer.from(`\r\n--${BOUNDARY}--\r\n`)]);
+    // Five pieces, each sent before the idle timeout, the whole taking longer than it.
+    const pieces = Array.from({ length: 5 }, (_, index) => body.subarray(Math.floor((index * body.length) / 5), Math.floor(((index + 1) * body.length) / 5)));
+
+    const slow = await send(erin, pieces, body.length, IDLE_TIMEOUT_MS / 3);
+
+    expect(slow).toMatchObject({ status: 202, body: { status: 'processing' } });
+    expect(slow.elapsedMs).toBeGreaterThan(IDLE_TIMEOUT_MS);
+  });
 });
 
 describe("a persona's media, and the fields of uploads", () => {
@@ -281,6 +385,24 @@ describe("a persona's media, and the fields of uploads", () => {
     await personaUpload(admin, 'nova', {}).expect(404);
 
     expect({ files: await filesUnder(mediaDir), rows: await mediaCount() }).toEqual(before);
+  });
+
+  it('refuses a part after the file, or a file part named otherwise, with 400 naming it, keeping nothing', async () => {
+    const before = { files: await filesUnder(mediaDir), rows: await mediaCount() };
+    // Read, `premiumOnly` after the file would publish the item to every plan.
+    const late = await sut.http().post(`/api/v1/admin/influencers/${nova}/media`).set(admin.auth).field('tags', 'vip').attach('file', photo, 'p.png').field('premiumOnly', 'true').expect(400);
+    expect(late.body).toMatchObject({ code: 'validation_failed', errors: [{ field: 'premiumOnly', message: 'comes after the file' }] });
+    expect(late.body.detail).toMatch(/send text fields before the file; one file per upload/);
+    const second = await sut.http().post('/api/v1/media').set(free.auth).attach('file', photo, 'a.png').attach('file', photo, 'b.png').expect(400);
+    expect(second.body).toMatchObject({ code: 'validation_failed', errors: [{ field: 'file', message: 'comes after the file' }] });
+    const misnamed = await sut.http().post('/api/v1/media').set(free.auth).attach('photo', photo, 'p.png').attach('file', photo, 'p.png').expect(400);
+    expect(misnamed.body).toMatchObject({ code: 'validation_failed', errors: [{ field: 'photo', message: 'is a file part not named `file`' }] });
+
+    expect({ files: await filesUnder(mediaDir), rows: await mediaCount() }).toEqual(before);
+    expect(await sut.app.get(DataSource).query('SELECT 1 FROM usage_reservations WHERE user_id = $1', [free.id])).toEqual([]);
+    // The same fields before the file are read.
+    const early = await sut.http().post(`/api/v1/admin/influencers/${nova}/media`).set(admin.auth).field('tags', 'vip').field('premiumOnly', 'true').attach('file', photo, 'p.png').expect(202);
+    expect(early.body).toMatchObject({ tags: ['vip'], premiumOnly: true });
   });
 
   it('records the persona a user upload is meant for, and refuses one that does not exist with 422', async () => {

@@ -8,7 +8,7 @@ import { MediaProblems } from './media.errors.js';
 import { MediaRepository } from './media.repository.js';
 import { MediaService, type MediaView } from './media.service.js';
 import { sanitisedName } from './multipart-upload.js';
-import { SNIFF_BYTES } from './processing/index.js';
+import { SNIFF_BYTES, type ImageType } from './processing/index.js';
 import { MediaStore, type PresignedUpload } from './storage/index.js';
 
 const EXPIRE_JOB = 'media.expire-uploads';
@@ -24,7 +24,7 @@ const GRACE_SECONDS = 600;
 /** A direct upload as the client announces it. */
 export interface DirectUploadRequest {
   readonly filename?: string;
-  readonly contentType: string;
+  readonly contentType: ImageType;
   /** The file's size; the bucket's policy allows no more. */
   readonly bytes: number;
   readonly influencerId?: string;

@@ -20,6 +20,7 @@ import { MediaContentQueryDto, MediaDto, toMediaDto } from './dto/media.dto.js';
 import { CreateDirectUploadDto, DirectUploadDto, MediaUploadDto, toDirectUploadDto } from './dto/upload.dto.js';
 import { MediaProblems } from './media.errors.js';
 import { MediaService } from './media.service.js';
+import { IMAGE_TYPES } from './processing/index.js';
 
 /** Media ids in paths: anything but a UUID is a 404, like an id that is not the caller's. */
 const mediaId = new ResourceIdPipe('media');
@@ -38,10 +39,12 @@ export class MediaController {
   @ApiOperation({
     summary: 'Upload an image',
     description:
-      'A `multipart/form-data` body with one part named `file`, streamed to storage, after the optional `influencerId` field. Its ' +
-      'type comes from its bytes (JPEG, PNG, WebP, GIF); a file over MEDIA_MAX_UPLOAD_BYTES is refused with 413 as soon as it passes ' +
-      'the limit. It counts against the plan\'s `media.uploadsPerDay` and `media.bytesPerMonth`: its declared length is held before it ' +
-      'is read (429 `quota_exceeded` when it does not fit, and nothing is kept), and the bytes received are billed. Answers ' +
+      'A `multipart/form-data` body with one part named `file`, streamed to storage, after the optional `influencerId` field; a part ' +
+      `after the file is refused with 400. Its type comes from its bytes (${IMAGE_TYPES.join(', ')}); a file over ` +
+      'MEDIA_MAX_UPLOAD_BYTES is refused with 413 as soon as it passes the limit, and a body that stops arriving for ' +
+      'MEDIA_UPLOAD_IDLE_TIMEOUT_MS with 408 `upload_stalled`. It counts against the plan\'s `media.uploadsPerDay` and ' +
+      '`media.bytesPerMonth`: its declared length is held before it is read (429 `quota_exceeded` when it does not fit, and ' +
+      'nothing is kept), and the bytes received are billed. Answers ' +
       '`processing`: the image is then oriented, re-encoded without any metadata (EXIF, GPS) and given a thumbnail; the inbox tells ' +
       '`media.status` when it is `ready` (or `rejected`, e.g. too many pixels or unreadable), and GET /media/{id} gives its URLs. ' +
       'Files larger than MEDIA_MAX_UPLOAD_BYTES go straight to the bucket instead: POST /media/uploads.',
@@ -54,6 +57,7 @@ export class MediaController {
     CoreProblems.validationFailed,
     CoreProblems.payloadTooLarge,
     CoreProblems.unsupportedMediaType,
+    MediaProblems.uploadStalled,
     MediaProblems.unknownPersona,
     UsageProblems.quotaExceeded,
   )
@@ -134,7 +138,7 @@ export class MediaController {
     summary: 'Download a media file through a signed URL',
     description: 'The URL GET /media/{id} gives when media is kept on the server\'s disk: its signature is the credential, until it expires.',
   })
-  @ApiProduces('image/jpeg', 'image/png', 'image/webp', 'image/gif')
+  @ApiProduces(...IMAGE_TYPES)
   @ApiOkResponse({ description: 'The file.', schema: { type: 'string', format: 'binary' } })
   @ApiProblems(MediaProblems.urlInvalid, CoreProblems.notFound, CoreProblems.validationFailed)
   async downloadMediaContent(@Param('id', mediaId) id: string, @Query() query: MediaContentQueryDto, @Res() response: Response): Promise<void> {

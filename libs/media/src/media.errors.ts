@@ -13,4 +13,5 @@ export const MediaProblems = {
   unknownPersona: { code: 'unknown_persona', status: 422, title: 'Unknown persona' },
   directUploadUnavailable: { code: 'direct_upload_unavailable', status: 409, title: 'Direct upload unavailable' },
   uploadIncomplete: { code: 'upload_incomplete', status: 409, title: 'Upload incomplete' },
+  uploadStalled: { code: 'upload_stalled', status: 408, title: 'Upload stalled' },
 } as const satisfies Record<string, ProblemType>;

@@ -90,17 +90,18 @@ export class MediaService implements OnModuleInit, OnApplicationBootstrap {
   /**
    * Receives an upload, a user's or (from an admin) a persona's, by the same streaming path.
    * Nothing is kept when it is refused: 404 for no such persona, 429 when the user's quota has no
-   * room for its declared size (held before a byte is read), 400/422 for invalid fields, 415 and
-   * 413 for bytes that are not an image or too many. A user's upload is billed the bytes received
-   * once stored; a persona's is not charged.
+   * room for its declared size (held before a byte is read), 400/422 for invalid fields (or a part
+   * after the file), 415 and 413 for bytes that are not an image or too many, 408 for a body that
+   * stops arriving. A user's upload is billed the bytes received once stored; a persona's is not
+   * charged.
    */
   async upload(owner: UploadOwner, request: Request): Promise<MediaView> {
     const id = randomUUID();
-    const maxBytes = this.config.media.maxUploadBytes;
+    const { maxUploadBytes: maxBytes, uploadIdleTimeoutMs: idleTimeoutMs } = this.config.media;
     if (owner.kind === 'persona' && !(await this.media.personaStatus(owner.influencerId))) throw personaNotFound();
     if (owner.kind === 'user') await this.quota.reserveMedia(owner.caller, id, declaredFileBytes(request, maxBytes));
     try {
-      const file = await receiveFile(request, { maxBytes, sniffBytes: SNIFF_BYTES });
+      const file = await receiveFile(request, { maxBytes, sniffBytes: SNIFF_BYTES, idleTimeoutMs });
       try {
         const columns = owner.kind === 'user' ? await this.userUploadColumns(owner, file.fields) : await personaUploadColumns(owner, file.fields);
         const type = await this.uploadTypeOf(file.head);

@@ -3,16 +3,20 @@ import type { Type } from '@nestjs/common';
 import busboy from 'busboy';
 import type { Request } from 'express';
 import { CoreProblems, ProblemException, createValidationPipe } from '#chorus/core';
+import { MediaProblems } from './media.errors.js';
 
 /** The file part of an upload, as it arrives: its first bytes already read (to tell its type), then the rest. */
 export interface IncomingFile {
   /** The client's file name, sanitised (display only), or null. */
   readonly filename: string | null;
-  /** The text fields sent before the file part, by name (those after it are not read). */
+  /** The text fields sent before the file part, by name (a part after it fails `body`). */
   readonly fields: Readonly<Record<string, string>>;
   /** The first bytes (up to the number asked for; fewer when the file is shorter). */
   readonly head: Buffer;
-  /** Every byte of the file, `head` included; errors with 413 as soon as the file passes the limit. */
+  /**
+   * Every byte of the file, `head` included; errors with 413 as soon as the file passes the limit.
+   * It ends once the whole multipart body is read: a part after the file errors it with 400 instead.
+   */
   readonly body: Readable;
   /** How many bytes of the file `body` has given so far: all of them once it has ended. */
   bytesRead(): number;
@@ -23,6 +27,8 @@ const FRAMING_BYTES = 64 * 1024;
 /** Text fields: how many, and how long each may be (a persona's caption of 500 characters fits). */
 const MAX_FIELDS = 10;
 const MAX_FIELD_BYTES = 2048;
+/** One part more than a full upload (its fields and the file): busboy skips the parts past its limit, this one is refused. */
+const MAX_PARTS = MAX_FIELDS + 2;
 
 /**
  * The most bytes a multipart upload's file can have, told before reading it: the declared
@@ -37,9 +43,14 @@ export function declaredFileBytes(request: Request, maxBytes: number): number {
  * Reads a `multipart/form-data` upload with one file part named `file`, streaming: nothing is
  * buffered but the first `sniffBytes` and the text fields before the file. A declared length
  * over the limit is refused before any byte is read; a body that passes it while streaming fails
- * with 413 there and then. A field too long, one sent twice, or too many fields are a 400.
+ * with 413 there and then. A field too long, one sent twice, too many fields, or a part after the
+ * file (or a file part named otherwise) are a 400. A body from which no byte arrives for
+ * `idleTimeoutMs` (while it is being read) fails with 408.
  */
-export function receiveFile(request: Request, { maxBytes, sniffBytes }: { maxBytes: number; sniffBytes: number }): Promise<IncomingFile> {
+export function receiveFile(
+  request: Request,
+  { maxBytes, sniffBytes, idleTimeoutMs }: { maxBytes: number; sniffBytes: number; idleTimeoutMs: number },
+): Promise<IncomingFile> {
   const declared = Number(request.headers['content-length'] ?? Number.NaN);
   if (declared > maxBytes + FRAMING_BYTES) return Promise.reject(tooLarge(maxBytes));
   if (!request.is('multipart/form-data')) {
@@ -53,7 +64,7 @@ export function receiveFile(request: Request, { maxBytes, sniffBytes }: { maxByt
       parser = busboy({
         headers: request.headers,
         defParamCharset: 'utf8',
-        limits: { files: 1, fileSize: maxBytes, fields: MAX_FIELDS, parts: MAX_FIELDS + 1, fieldSize: MAX_FIELD_BYTES },
+        limits: { fileSize: maxBytes, fields: MAX_FIELDS, parts: MAX_PARTS, fieldSize: MAX_FIELD_BYTES },
       });
     } catch (error) {
       reject(unreadable(error as Error));
@@ -61,36 +72,61 @@ export function receiveFile(request: Request, { maxBytes, sniffBytes }: { maxByt
     }
     let file: Readable | undefined;
     const fields: Record<string, string> = {};
-    // A failure after the file part began ends its stream (the store then keeps nothing); before, the upload itself.
-    const fail = (problem: Error) => (file ? file.destroy(problem) : reject(problem));
+    // Settled once busboy has read the whole body: the file's `body` ends only then, so that a part after the file still fails it.
+    let parsed!: () => void;
+    let refused!: (problem: Error) => void;
+    const rest = new Promise<void>((resolve, reject) => {
+      parsed = resolve;
+      refused = reject;
+    });
+    // Awaited only by a body read to its end: a refusal nobody waits for is no unhandled rejection.
+    rest.catch(() => undefined);
+    // A failure after the file part began ends its stream and the body (the store then keeps nothing); before, the upload itself.
+    const fail = (problem: Error) => {
+      clearTimeout(idle);
+      if (!file) return reject(problem);
+      file.destroy(problem);
+      refused(problem);
+    };
+    // A client that stops sending would hold the upload (and its quota) until Node's requestTimeout. Not while the
+    // request is paused: then it waits for the store or the caller, not for the client.
+    const idle = setTimeout(() => (request.isPaused() ? idle.refresh() : fail(stalled(idleTimeoutMs))), idleTimeoutMs).unref();
     parser.on('field', (name, value, info) => {
-      if (file) return;
-      if (info.nameTruncated || info.valueTruncated) fail(invalidField(name, `may be at most ${MAX_FIELD_BYTES} bytes`));
+      if (file) fail(unexpectedPart(name, 'comes after the file'));
+      else if (info.nameTruncated || info.valueTruncated) fail(invalidField(name, `may be at most ${MAX_FIELD_BYTES} bytes`));
       else if (Object.hasOwn(fields, name)) fail(invalidField(name, 'is sent more than once'));
       else fields[name] = value;
     });
     parser.on('fieldsLimit', () => fail(new ProblemException(CoreProblems.validationFailed, `An upload may have at most ${MAX_FIELDS} fields.`)));
     parser.on('file', (field, stream, info) => {
       if (field !== 'file' || file) {
+        // Drained, not kept: the upload fails.
         stream.resume();
+        fail(unexpectedPart(field, file ? 'comes after the file' : 'is a file part not named `file`'));
         return;
       }
       file = stream;
       stream.on('limit', () => stream.destroy(tooLarge(maxBytes)));
-      peek(stream, sniffBytes).then(
+      peek(stream, sniffBytes, rest).then(
         ({ head, body, bytesRead }) => resolve({ filename: sanitisedName(info.filename), fields: { ...fields }, head, body, bytesRead }),
         (error: Error) => reject(asProblem(error)),
       );
     });
     parser.on('error', (error: Error) => fail(unreadable(error)));
     parser.on('close', () => {
-      if (!file) reject(new ProblemException(CoreProblems.validationFailed, 'The upload has no file: send it in a part named `file`.', { errors: [{ field: 'file', message: 'is required' }] }));
+      if (file) parsed();
+      else reject(new ProblemException(CoreProblems.validationFailed, 'The upload has no file: send it in a part named `file`.', { errors: [{ field: 'file', message: 'is required' }] }));
     });
+    request.once('end', () => clearTimeout(idle));
     // A client that leaves mid-upload: what it sent is not kept.
     request.on('close', () => {
+      clearTimeout(idle);
       if (!request.complete) fail(cutOff());
     });
     request.pipe(parser);
+    // Only once piped: a 'data' listener would set the request flowing with nobody reading it.
+    request.on('data', () => idle.refresh());
+    request.on('resume', () => idle.refresh());
   });
 }
 
@@ -115,6 +151,16 @@ function cutOff(): ProblemException {
   return new ProblemException(CoreProblems.validationFailed, 'The upload was cut off before its end.');
 }
 
+function stalled(idleTimeoutMs: number): ProblemException {
+  return new ProblemException(MediaProblems.uploadStalled, `No byte of the upload arrived for ${idleTimeoutMs} ms: send it again.`, { extensions: { idleTimeoutMs } });
+}
+
+function unexpectedPart(part: string, message: string): ProblemException {
+  return new ProblemException(CoreProblems.validationFailed, `The part ${part} ${message}: send text fields before the file; one file per upload, in a part named \`file\`.`, {
+    errors: [{ field: part, message }],
+  });
+}
+
 function invalidField(field: string, message: string): ProblemException {
   return new ProblemException(CoreProblems.validationFailed, `The field ${field} ${message}.`, { errors: [{ field, message }] });
 }
@@ -123,8 +169,11 @@ function tooLarge(maxBytes: number): ProblemException {
   return new ProblemException(CoreProblems.payloadTooLarge, `A file may be at most ${maxBytes} bytes.`, { extensions: { maxBytes } });
 }
 
-/** Reads the first `count` bytes of `stream`, and gives a stream of all of them, those included, and how many it has given. */
-async function peek(stream: Readable, count: number): Promise<{ head: Buffer; body: Readable; bytesRead: () => number }> {
+/**
+ * Reads the first `count` bytes of `stream`, and gives a stream of all of them, those included, and how many it has given.
+ * That stream ends when `rest` (the rest of the body) is read, or errors with what refused it.
+ */
+async function peek(stream: Readable, count: number, rest: Promise<void>): Promise<{ head: Buffer; body: Readable; bytesRead: () => number }> {
   const iterator = stream[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
   const chunks: Buffer[] = [];
   let length = 0;
@@ -143,12 +192,14 @@ async function peek(stream: Readable, count: number): Promise<{ head: Buffer; bo
   async function* all(): AsyncGenerator<Buffer> {
     given += read.length;
     yield read;
-    if (ended) return;
     try {
-      for (let next = await iterator.next(); !next.done; next = await iterator.next()) {
-        given += next.value.length;
-        yield next.value;
+      if (!ended) {
+        for (let next = await iterator.next(); !next.done; next = await iterator.next()) {
+          given += next.value.length;
+          yield next.value;
+        }
       }
+      await rest;
     } catch (error) {
       throw asProblem(error as Error);
     }

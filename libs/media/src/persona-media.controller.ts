@@ -5,6 +5,7 @@ import { CurrentUser, type Principal } from '#chorus/auth';
 import { ApiProblems, CoreProblems, ResourceIdPipe, Roles } from '#chorus/core';
 import { MediaDto, toMediaDto } from './dto/media.dto.js';
 import { PersonaMediaUploadDto } from './dto/upload.dto.js';
+import { MediaProblems } from './media.errors.js';
 import { MediaService } from './media.service.js';
 
 /** Persona ids in paths: anything but a UUID is a 404, like an id that names nothing. */
@@ -40,7 +41,7 @@ export class PersonaMediaController {
     description:
       'Admins only. Like POST /media, a `multipart/form-data` body streamed to storage, processed the same way, and not charged to any ' +
       'quota: the fields `purpose` (`profile` or `gallery`, the default), `tags`, `caption` and `premiumOnly`, then the `file` part. ' +
-      'Invalid fields are refused with 400 and nothing is kept.',
+      'Invalid fields, and any part after the file, are refused with 400 and nothing is kept.',
   })
   @ApiParam({ name: 'id', format: 'uuid' })
   @ApiConsumes('multipart/form-data')
@@ -53,6 +54,7 @@ export class PersonaMediaController {
     CoreProblems.validationFailed,
     CoreProblems.payloadTooLarge,
     CoreProblems.unsupportedMediaType,
+    MediaProblems.uploadStalled,
   )
   async uploadPersonaMedia(@Param('id', personaIds) id: string, @Req() request: Request, @Res({ passthrough: true }) response: Response): Promise<MediaDto> {
     // A refused upload's remaining bytes are not read: the connection closes after the answer.

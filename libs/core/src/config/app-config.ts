@@ -4,6 +4,7 @@ import { parseEnv } from 'node:util';
 import { type Env, EnvReader } from './env-schema.js';
 import { readPlans, type PlanConfig } from './plans-config.js';
 import { readProvidersConfig, type ProvidersConfig } from './providers-config.js';
+import { readVoiceConfig, type VoiceConfig } from './voice-config.js';
 
 export const NODE_ENVS = ['development', 'production', 'test'] as const;
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -76,6 +77,7 @@ export interface AppConfig {
    */
   readonly conversationTitles: 'model' | 'first-message';
   readonly media: MediaConfig;
+  readonly voice: VoiceConfig;
   readonly auth: {
     /** HS256 signing secret for access tokens; required in production. */
     readonly jwtSecret?: string;
@@ -171,6 +173,7 @@ export function loadConfig(env: Env): AppConfig {
     seedExamplePersonas: read.bool('SEED_EXAMPLE_PERSONAS', true),
     conversationTitles: read.oneOf('CONVERSATION_TITLES', ['model', 'first-message'] as const, 'model'),
     media: readMediaConfig(read),
+    voice: readVoiceConfig(read),
     usage: { plans, reservationTtlSeconds: read.int('QUOTA_RESERVATION_TTL_SECONDS', 600, { min: 10, max: 86_400 }) },
     auth: readAuthConfig(read, nodeEnv, plans.map((plan) => plan.name)),
   };
@@ -198,6 +201,8 @@ export interface MediaConfig {
   };
   /** The largest file an upload may carry. */
   readonly maxUploadBytes: number;
+  /** How long an upload through the API may go without a byte arriving before it fails (408), giving its quota hold back. */
+  readonly uploadIdleTimeoutMs: number;
   /** The most pixels an image may have (width × height): larger ones are refused before they are decoded. */
   readonly maxPixels: number;
   /** How long a media URL handed to a client works. */
@@ -245,6 +250,8 @@ function readMediaConfig(read: EnvReader): MediaConfig {
       forcePathStyle: read.bool('S3_FORCE_PATH_STYLE', false),
     },
     maxUploadBytes: read.int('MEDIA_MAX_UPLOAD_BYTES', 10 * 1024 * 1024, { min: 1024, max: 1024 * 1024 * 1024 }),
+    // Beyond 300 s, Node's own requestTimeout ends the request first.
+    uploadIdleTimeoutMs: read.int('MEDIA_UPLOAD_IDLE_TIMEOUT_MS', 30_000, { min: 100, max: 300_000 }),
     maxPixels: read.int('MEDIA_MAX_PIXELS', 40_000_000, { min: 10_000, max: 268_402_689 }),
     urlTtlSeconds: read.int('MEDIA_URL_TTL_SECONDS', 300, { min: 10, max: 604_800 }),
     directUpload: {

@@ -2,7 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { ArrayMaxSize, IsBoolean, IsIn, IsInt, IsOptional, IsString, IsUUID, MaxLength, Min } from 'class-validator';
 import type { DirectUploadView } from '../direct-upload.service.js';
-import { IMAGE_TYPES } from '../processing/index.js';
+import { IMAGE_TYPES, type ImageType } from '../processing/index.js';
 import { MediaDto, toMediaDto } from './media.dto.js';
 
 /** What a persona's media is for: its profile image, or an item of its gallery (which `send_media` sends). */
@@ -13,8 +13,8 @@ export const MAX_TAGS = 20;
 export const MAX_TAG_LENGTH = 32;
 export const MAX_CAPTION_LENGTH = 500;
 
-/** The types a direct upload may declare (its bytes are checked again once it is in the bucket). */
-export const DIRECT_UPLOAD_TYPES = IMAGE_TYPES.filter((type) => type !== 'image/avif');
+/** The image types, as the descriptions of uploads list them. */
+const IMAGE_TYPE_LIST = IMAGE_TYPES.join(', ');
 
 /** `a, B ,,a` → `['a', 'b']`: trimmed, lower-cased, without empty or repeated tags. */
 function tagsOf(value: unknown): unknown {
@@ -37,7 +37,11 @@ export class UserUploadFieldsDto {
 
 /** The multipart body of a user's upload. */
 export class MediaUploadDto extends UserUploadFieldsDto {
-  @ApiProperty({ type: 'string', format: 'binary', description: 'The image: JPEG, PNG, WebP or GIF, told by its bytes (its name and declared type are ignored). The last part: fields after it are not read.' })
+  @ApiProperty({
+    type: 'string',
+    format: 'binary',
+    description: `The image (${IMAGE_TYPE_LIST}), told by its bytes (its name and declared type are ignored). The last part: a part after it is refused with 400.`,
+  })
   file!: unknown;
 }
 
@@ -75,7 +79,7 @@ export class PersonaUploadFieldsDto {
 
 /** The multipart body of a persona's media. */
 export class PersonaMediaUploadDto extends PersonaUploadFieldsDto {
-  @ApiProperty({ type: 'string', format: 'binary', description: 'The image: JPEG, PNG, WebP or GIF, told by its bytes. The last part: fields after it are not read.' })
+  @ApiProperty({ type: 'string', format: 'binary', description: `The image (${IMAGE_TYPE_LIST}), told by its bytes. The last part: a part after it is refused with 400.` })
   file!: unknown;
 }
 
@@ -87,9 +91,9 @@ export class CreateDirectUploadDto {
   @MaxLength(255)
   filename?: string;
 
-  @ApiProperty({ enum: DIRECT_UPLOAD_TYPES, enumName: 'DirectUploadContentType', description: 'The type the file will be sent with; its bytes must be an image of a supported type.' })
-  @IsIn(DIRECT_UPLOAD_TYPES)
-  contentType!: string;
+  @ApiProperty({ enum: IMAGE_TYPES, enumName: 'DirectUploadContentType', description: 'The type the file will be sent with; its bytes must be an image of a supported type.' })
+  @IsIn(IMAGE_TYPES)
+  contentType!: ImageType;
 
   @ApiProperty({ minimum: 1, example: 24_000_000, description: 'The file\'s size in bytes, at most MEDIA_DIRECT_UPLOAD_MAX_BYTES: the bucket refuses a larger file, and so does `complete`.' })
   @IsInt()

@@ -38,6 +38,7 @@ export class LocalMediaStore extends MediaStore {
       handle = await openCreatingDirectories(temporary);
     } catch (error) {
       body.destroy();
+      await this.removeEmptyParents(dirname(target));
       throw error;
     }
     try {
@@ -47,6 +48,8 @@ export class LocalMediaStore extends MediaStore {
     } catch (error) {
       await handle.close().catch(() => undefined);
       await rm(temporary, { force: true });
+      // A failed upload (the client left, the body was too large) leaves no empty directory behind.
+      await this.removeEmptyParents(dirname(target));
       throw error;
     }
   }
@@ -152,8 +155,8 @@ export class LocalMediaStore extends MediaStore {
   }
 
   /**
-   * Removes the directories a delete emptied, up to the root (not included), so that deleted media
-   * leave no directory per user and per object behind. Stops at the first one still in use.
+   * Removes the directories a delete or a failed put emptied, up to the root (not included), so
+   * that no directory per user and per object is left behind. Stops at the first one still in use.
    */
   private async removeEmptyParents(directory: string): Promise<void> {
     let current = directory;

@@ -289,6 +289,20 @@ describe('LocalMediaStore', () => {
     expect(await readdir(join(root, 'users/u1/m1'))).toEqual(['thumbnail']);
   });
 
+  it('removes the directories a failed put created, but not the root nor those still in use', async () => {
+    await sut.put('users/u1/m1/original', Readable.from([Buffer.from('kept')]), 'image/png');
+
+    await expect(sut.put('users/u1/m2/upload', generatedBody(4 * MIB, { failAt: 2 * MIB }).body, 'image/png')).rejects.toThrow('The client went away');
+    expect(await readdir(join(root, 'users/u1'))).toEqual(['m1']);
+
+    await expect(sut.put('users/u2/m3/upload', generatedBody(4 * MIB, { cutAt: MIB }).body, 'image/png')).rejects.toThrow();
+    expect(await readdir(join(root, 'users'))).toEqual(['u1']);
+
+    await sut.delete('users/u1/m1/original');
+    await expect(sut.put('users/u1/m1/upload', generatedBody(MIB, { failAt: 0 }).body, 'image/png')).rejects.toThrow('The client went away');
+    expect(await readdir(root)).toEqual([]);
+  });
+
   it('writes nothing outside its directory for a key that tries to leave it', async () => {
     await sut.ping();
 
