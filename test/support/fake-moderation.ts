@@ -1,6 +1,6 @@
-import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { ScriptedFake } from './scripted-fake.js';
 
 /**
  * A fake moderation service on 127.0.0.1 speaking two wire protocols, so that the real SDKs and
@@ -61,64 +61,17 @@ export interface ModerationRequest {
 
 const REKOGNITION_TARGET = 'RekognitionService.DetectModerationLabels';
 
-export class FakeModeration {
-  /** Every request received, oldest first. */
-  readonly requests: ModerationRequest[] = [];
-  private answerAll: ModerationAnswer = {};
-  private readonly nextAnswers: ModerationAnswer[] = [];
-  private readonly waiters: Array<{ count: number; resolve: () => void }> = [];
-
-  private constructor(private readonly server: Server) {}
-
-  static async start(): Promise<FakeModeration> {
-    const server = createServer();
-    const fake = new FakeModeration(server);
-    server.on('request', (request: IncomingMessage, response: ServerResponse) => void fake.receive(request, response));
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    return fake;
+export class FakeModeration extends ScriptedFake<ModerationAnswer, ModerationRequest> {
+  private constructor() {
+    super({});
   }
 
-  /** http://127.0.0.1:port: Rekognition's endpoint. */
-  get origin(): string {
-    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  /** Starts on 127.0.0.1, port 0; `origin` is Rekognition's endpoint. `{}` answers are clean. */
+  static start(): Promise<FakeModeration> {
+    return new FakeModeration().listen();
   }
 
-  /** OpenAI's base URL. */
-  get openaiBaseUrl(): string {
-    return `${this.origin}/v1`;
-  }
-
-  /** How the following requests are answered (after any `answerNext`); `{}` is clean. */
-  answer(answer: ModerationAnswer): this {
-    this.answerAll = answer;
-    return this;
-  }
-
-  /** Answers for the next requests, one each, before `answer`'s. */
-  answerNext(...answers: ModerationAnswer[]): this {
-    this.nextAnswers.push(...answers);
-    return this;
-  }
-
-  /** Resolves once at least `count` requests have arrived in total. */
-  async waitForRequests(count: number): Promise<ModerationRequest[]> {
-    if (this.requests.length < count) await new Promise<void>((resolve) => this.waiters.push({ count, resolve }));
-    return this.requests;
-  }
-
-  /** Clean answers, no recorded request. */
-  reset(): void {
-    this.answerAll = {};
-    this.nextAnswers.length = 0;
-    this.requests.length = 0;
-  }
-
-  async close(): Promise<void> {
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
-  }
-
-  private async receive(request: IncomingMessage, response: ServerResponse): Promise<void> {
+  protected async receive(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const chunks: Buffer[] = [];
     for await (const chunk of request) chunks.push(chunk as Buffer);
     const body = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as Record<string, unknown>;
@@ -129,7 +82,7 @@ export class FakeModeration {
       return send(response, 400, 'application/x-amz-json-1.1', { __type: 'UnknownOperationException', message: `Unexpected ${String(target)}` });
     }
     this.record({ protocol, headers: request.headers, body, ...inputOf(protocol, body) });
-    const answer = this.nextAnswers.shift() ?? this.answerAll;
+    const answer = this.takeAnswer();
     if (answer.delayMs) {
       const gone = new AbortController();
       response.on('close', () => gone.abort());
@@ -145,14 +98,6 @@ export class FakeModeration {
       return send(response, answer.status, 'application/x-amz-json-1.1', { __type: 'InternalServerError', message: 'Internal server error' }, { 'x-amzn-errortype': 'InternalServerError' });
     }
     return send(response, 200, 'application/x-amz-json-1.1', { ModerationLabels: answer.labels ?? [], ModerationModelVersion: '7.0' });
-  }
-
-  private record(request: ModerationRequest): void {
-    this.requests.push(request);
-    for (const waiter of this.waiters.filter((candidate) => this.requests.length >= candidate.count)) {
-      this.waiters.splice(this.waiters.indexOf(waiter), 1);
-      waiter.resolve();
-    }
   }
 }
 
