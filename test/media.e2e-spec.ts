@@ -203,7 +203,8 @@ describe.each(Object.keys(STORES) as Array<keyof typeof STORES>)('media uploads 
 });
 
 describe.each(Object.keys(STORES) as Array<keyof typeof STORES>)('stalled uploads on the %s store', (store) => {
-  const IDLE_TIMEOUT_MS = 300;
+  // Far above the gaps of the slow upload below, so that a busy machine's pauses never pass for a stall.
+  const IDLE_TIMEOUT_MS = 1500;
   const BOUNDARY = 'chorus-stall-boundary';
   let sut: TestApp;
   let mediaDir: string;
@@ -285,10 +286,10 @@ describe.each(Object.keys(STORES) as Array<keyof typeof STORES>)('stalled upload
   it('does not fail an upload that is slow but keeps arriving', async () => {
     const erin = await newAccount(sut);
     const body = Buffer.concat([filePart(), Buffer.from(`\r\n--${BOUNDARY}--\r\n`)]);
-    // Five pieces, each sent before the idle timeout, the whole taking longer than it.
-    const pieces = Array.from({ length: 5 }, (_, index) => body.subarray(Math.floor((index * body.length) / 5), Math.floor(((index + 1) * body.length) / 5)));
+    // Eight pieces, each sent long before the idle timeout, the whole taking longer than it.
+    const pieces = Array.from({ length: 8 }, (_, index) => body.subarray(Math.floor((index * body.length) / 8), Math.floor(((index + 1) * body.length) / 8)));
 
-    const slow = await send(erin, pieces, body.length, IDLE_TIMEOUT_MS / 3);
+    const slow = await send(erin, pieces, body.length, IDLE_TIMEOUT_MS / 6);
 
     expect(slow).toMatchObject({ status: 202, body: { status: 'processing' } });
     expect(slow.elapsedMs).toBeGreaterThan(IDLE_TIMEOUT_MS);

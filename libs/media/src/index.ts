@@ -1,8 +1,10 @@
-export { MEDIA_ENTITIES, MEDIA_STATUSES, type MediaStatus } from './media.entity.js';
+export { MEDIA_ENTITIES, MEDIA_STATUSES, type MediaStatus, type MediaTranscript } from './media.entity.js';
 export { MediaModule } from './media.module.js';
-export { MediaService, type MediaView, type UploadOwner } from './media.service.js';
+export { MediaService, type MediaUrls, type MediaView, type UploadOwner } from './media.service.js';
 export { DirectUploads, type DirectUploadView } from './direct-upload.service.js';
-export { MediaStore } from './storage/index.js';
+export { MediaObjectMissing, MediaStore } from './storage/index.js';
 export { ModerationService } from './moderation/index.js';
 export { MediaAttachments, SEND_MEDIA_TOOL, type AttachableMedia, type AttachmentView, type MediaAttachmentsContract, type PersonaMediaPick } from './media-attachments.js';
+export { MediaAudio, type VoiceMessageAudio } from './media-audio.js';
 export { MediaProblems } from './media.errors.js';
+export { SignedUrlQueryDto, UrlSigner } from './signed-urls.js';

@@ -5,24 +5,28 @@ import type { ChatImage, ChatTool } from '#chorus/providers';
 import type { MediaEntity } from './media.entity.js';
 import { MediaProblems } from './media.errors.js';
 import { MediaRepository } from './media.repository.js';
-import { MediaService } from './media.service.js';
+import { MediaService, type MediaUrls } from './media.service.js';
 import { ModerationService } from './moderation/index.js';
+import { isAudioType } from './processing/index.js';
 import { MediaStore } from './storage/index.js';
 
 /** How long a persona's `send_media` tool (its gallery's tags) is reused before it is read again. */
 const TOOL_CACHE_MS = 10_000;
 
-/** An attachment as a message shows it: what it is, and short-lived URLs of the file and its thumbnail. */
+/** An attachment as a message shows it: what it is, and short-lived URLs of an image and its thumbnail, or of an audio. */
 export interface AttachmentView {
   readonly mediaId: string;
   /** `user`: the user's upload on their message; `persona`: a gallery item the persona sent in its reply. */
   readonly source: 'user' | 'persona';
   readonly contentType: string;
   readonly bytes: number;
-  readonly width: number;
-  readonly height: number;
+  /** An image's; null for audio. */
+  readonly width: number | null;
+  readonly height: number | null;
+  /** An audio's length; null for an image. */
+  readonly durationMs: number | null;
   readonly caption: string | null;
-  readonly urls: { readonly image: string; readonly thumbnail: string; readonly expiresAt: Date };
+  readonly urls: MediaUrls;
 }
 
 /** A user's upload checked for attaching to a message: ready, theirs, not on another message. */
@@ -30,8 +34,9 @@ export interface AttachableMedia {
   readonly mediaId: string;
   readonly contentType: string;
   readonly bytes: number;
-  readonly width: number;
-  readonly height: number;
+  /** An image's; null for audio. */
+  readonly width: number | null;
+  readonly height: number | null;
 }
 
 /** A gallery item the `send_media` tool picked for a reply. */
@@ -54,7 +59,7 @@ export interface MediaAttachmentsContract {
    * problem otherwise (404 for an id that is not the user's, 409 `media_not_ready`, 422 ...).
    */
   attachable(userId: string, influencerId: string, mediaIds: readonly string[]): Promise<AttachableMedia[]>;
-  /** The images of these messages, as models are sent them (cleaned bytes), by message id. */
+  /** The images of these messages (never their audio), as models are sent them (cleaned bytes), by message id. */
   imagesOf(messageIds: readonly string[]): Promise<Map<string, ChatImage[]>>;
   /**
    * The attachments of these messages, as their views, by message id, in order. A persona's
@@ -99,11 +104,12 @@ export class MediaAttachments implements MediaAttachmentsContract {
       if (item.status === 'rejected') throw new ProblemException(MediaProblems.rejected, `Media ${id} was rejected and cannot be sent.`);
       if (item.status !== 'ready') throw new ProblemException(MediaProblems.notReady, `Media ${id} is still ${item.status}: send it once GET /media/${id} says ready.`);
       if (attached.has(id)) throw new ProblemException(MediaProblems.alreadyAttached, `Media ${id} is already on another message: upload it again to send it again.`);
-      return { mediaId: id, contentType: item.contentType!, bytes: Number(item.bytes), width: item.width!, height: item.height! };
+      return { mediaId: id, contentType: item.contentType!, bytes: Number(item.bytes), width: item.width, height: item.height };
     });
     const total = checked.reduce((sum, item) => sum + item.bytes, 0);
     if (total > maxTotalBytes) throw new ProblemException(MediaProblems.attachmentsTooLarge, `A message's attachments come to at most ${maxTotalBytes} bytes; these are ${total}.`);
-    // Judged at upload by one persona's policy (or the default), an image may be too much for this one.
+    // Judged at upload by one persona's policy (or the default), an image may be too much for this one. Audio is not
+    // moderated: its null verdict flags nothing.
     for (const item of media) {
       const flagged = await this.moderation.flaggedFor(item.moderation, influencerId);
       if (flagged.length > 0) {
@@ -116,12 +122,17 @@ export class MediaAttachments implements MediaAttachmentsContract {
   }
 
   async imagesOf(messageIds: readonly string[]): Promise<Map<string, ChatImage[]>> {
-    return this.byMessage(messageIds, async (media) => ({
-      mediaType: media.contentType!,
-      data: await buffer(await this.store.get(media.storageKey)),
-      width: media.width!,
-      height: media.height!,
-    }));
+    return this.byMessage(
+      messageIds,
+      async (media) => ({
+        mediaType: media.contentType!,
+        data: await buffer(await this.store.get(media.storageKey)),
+        width: media.width!,
+        height: media.height!,
+      }),
+      // A voice message's audio is its text to the model, not an image.
+      async (media) => !isAudioType(media.contentType),
+    );
   }
 
   async viewsOf(messageIds: readonly string[], premiumOpen: () => Promise<boolean>): Promise<Map<string, AttachmentView[]>> {
@@ -173,8 +184,9 @@ export class MediaAttachments implements MediaAttachmentsContract {
       source,
       contentType: media.contentType!,
       bytes: Number(media.bytes),
-      width: media.width!,
-      height: media.height!,
+      width: media.width,
+      height: media.height,
+      durationMs: media.durationMs,
       caption: media.caption,
       urls: await this.service.signedUrls(media),
     };

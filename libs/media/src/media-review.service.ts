@@ -4,7 +4,7 @@ import { Inbox } from '#chorus/realtime';
 import type { MediaEntity, MediaModeration, MediaPurpose, MediaStatus } from './media.entity.js';
 import { MediaProblems } from './media.errors.js';
 import { MediaRepository, type AdminMediaRow } from './media.repository.js';
-import { MediaService } from './media.service.js';
+import { MediaService, type MediaUrls } from './media.service.js';
 import { keptForReview } from './moderation/index.js';
 
 /** A media as admins see it: whose it is, why it was rejected, the moderation verdict, and its files when they are kept. */
@@ -23,7 +23,7 @@ export interface AdminMediaView {
   readonly updatedAt: Date;
   readonly rejection?: { readonly code: string; readonly detail: string };
   readonly moderation: MediaModeration | null;
-  readonly urls?: { readonly image: string; readonly thumbnail: string; readonly expiresAt: Date };
+  readonly urls?: MediaUrls;
 }
 
 export interface AdminMediaQuery {

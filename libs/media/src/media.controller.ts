@@ -20,7 +20,7 @@ import { MediaContentQueryDto, MediaDto, toMediaDto } from './dto/media.dto.js';
 import { CreateDirectUploadDto, DirectUploadDto, MediaUploadDto, toDirectUploadDto } from './dto/upload.dto.js';
 import { MediaProblems } from './media.errors.js';
 import { MediaService } from './media.service.js';
-import { IMAGE_TYPES } from './processing/index.js';
+import { AUDIO_TYPES, IMAGE_TYPES } from './processing/index.js';
 
 /** Media ids in paths: anything but a UUID is a 404, like an id that is not the caller's. */
 const mediaId = new ResourceIdPipe('media');
@@ -37,21 +37,24 @@ export class MediaController {
   @HttpCode(HttpStatus.ACCEPTED)
   @ApiBearerAuth('bearer')
   @ApiOperation({
-    summary: 'Upload an image',
+    summary: 'Upload an image or a voice message',
     description:
       'A `multipart/form-data` body with one part named `file`, streamed to storage, after the optional `influencerId` field; a part ' +
-      `after the file is refused with 400. Its type comes from its bytes (${IMAGE_TYPES.join(', ')}); a file over ` +
+      `after the file is refused with 400. Its type comes from its bytes: an image (${IMAGE_TYPES.join(', ')}) or audio for a voice ` +
+      `message (${AUDIO_TYPES.join(', ')}; a WebM or MP4 only when it holds audio and no video), else 415; a file over ` +
       'MEDIA_MAX_UPLOAD_BYTES is refused with 413 as soon as it passes the limit, and a body that stops arriving for ' +
       'MEDIA_UPLOAD_IDLE_TIMEOUT_MS with 408 `upload_stalled`. It counts against the plan\'s `media.uploadsPerDay` and ' +
       '`media.bytesPerMonth`: its declared length is held before it is read (429 `quota_exceeded` when it does not fit, and ' +
       'nothing is kept), and the bytes received are billed. Answers ' +
       '`processing`: the image is then oriented, re-encoded without any metadata (EXIF, GPS) and given a thumbnail; the inbox tells ' +
       '`media.status` when it is `ready` (or `rejected`, e.g. too many pixels or unreadable), and GET /media/{id} gives its URLs. ' +
-      'Files larger than MEDIA_MAX_UPLOAD_BYTES go straight to the bucket instead: POST /media/uploads.',
+      'Files larger than MEDIA_MAX_UPLOAD_BYTES go straight to the bucket instead: POST /media/uploads. Audio is checked at once ' +
+      'instead, and answers `ready` with its `durationMs` and `urls.audio` (it is not moderated): 413 over VOICE_MAX_BYTES, 422 ' +
+      '`audio_unreadable` when it cannot be parsed or has no length, 422 `audio_too_long` over VOICE_MAX_SECONDS; refused, it is not kept.',
   })
   @ApiConsumes('multipart/form-data')
   @ApiBody({ type: MediaUploadDto })
-  @ApiAcceptedResponse({ type: MediaDto, description: 'Received; being processed.' })
+  @ApiAcceptedResponse({ type: MediaDto, description: 'Received: an image being processed, or audio ready.' })
   @ApiProblems(
     AuthProblems.authenticationRequired,
     CoreProblems.validationFailed,
@@ -59,6 +62,8 @@ export class MediaController {
     CoreProblems.unsupportedMediaType,
     MediaProblems.uploadStalled,
     MediaProblems.unknownPersona,
+    MediaProblems.audioUnreadable,
+    MediaProblems.audioTooLong,
     UsageProblems.quotaExceeded,
   )
   async uploadMedia(@CurrentUser() caller: Principal, @Req() request: Request, @Res({ passthrough: true }) response: Response): Promise<MediaDto> {
@@ -114,7 +119,7 @@ export class MediaController {
     summary: 'Get a media',
     description:
       "One of mine, whatever its status, or a persona's ready image (premium-only ones for plans with premium personas): its status " +
-      'and, when ready, short-lived URLs of the image and its thumbnail.',
+      'and, when ready, short-lived URLs of the image and its thumbnail, or of the audio.',
   })
   @ApiOkResponse({ type: MediaDto })
   @ApiProblems(AuthProblems.authenticationRequired, CoreProblems.notFound)
@@ -136,15 +141,17 @@ export class MediaController {
   @Public()
   @ApiOperation({
     summary: 'Download a media file through a signed URL',
-    description: 'The URL GET /media/{id} gives when media is kept on the server\'s disk: its signature is the credential, until it expires.',
+    description:
+      'The URL GET /media/{id} gives when media is kept on the server\'s disk: its signature is the credential, until it expires. ' +
+      '`variant` `image` and `thumbnail` (WebP) are an image\'s files, `audio` an audio\'s, each served with its own type.',
   })
-  @ApiProduces(...IMAGE_TYPES)
+  @ApiProduces(...IMAGE_TYPES, ...AUDIO_TYPES)
   @ApiOkResponse({ description: 'The file.', schema: { type: 'string', format: 'binary' } })
   @ApiProblems(MediaProblems.urlInvalid, CoreProblems.notFound, CoreProblems.validationFailed)
   async downloadMediaContent(@Param('id', mediaId) id: string, @Query() query: MediaContentQueryDto, @Res() response: Response): Promise<void> {
     const { type, body } = await this.media.content(id, query.variant, query.expires, query.signature);
     response.status(200).setHeader('Content-Type', type);
-    // The bytes are what they claim (re-encoded by the server): no sniffing, never rendered as a page.
+    // The bytes are what they claim (an image re-encoded, audio parsed by the server): no sniffing, never rendered as a page.
     response.setHeader('X-Content-Type-Options', 'nosniff');
     response.setHeader('Content-Security-Policy', "default-src 'none'");
     body.pipe(response);

@@ -26,6 +26,13 @@ export interface MediaModeration {
   readonly review?: { readonly decision: 'approved' | 'rejected'; readonly by: string; readonly at: string };
 }
 
+/** What a voice message's audio was transcribed to, and by which provider. */
+export interface MediaTranscript {
+  readonly text: string;
+  readonly provider: string;
+  readonly model: string;
+}
+
 /** A file a user (or an admin, for a persona) uploaded: its bytes are in the media store, under keys only the server chooses. */
 @Entity({ name: 'media' })
 @Index('media_owner_created_idx', ['ownerUserId', 'createdAt'])
@@ -107,6 +114,14 @@ export class MediaEntity {
 
   @Column({ type: 'int', nullable: true })
   height!: number | null;
+
+  /** Audio: its length, measured from its bytes (never the client's claim). */
+  @Column({ name: 'duration_ms', type: 'int', nullable: true })
+  durationMs!: number | null;
+
+  /** Audio sent as a voice message: what it was transcribed to, kept so that a retry is neither transcribed nor billed again. */
+  @Column({ type: 'jsonb', nullable: true })
+  transcript!: MediaTranscript | null;
 
   /** SHA-256 of the cleaned bytes, hex. */
   @Column({ type: 'varchar', length: 64, nullable: true })

@@ -14,4 +14,7 @@ export const MediaProblems = {
   directUploadUnavailable: { code: 'direct_upload_unavailable', status: 409, title: 'Direct upload unavailable' },
   uploadIncomplete: { code: 'upload_incomplete', status: 409, title: 'Upload incomplete' },
   uploadStalled: { code: 'upload_stalled', status: 408, title: 'Upload stalled' },
+  audioUnreadable: { code: 'audio_unreadable', status: 422, title: 'Audio unreadable' },
+  audioTooLong: { code: 'audio_too_long', status: 422, title: 'Audio too long' },
+  notAudio: { code: 'media_not_audio', status: 422, title: 'Media not audio' },
 } as const satisfies Record<string, ProblemType>;

@@ -5,6 +5,7 @@ import { UsageModule } from '#chorus/usage';
 import { AdminMediaController } from './admin-media.controller.js';
 import { DirectUploads } from './direct-upload.service.js';
 import { MediaAttachments } from './media-attachments.js';
+import { MediaAudio } from './media-audio.js';
 import { MediaController } from './media.controller.js';
 import { MediaGarbageCollector } from './media-garbage-collector.js';
 import { MediaGarbageRepository } from './media-garbage.repository.js';
@@ -21,7 +22,7 @@ import { MediaStore } from './storage/index.js';
 @Module({
   imports: [RealtimeModule, UsageModule],
   controllers: [MediaController, AdminMediaController, PersonaMediaController],
-  providers: [MediaService, DirectUploads, ModerationService, MediaReviewService, MediaAttachments, MediaGarbageCollector, MediaGarbageRepository, MediaRepository, MediaReadiness, { provide: MediaStore, inject: [APP_CONFIG], useFactory: (config: AppConfig) => createMediaStore(config) }],
-  exports: [MediaService, ModerationService, MediaAttachments, MediaStore],
+  providers: [MediaService, DirectUploads, ModerationService, MediaReviewService, MediaAttachments, MediaAudio, MediaGarbageCollector, MediaGarbageRepository, MediaRepository, MediaReadiness, { provide: MediaStore, inject: [APP_CONFIG], useFactory: (config: AppConfig) => createMediaStore(config) }],
+  exports: [MediaService, ModerationService, MediaAttachments, MediaAudio, MediaStore],
 })
 export class MediaModule {}

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DataSource, In, IsNull, Not, type SelectQueryBuilder } from 'typeorm';
 import type { CursorPosition } from '#chorus/core';
 import type { InfluencerStatus, ModerationPolicyRecord } from '#chorus/influencers';
-import { MediaEntity, MessageAttachmentEntity, type MediaModeration, type MediaStatus } from './media.entity.js';
+import { MediaEntity, MessageAttachmentEntity, type MediaModeration, type MediaStatus, type MediaTranscript } from './media.entity.js';
 import { ModerationRejections } from './moderation/moderation-rejections.js';
 
 /** A media as admins list it, with its owner's email (a user's) or handle (a persona's), and its position for a cursor. */
@@ -32,7 +32,7 @@ export class MediaRepository {
 
   insert(
     media: Pick<MediaEntity, 'id' | 'ownerUserId' | 'status' | 'filename' | 'storageKey'> &
-      Partial<Pick<MediaEntity, 'ownerInfluencerId' | 'purpose' | 'tags' | 'caption' | 'premiumOnly' | 'policyInfluencerId' | 'uploadExpiresAt' | 'bytes'>>,
+      Partial<Pick<MediaEntity, 'ownerInfluencerId' | 'purpose' | 'tags' | 'caption' | 'premiumOnly' | 'policyInfluencerId' | 'uploadExpiresAt' | 'bytes' | 'contentType' | 'durationMs' | 'checksum'>>,
   ): Promise<MediaEntity> {
     return this.dataSource.getRepository(MediaEntity).save({ ...media });
   }
@@ -43,6 +43,11 @@ export class MediaRepository {
 
   async find(mediaId: string): Promise<MediaEntity | undefined> {
     return (await this.dataSource.getRepository(MediaEntity).findOneBy({ id: mediaId })) ?? undefined;
+  }
+
+  /** Keeps what a voice message's audio was transcribed to. */
+  async saveTranscript(mediaId: string, transcript: MediaTranscript): Promise<void> {
+    await this.dataSource.getRepository(MediaEntity).update({ id: mediaId }, { transcript });
   }
 
   /** Media still being processed, oldest first. */

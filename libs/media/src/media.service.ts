@@ -1,9 +1,8 @@
-import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { buffer } from 'node:stream/consumers';
 import { Readable } from 'node:stream';
 import { Injectable, type OnApplicationBootstrap, type OnModuleInit } from '@nestjs/common';
 import type { Request } from 'express';
-import { resolveJwtSecret } from '#chorus/auth';
 import { CoreProblems, InjectConfig, Jobs, ProblemException, type AppConfig } from '#chorus/core';
 import { Inbox } from '#chorus/realtime';
 import { QuotaService, type Caller } from '#chorus/usage';
@@ -12,16 +11,37 @@ import type { MediaEntity } from './media.entity.js';
 import { MediaGarbageCollector } from './media-garbage-collector.js';
 import { MediaProblems } from './media.errors.js';
 import { MediaRepository } from './media.repository.js';
+import { UrlSigner } from './signed-urls.js';
 import { declaredFileBytes, fieldsAs, receiveFile } from './multipart-upload.js';
 import { ModerationService, ModerationUnavailable, keptForReview } from './moderation/index.js';
-import { ImageProcessor, ImageRejected, SNIFF_BYTES, type ImageType } from './processing/index.js';
+import {
+  AUDIO_EXTENSIONS,
+  AudioRejected,
+  ImageProcessor,
+  ImageRejected,
+  SNIFF_BYTES,
+  SUPPORTED_AUDIO,
+  audioDurationMs,
+  audioTypeOf,
+  isAudioType,
+  type AudioType,
+  type ImageType,
+} from './processing/index.js';
 import { MediaObjectMissing, MediaStore } from './storage/index.js';
 
 const PROCESS_JOB = 'media.process';
 /** Runs of the job in all: a moderation provider down for longer than their backoffs (2 s, then 4 s) rejects the file. */
 const PROCESS_ATTEMPTS = 3;
-/** Which of a ready image's files a URL is for. */
-export type MediaVariant = 'image' | 'thumbnail';
+/** Which of a ready media's files a URL is for: an image's, or an audio's. */
+export type MediaVariant = 'image' | 'thumbnail' | 'audio';
+
+/** Short-lived URLs of a ready media's files, until `expiresAt`: an image and its thumbnail, or an audio. */
+export interface MediaUrls {
+  readonly image?: string;
+  readonly thumbnail?: string;
+  readonly audio?: string;
+  readonly expiresAt: Date;
+}
 
 /** Who an upload is for: a user (whose quota it counts against), or a persona (uploaded by an admin, not charged). */
 export type UploadOwner = { readonly kind: 'user'; readonly caller: Caller } | { readonly kind: 'persona'; readonly influencerId: string };
@@ -41,10 +61,12 @@ export interface MediaView {
   readonly bytes: number | null;
   readonly width: number | null;
   readonly height: number | null;
+  /** Audio: its length, measured from its bytes. */
+  readonly durationMs: number | null;
   readonly checksum: string | null;
   readonly createdAt: Date;
-  /** When ready: where to GET it and its thumbnail, for `expiresAt`. */
-  readonly urls?: { readonly image: string; readonly thumbnail: string; readonly expiresAt: Date };
+  /** When ready: where to GET its files. */
+  readonly urls?: MediaUrls;
   readonly rejection?: { readonly code: string; readonly detail: string };
 }
 
@@ -52,13 +74,14 @@ export interface MediaView {
  * Uploads: received by streaming into the store (never whole in memory), their type told by
  * their bytes, then cleaned by a job (oriented, re-encoded without metadata, a thumbnail made)
  * before anyone may see them. Until then they are `processing`; an image that cannot be made
- * safe is `rejected`, with why. Only the owner sees their media (another user's id is 404).
+ * safe is `rejected`, with why. A user's audio (a voice message) is checked and measured in
+ * the upload itself and is `ready` at once, or refused. Only the owner sees their media
+ * (another user's id is 404).
  */
 @Injectable()
 export class MediaService implements OnModuleInit, OnApplicationBootstrap {
   private readonly processor: ImageProcessor;
-  /** Signs the URLs of the local store (derived from the token secret, so every process of a deployment shares it). */
-  private readonly urlKey: Buffer;
+  private readonly urls: UrlSigner;
 
   constructor(
     private readonly store: MediaStore,
@@ -74,7 +97,7 @@ export class MediaService implements OnModuleInit, OnApplicationBootstrap {
     // was declared, at most directUpload.maxBytes): here, only the larger of the two remains to check.
     const maxBytes = Math.max(config.media.maxUploadBytes, config.media.directUpload.maxBytes);
     this.processor = new ImageProcessor({ maxPixels: config.media.maxPixels, maxBytes });
-    this.urlKey = createHmac('sha256', resolveJwtSecret(config)).update('chorus media urls').digest();
+    this.urls = new UrlSigner(config, 'chorus media urls');
   }
 
   onModuleInit(): void {
@@ -91,9 +114,9 @@ export class MediaService implements OnModuleInit, OnApplicationBootstrap {
    * Receives an upload, a user's or (from an admin) a persona's, by the same streaming path.
    * Nothing is kept when it is refused: 404 for no such persona, 429 when the user's quota has no
    * room for its declared size (held before a byte is read), 400/422 for invalid fields (or a part
-   * after the file), 415 and 413 for bytes that are not an image or too many, 408 for a body that
-   * stops arriving. A user's upload is billed the bytes received once stored; a persona's is not
-   * charged.
+   * after the file), 415 and 413 for bytes that are not an image (or, a user's, audio) or too many,
+   * 408 for a body that stops arriving, 422 for audio unreadable or too long. A user's upload is
+   * billed the bytes received once stored; a persona's is not charged.
    */
   async upload(owner: UploadOwner, request: Request): Promise<MediaView> {
     const id = randomUUID();
@@ -104,12 +127,21 @@ export class MediaService implements OnModuleInit, OnApplicationBootstrap {
       const file = await receiveFile(request, { maxBytes, sniffBytes: SNIFF_BYTES, idleTimeoutMs });
       try {
         const columns = owner.kind === 'user' ? await this.userUploadColumns(owner, file.fields) : await personaUploadColumns(owner, file.fields);
-        const type = await this.uploadTypeOf(file.head);
-        const storageKey = `${owner.kind === 'user' ? `users/${owner.caller.userId}` : `influencers/${owner.influencerId}`}/${id}/upload`;
+        // Audio is for users' voice messages: a persona's upload is an image.
+        const type = owner.kind === 'user' ? await this.userUploadTypeOf(file.head) : await this.uploadTypeOf(file.head);
+        const folder = `${owner.kind === 'user' ? `users/${owner.caller.userId}` : `influencers/${owner.influencerId}`}/${id}`;
+        const storageKey = isAudioType(type) ? `${folder}/audio.${AUDIO_EXTENSIONS[type]}` : `${folder}/upload`;
         await this.store.put(storageKey, file.body, type);
         try {
-          const row = await this.media.insert({ id, ...columns, status: 'processing', filename: file.filename, storageKey });
-          await this.queueProcessing(id);
+          const received = { id, ...columns, filename: file.filename, storageKey };
+          let row: MediaEntity;
+          if (isAudioType(type)) {
+            // Checked here and ready at once, without a job: audio is not moderated (there is no verdict to wait for, or to publish).
+            row = await this.media.insert({ ...received, status: 'ready', contentType: type, ...(await this.measuredAudio(storageKey, type, file.bytesRead())) });
+          } else {
+            row = await this.media.insert({ ...received, status: 'processing' });
+            await this.queueProcessing(id);
+          }
           if (owner.kind === 'user') await this.quota.settleMedia(id, file.bytesRead());
           return this.toView(row);
         } catch (error) {
@@ -165,6 +197,34 @@ export class MediaService implements OnModuleInit, OnApplicationBootstrap {
     return this.rejectedAs415(() => this.processor.imageTypeOf(head));
   }
 
+  /** A user's upload: an image, or audio for a voice message; otherwise the 415 names both. */
+  private async userUploadTypeOf(head: Buffer): Promise<ImageType | AudioType> {
+    const audio = audioTypeOf(await this.processor.detect(head));
+    return audio ?? this.rejectedAs415(() => this.processor.imageTypeOf(head), ` For a voice message: ${SUPPORTED_AUDIO} audio.`);
+  }
+
+  /**
+   * An audio upload's columns, from its bytes as stored (read back whole: the upload limit bounds them). Refused with 413
+   * over VOICE_MAX_BYTES, 415 for a video, 422 `audio_unreadable` or `audio_too_long` (over VOICE_MAX_SECONDS).
+   */
+  private async measuredAudio(storageKey: string, type: AudioType, bytes: number): Promise<Pick<MediaEntity, 'bytes' | 'durationMs' | 'checksum'>> {
+    const { maxBytes, maxSeconds } = this.config.voice;
+    if (bytes > maxBytes) throw new ProblemException(CoreProblems.payloadTooLarge, `An audio file may be at most ${maxBytes} bytes.`, { extensions: { maxBytes } });
+    const data = await buffer(await this.store.get(storageKey));
+    let durationMs: number;
+    try {
+      durationMs = await audioDurationMs(data, type);
+    } catch (error) {
+      if (!(error instanceof AudioRejected)) throw error;
+      throw new ProblemException(error.code === 'audio_unreadable' ? MediaProblems.audioUnreadable : CoreProblems.unsupportedMediaType, error.message);
+    }
+    if (durationMs > maxSeconds * 1000) {
+      const seconds = durationMs / 1000;
+      throw new ProblemException(MediaProblems.audioTooLong, `A voice message may be at most ${maxSeconds} seconds long; this one is ${seconds}.`, { extensions: { maxSeconds, seconds } });
+    }
+    return { bytes: String(data.length), durationMs, checksum: createHash('sha256').update(data).digest('hex') };
+  }
+
   /** The persona an upload is meant for, when one is named: 422 when there is no such persona. */
   async policyPersona(influencerId: string | undefined): Promise<string | null> {
     if (influencerId === undefined) return null;
@@ -191,7 +251,7 @@ export class MediaService implements OnModuleInit, OnApplicationBootstrap {
 
   /** The bytes a signed local URL names, once its signature and expiry are checked (403 otherwise). */
   async content(mediaId: string, variant: MediaVariant, expires: number, signature: string): Promise<{ type: string; body: Readable }> {
-    if (!this.validSignature(mediaId, variant, expires, signature) || expires * 1000 < Date.now()) {
+    if (!this.urls.verify(`${mediaId}:${variant}`, expires, signature)) {
       throw new ProblemException(MediaProblems.urlInvalid, 'This media URL is invalid or has expired: ask for the media again.');
     }
     const media = await this.media.find(mediaId);
@@ -251,12 +311,12 @@ export class MediaService implements OnModuleInit, OnApplicationBootstrap {
     if (media.ownerUserId) await this.inbox.publish(media.ownerUserId, { type: 'media.status', mediaId, status: ending.status as 'ready' | 'rejected' });
   }
 
-  /** The upload's type, or the 415 that names the supported ones (an empty file has none either). */
-  private async rejectedAs415<T>(check: () => Promise<T>): Promise<T> {
+  /** The upload's type, or the 415 that names the supported ones (`alsoSupported`: other kinds accepted; an empty file has none either). */
+  private async rejectedAs415<T>(check: () => Promise<T>, alsoSupported = ''): Promise<T> {
     try {
       return await check();
     } catch (error) {
-      if (error instanceof ImageRejected) throw new ProblemException(CoreProblems.unsupportedMediaType, error.message);
+      if (error instanceof ImageRejected) throw new ProblemException(CoreProblems.unsupportedMediaType, error.message + alsoSupported);
       throw error;
     }
   }
@@ -275,20 +335,19 @@ export class MediaService implements OnModuleInit, OnApplicationBootstrap {
       bytes: media.bytes === null ? null : Number(media.bytes),
       width: media.width,
       height: media.height,
+      durationMs: media.durationMs,
       checksum: media.checksum,
       createdAt: media.createdAt,
     };
     if (media.status === 'rejected') return { ...view, rejection: { code: media.rejectionCode ?? 'rejected', detail: media.rejectionDetail ?? '' } };
     if (media.status !== 'ready') return view;
-    const ttl = this.config.media.urlTtlSeconds;
-    const expiresAt = new Date(Date.now() + ttl * 1000);
-    const [image, thumbnail] = await Promise.all([this.urlOf(media, 'image', expiresAt), this.urlOf(media, 'thumbnail', expiresAt)]);
-    return { ...view, urls: { image, thumbnail, expiresAt } };
+    return { ...view, urls: await this.signedUrls(media) };
   }
 
-  /** Short-lived URLs of a ready media's image and thumbnail (for views built elsewhere, such as attachments). */
-  async signedUrls(media: MediaEntity): Promise<{ image: string; thumbnail: string; expiresAt: Date }> {
+  /** Short-lived URLs of a ready media's files: an image and its thumbnail, or an audio (for views built elsewhere too, such as attachments). */
+  async signedUrls(media: MediaEntity): Promise<MediaUrls> {
     const expiresAt = new Date(Date.now() + this.config.media.urlTtlSeconds * 1000);
+    if (isAudioType(media.contentType)) return { audio: await this.urlOf(media, 'audio', expiresAt), expiresAt };
     const [image, thumbnail] = await Promise.all([this.urlOf(media, 'image', expiresAt), this.urlOf(media, 'thumbnail', expiresAt)]);
     return { image, thumbnail, expiresAt };
   }
@@ -298,18 +357,7 @@ export class MediaService implements OnModuleInit, OnApplicationBootstrap {
     const key = variant === 'thumbnail' ? media.thumbnailKey! : media.storageKey;
     const signed = await this.store.signedUrl(key, this.config.media.urlTtlSeconds);
     if (signed) return signed;
-    const expires = Math.floor(expiresAt.getTime() / 1000);
-    return `/api/v1/media/${media.id}/content?variant=${variant}&expires=${expires}&signature=${this.sign(media.id, variant, expires)}`;
-  }
-
-  private sign(mediaId: string, variant: MediaVariant, expires: number): string {
-    return createHmac('sha256', this.urlKey).update(`${mediaId}:${variant}:${expires}`).digest('base64url');
-  }
-
-  private validSignature(mediaId: string, variant: MediaVariant, expires: number, signature: string): boolean {
-    const expected = Buffer.from(this.sign(mediaId, variant, expires));
-    const given = Buffer.from(signature);
-    return expected.length === given.length && timingSafeEqual(expected, given);
+    return `/api/v1/media/${media.id}/content?variant=${variant}&${this.urls.urlQuery(`${media.id}:${variant}`, expiresAt)}`;
   }
 }
 

@@ -2,7 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { ArrayMaxSize, IsBoolean, IsIn, IsInt, IsOptional, IsString, IsUUID, MaxLength, Min } from 'class-validator';
 import type { DirectUploadView } from '../direct-upload.service.js';
-import { IMAGE_TYPES, type ImageType } from '../processing/index.js';
+import { AUDIO_TYPES, IMAGE_TYPES, type ImageType } from '../processing/index.js';
 import { MediaDto, toMediaDto } from './media.dto.js';
 
 /** What a persona's media is for: its profile image, or an item of its gallery (which `send_media` sends). */
@@ -40,7 +40,7 @@ export class MediaUploadDto extends UserUploadFieldsDto {
   @ApiProperty({
     type: 'string',
     format: 'binary',
-    description: `The image (${IMAGE_TYPE_LIST}), told by its bytes (its name and declared type are ignored). The last part: a part after it is refused with 400.`,
+    description: `The image (${IMAGE_TYPE_LIST}) or the voice message's audio (${AUDIO_TYPES.join(', ')}), told by its bytes (its name and declared type are ignored). The last part: a part after it is refused with 400.`,
   })
   file!: unknown;
 }
