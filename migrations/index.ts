@@ -9,6 +9,7 @@ import { ConversationTitleSource1796100501221 } from './1796100501221-Conversati
 import { CreateMedia1796105044140 } from './1796105044140-CreateMedia.js';
 import { MediaInChat1796112042287 } from './1796112042287-MediaInChat.js';
 import { MediaUsage1796112702498 } from './1796112702498-MediaUsage.js';
+import { Voice1796124000000 } from './1796124000000-Voice.js';
 
 /**
  * Every migration, oldest first. `npm run migration:generate -- <Name>` writes a new file
@@ -25,4 +26,5 @@ export const MIGRATIONS: ReadonlyArray<new () => MigrationInterface> = [
   CreateMedia1796105044140,
   MediaInChat1796112042287,
   MediaUsage1796112702498,
+  Voice1796124000000,
 ];

@@ -8,11 +8,12 @@ import { MEDIA_ENTITIES, MediaModule } from '#chorus/media';
 import { OpenAICompatModule } from '#chorus/openai-compat';
 import { RealtimeModule } from '#chorus/realtime';
 import { PlanTierResolver, USAGE_ENTITIES, UsageModule } from '#chorus/usage';
+import { VOICE_ENTITIES, VoiceModule } from '#chorus/voice';
 import { MIGRATIONS } from '../../../migrations/index.js';
 
 /** The whole schema: each feature module's entities, and the migrations that create them. */
 export const SCHEMA: DatabaseSchema = {
-  entities: [...AUTH_ENTITIES, ...INFLUENCER_ENTITIES, ...CONVERSATION_ENTITIES, ...USAGE_ENTITIES, ...MEDIA_ENTITIES],
+  entities: [...AUTH_ENTITIES, ...INFLUENCER_ENTITIES, ...CONVERSATION_ENTITIES, ...USAGE_ENTITIES, ...MEDIA_ENTITIES, ...VOICE_ENTITIES],
   migrations: MIGRATIONS,
 };
 
@@ -43,6 +44,7 @@ export class AppModule {
         UsageModule,
         OpenAICompatModule,
         MediaModule,
+        VoiceModule,
         RealtimeModule,
         ...(options.extraModules ?? []),
       ],

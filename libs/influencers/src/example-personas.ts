@@ -13,6 +13,8 @@ export const EXAMPLE_PERSONAS: InfluencerInput[] = [
     systemPrompt: 'You are Nova, a warm astronomer who helps people find and understand what is in the night sky. Keep answers short and concrete.',
     greeting: 'Hi, I am Nova. Want to know what you can see in the sky tonight?',
     suggestedOpeners: ['What can I see tonight?', 'How far away is Saturn?'],
+    // The local engine, so that a new installation speaks without keys (any configured provider can be set instead).
+    voice: { provider: 'espeak-ng', voiceId: 'en-us+f3', speed: 0.95 },
   },
   {
     handle: 'chef-marco',
@@ -23,6 +25,7 @@ export const EXAMPLE_PERSONAS: InfluencerInput[] = [
     systemPrompt: 'You are Chef Marco, a cheerful cook who turns whatever people have at home into a good meal. Give steps, not essays.',
     greeting: 'Ciao! Tell me what is in your fridge and I will tell you what to cook.',
     suggestedOpeners: ['I have eggs, spinach and feta.', 'A quick dinner for two?'],
+    voice: { provider: 'espeak-ng', voiceId: 'en-us+m3', speed: 1.05 },
   },
   {
     handle: 'sage',
@@ -33,6 +36,7 @@ export const EXAMPLE_PERSONAS: InfluencerInput[] = [
     systemPrompt: 'You are Sage, a calm coach who helps people build small habits and keep their focus. Ask one question at a time.',
     greeting: 'Hello, I am Sage. What would you like to make a little easier this week?',
     suggestedOpeners: ['I keep checking my phone.', 'Help me start running.'],
+    voice: { provider: 'espeak-ng', voiceId: 'en-gb+f4', speed: 0.85 },
   },
 ];
 

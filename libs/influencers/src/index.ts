@@ -1,4 +1,4 @@
-export { INFLUENCER_ENTITIES, INFLUENCER_STATUSES, type InfluencerStatus, type ModelPolicyRecord, type ModerationPolicyRecord } from './influencer.entity.js';
+export { INFLUENCER_ENTITIES, INFLUENCER_STATUSES, type InfluencerStatus, type ModelPolicyRecord, type ModerationPolicyRecord, type PersonaVoiceRecord } from './influencer.entity.js';
 export { InfluencerProblems } from './influencers.errors.js';
 export { InfluencersModule } from './influencers.module.js';
 export { InfluencersService, type InfluencerView } from './influencers.service.js';

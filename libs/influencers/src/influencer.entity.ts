@@ -33,6 +33,21 @@ export interface ModerationPolicyRecord {
   allowedCategories?: string[];
 }
 
+/**
+ * How a persona speaks: a text-to-speech provider instance (by name) and one of its voices, with
+ * the settings that provider takes (others are ignored). Unset parts take the provider's defaults.
+ */
+export interface PersonaVoiceRecord {
+  provider?: string;
+  voiceId?: string;
+  /** 0.25 to 4 (OpenAI), 0.7 to 1.2 (ElevenLabs); espeak-ng scales its words per minute by it. */
+  speed?: number;
+  /** ElevenLabs: 0 to 1. */
+  stability?: number;
+  /** OpenAI gpt-4o-mini-tts: how to speak ("warm and slow"). */
+  instructions?: string;
+}
+
 @Entity({ name: 'influencers' })
 @Check('influencers_status_check', `"status" IN ('active', 'coming_soon', 'discontinued')`)
 export class InfluencerEntity {
@@ -88,8 +103,9 @@ export class InfluencerEntity {
   @Column({ name: 'moderation_policy', type: 'jsonb', nullable: true })
   moderationPolicy!: ModerationPolicyRecord | null;
 
-  @Column({ name: 'voice_id', type: 'varchar', length: 100, nullable: true })
-  voiceId!: string | null;
+  /** How the persona speaks (set by admins); null: the default text-to-speech provider's default voice. */
+  @Column({ type: 'jsonb', nullable: true })
+  voice!: PersonaVoiceRecord | null;
 
   @Column({ name: 'avatar_id', type: 'varchar', length: 100, nullable: true })
   avatarId!: string | null;

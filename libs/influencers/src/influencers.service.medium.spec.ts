@@ -43,7 +43,7 @@ describe('InfluencersService on a database', () => {
     database = await createTestDatabase();
     open = await openDatabase(loadConfig({ DATABASE_URL: database.url, DATABASE_POOL_SIZE: String(database.poolSize) }), SCHEMA);
     dataSource = open.dataSource;
-    sut = new InfluencersService(dataSource, new InfluencersRepository(dataSource), new InfluencerPromptsRepository(dataSource), providers);
+    sut = new InfluencersService(dataSource, new InfluencersRepository(dataSource), new InfluencerPromptsRepository(dataSource), providers, loadConfig({}));
   });
 
   afterAll(async () => {

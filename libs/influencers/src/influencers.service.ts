@@ -1,10 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { isUUID } from 'class-validator';
 import { DataSource, QueryFailedError, type EntityManager } from 'typeorm';
-import { ProblemException, decodeCursor, toCursorPage, type CursorPage } from '#chorus/core';
+import { InjectConfig, ProblemException, decodeCursor, toCursorPage, type AppConfig, type CursorPage } from '#chorus/core';
 import { ProviderRegistry } from '#chorus/providers';
 import { InfluencerPromptsRepository } from './influencer-prompts.repository.js';
-import type { InfluencerEntity, InfluencerStatus, ModelPolicyRecord, ModerationPolicyRecord } from './influencer.entity.js';
+import type { InfluencerEntity, InfluencerStatus, ModelPolicyRecord, ModerationPolicyRecord, PersonaVoiceRecord } from './influencer.entity.js';
 import { InfluencerProblems } from './influencers.errors.js';
 import { InfluencersRepository, type CataloguePosition, type InfluencerChanges } from './influencers.repository.js';
 
@@ -27,7 +27,8 @@ export interface InfluencerInput {
   modelPolicy?: ModelPolicyRecord;
   /** Null: the deployment's default. */
   moderationPolicy?: ModerationPolicyRecord | null;
-  voiceId?: string;
+  /** Null: the default provider's default voice. */
+  voice?: PersonaVoiceRecord | null;
   avatarId?: string;
 }
 
@@ -52,6 +53,7 @@ export class InfluencersService {
     private readonly influencers: InfluencersRepository,
     private readonly prompts: InfluencerPromptsRepository,
     private readonly providers: ProviderRegistry,
+    @InjectConfig() private readonly config: AppConfig,
   ) {}
 
   /** The catalogue, by name; non-admins see only active personas. */
@@ -112,6 +114,7 @@ export class InfluencersService {
         const update: InfluencerChanges = { ...changes };
         if (modelPolicy) update.modelPolicy = modelPolicy;
         if (changes.moderationPolicy !== undefined) update.moderationPolicy = moderationPolicyRecord(changes.moderationPolicy);
+        if (changes.voice !== undefined) update.voice = this.checkedVoice(changes.voice);
         if (changes.systemPrompt !== undefined && changes.systemPrompt !== current.systemPrompt) {
           update.promptVersion = current.promptVersion + 1;
           await this.prompts.insertVersion(id, update.promptVersion, changes.systemPrompt, manager);
@@ -141,7 +144,7 @@ export class InfluencersService {
             bio: input.bio ?? '',
             traits: input.traits ?? [],
             suggestedOpeners: input.suggestedOpeners ?? [],
-            voiceId: input.voiceId ?? null,
+            voice: this.checkedVoice(input.voice),
             avatarId: input.avatarId ?? null,
             modelPolicy,
             moderationPolicy: moderationPolicyRecord(input.moderationPolicy),
@@ -153,6 +156,20 @@ export class InfluencersService {
         return toView(saved);
       }),
     );
+  }
+
+  /** The voice as given, its provider a configured text-to-speech instance (400 `unknown_voice_provider` otherwise); null when unset. */
+  private checkedVoice(voice: PersonaVoiceRecord | null | undefined): PersonaVoiceRecord | null {
+    if (!voice) return null;
+    const { provider, voiceId, speed, stability, instructions } = voice;
+    if (provider !== undefined && !this.config.voice.tts.some((instance) => instance.name === provider)) {
+      throw new ProblemException(InfluencerProblems.unknownVoiceProvider, `${provider} is not a configured text-to-speech provider.`, {
+        errors: [{ field: 'voice.provider', message: `${provider} is not a configured text-to-speech provider` }],
+      });
+    }
+    // Only what was given is kept: a later change of the deployment's defaults applies to the rest.
+    const record = Object.fromEntries(Object.entries({ provider, voiceId, speed, stability, instructions }).filter(([, value]) => value !== undefined));
+    return Object.keys(record).length > 0 ? record : null;
   }
 
   /** The policy as given (every model must be configured), or the default model with no fallbacks. */

@@ -21,6 +21,27 @@ const MEDIA_METRICS = [
 
 type MediaMetric = (typeof MEDIA_METRICS)[number]['metric'];
 
+/** The voice metrics: seconds of audio transcribed, and characters spoken, a month. */
+const VOICE_METRICS = [
+  { metric: 'voice.stt_seconds', period: 'month', limit: (limits: PlanLimits) => limits.voice.sttSecondsPerMonth, name: 'voice.sttSecondsPerMonth' },
+  { metric: 'voice.tts_characters', period: 'month', limit: (limits: PlanLimits) => limits.voice.ttsCharactersPerMonth, name: 'voice.ttsCharactersPerMonth' },
+] as const;
+
+export type VoiceMetric = (typeof VOICE_METRICS)[number]['metric'];
+
+/** What a speech call used, as its ledger event records it. */
+export interface VoiceCharge {
+  readonly metric: VoiceMetric;
+  /** Seconds transcribed, or characters spoken. */
+  readonly quantity: number;
+  readonly costMicros: number;
+  readonly provider: string;
+  readonly model: string;
+  readonly conversationId: string | null;
+  readonly messageId: string | null;
+  readonly mediaId: string | null;
+}
+
 /** A counter reservations hold on: the period it counts over, and the plan limit (by its name) that bounds it. */
 interface QuotaMetric {
   readonly metric: string;
@@ -30,7 +51,7 @@ interface QuotaMetric {
 }
 
 /** Every metric a reservation may hold on. */
-const METRICS: readonly QuotaMetric[] = [...CHAT_METRICS, ...MEDIA_METRICS];
+const METRICS: readonly QuotaMetric[] = [...CHAT_METRICS, ...MEDIA_METRICS, ...VOICE_METRICS];
 
 /** What an upload's ledger event has none of. */
 const NO_GENERATION = { inputTokens: 0, outputTokens: 0, cachedInputTokens: 0, reasoningTokens: 0, costMicros: 0, provider: null, model: null, conversationId: null, messageId: null } as const;
@@ -298,6 +319,45 @@ export class QuotaService implements OnModuleInit, OnApplicationBootstrap {
   /** An upload refused or failed gives its hold back unbilled. */
   async releaseMedia(mediaId: string): Promise<void> {
     await this.repository.release({ reservationId: mediaId });
+  }
+
+  /**
+   * Holds `amount` on one voice metric (this month) for the speech call keyed by `reservationId`,
+   * before the provider is called; refused atomically with 429 `quota_exceeded` naming
+   * `voice.sttSecondsPerMonth` or `voice.ttsCharactersPerMonth`.
+   */
+  async reserveVoice(caller: Caller, reservationId: string, metric: VoiceMetric, amount: number): Promise<void> {
+    const entry = VOICE_METRICS.filter((candidate) => candidate.metric === metric);
+    const reservation = await this.reservationOf(caller, entry, { [metric]: amount } as Record<VoiceMetric, number>);
+    await this.hold(reservation, reservationId, this.config.usage.reservationTtlSeconds, true);
+  }
+
+  /** Settles a speech call with what it used: its ledger event (modality `voice`) and counter, once (like settleMedia). */
+  async settleVoice(reservationId: string, charge: VoiceCharge): Promise<void> {
+    const userId = await this.repository.reservationOwner(reservationId);
+    if (!userId) return;
+    const now = this.clock.now();
+    const event = {
+      ...NO_GENERATION,
+      userId,
+      modality: 'voice',
+      quantity: charge.quantity,
+      costMicros: charge.costMicros,
+      provider: charge.provider,
+      model: charge.model,
+      conversationId: charge.conversationId,
+      messageId: charge.messageId,
+      mediaId: charge.mediaId,
+      requestId: currentRequestContext()?.requestId ?? null,
+      createdAt: now,
+    } as const;
+    const counters = [{ metric: charge.metric, periodStart: periodStartOf('month', now), used: charge.quantity }];
+    await this.settleHeld((gate, parameters) => this.repository.settlementPart(reservationId, event, counters, gate, parameters));
+  }
+
+  /** A speech call refused or failed gives its hold back unbilled. */
+  async releaseVoice(reservationId: string): Promise<void> {
+    await this.repository.release({ reservationId });
   }
 
   /** Holds a reservation keyed by `reservationId` on its own; the counters after it, or the 429 of the limit it would pass. */

@@ -111,6 +111,41 @@ export class ModerationPolicyDto {
   allowedCategories?: string[];
 }
 
+/** How a persona speaks; what a provider does not take is ignored (OpenAI has no stability, espeak-ng no instructions). */
+export class PersonaVoiceDto {
+  @ApiPropertyOptional({ example: 'espeak-ng', description: 'A text-to-speech provider instance (GET /voices lists them). Omitted: TTS_DEFAULT.' })
+  @IsOptional()
+  @IsString()
+  @Length(1, 32)
+  provider?: string;
+
+  @ApiPropertyOptional({ example: 'en-us+f3', description: "One of the provider's voices. Omitted: the provider's default voice." })
+  @IsOptional()
+  @IsString()
+  @Length(1, 100)
+  voiceId?: string;
+
+  @ApiPropertyOptional({ minimum: 0.25, maximum: 4, example: 1, description: '1 is normal speed.' })
+  @IsOptional()
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  @Min(0.25)
+  @Max(4)
+  speed?: number;
+
+  @ApiPropertyOptional({ minimum: 0, maximum: 1, example: 0.5, description: 'ElevenLabs: how steady the voice is.' })
+  @IsOptional()
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  @Min(0)
+  @Max(1)
+  stability?: number;
+
+  @ApiPropertyOptional({ maxLength: 500, example: 'Warm and unhurried.', description: 'OpenAI gpt-4o-mini-tts: how to speak.' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(500)
+  instructions?: string;
+}
+
 export class CreateInfluencerDto {
   @ApiProperty({ example: 'nova', description: 'Lowercase letters, digits and dashes; unique.' })
   @Matches(/^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$/, { message: 'handle must be 1-40 lowercase letters, digits or dashes' })
@@ -196,11 +231,11 @@ export class CreateInfluencerDto {
   @Type(() => ModerationPolicyDto)
   moderationPolicy?: ModerationPolicyDto | null;
 
-  @ApiPropertyOptional({ example: 'alloy' })
+  @ApiPropertyOptional({ type: PersonaVoiceDto, nullable: true, description: "How the persona speaks its replies. Null or omitted: TTS_DEFAULT's default voice." })
   @IsOptional()
-  @IsString()
-  @Length(1, 100)
-  voiceId?: string;
+  @ValidateNested()
+  @Type(() => PersonaVoiceDto)
+  voice?: PersonaVoiceDto | null;
 
   @ApiPropertyOptional({ example: 'avatar-nova' })
   @IsOptional()
@@ -267,8 +302,8 @@ export class InfluencerDto {
   @ApiProperty()
   premiumOnly!: boolean;
 
-  @ApiProperty({ type: String, nullable: true })
-  voiceId!: string | null;
+  @ApiProperty({ type: PersonaVoiceDto, nullable: true, description: "Null: the default provider's default voice." })
+  voice!: PersonaVoiceDto | null;
 
   @ApiProperty({ type: String, nullable: true })
   avatarId!: string | null;
@@ -307,7 +342,7 @@ export function toInfluencerDto(influencer: InfluencerView, forAdmin: boolean): 
     status: influencer.status,
     nsfw: influencer.nsfw,
     premiumOnly: influencer.premiumOnly,
-    voiceId: influencer.voiceId,
+    voice: influencer.voice,
     avatarId: influencer.avatarId,
     createdAt: influencer.createdAt,
     updatedAt: influencer.updatedAt,
