@@ -29,8 +29,9 @@ const PUBLIC = new Set([
   'GET /api/v1/influencers/trending',
   'GET /api/v1/influencers/{id}',
   'GET /api/v1/plans',
-  // Its signature, in the URL, is the credential.
+  // Their signature, in the URL, is the credential.
   'GET /api/v1/media/{id}/content',
+  'GET /api/v1/speech/{key}',
 ]);
 /** Routes with a bearer token of their own, not a user's credentials. */
 const OWN_TOKEN = new Map([['GET /metrics', 'metricsToken']]);

@@ -200,7 +200,7 @@ describe('the SDK against the real server: the main user journey', () => {
 
     const history = await chorus.api.listMessages({ path: { id: conversationId } });
     const shown = history.items.find((message) => message.attachments.length > 0)!;
-    const thumbnail = await fetch(new URL(shown.attachments[0]!.urls.thumbnail, baseUrl));
+    const thumbnail = await fetch(new URL(shown.attachments[0]!.urls.thumbnail!, baseUrl));
     expect(thumbnail.status).toBe(200);
     expect(thumbnail.headers.get('content-type')).toBe('image/webp');
 

@@ -69,6 +69,10 @@ export interface TurnHooks {
   readonly messageId: string | null;
   /** Runs a tool the plan offered and the model called: its result, as the model is told it; undefined when there is no such tool. */
   readonly runTool?: (call: ChatToolCall) => Promise<string | undefined>;
+  /** Told each piece of text as it streams (e.g. to speak it sentence by sentence). */
+  readonly onText?: (text: string) => void;
+  /** Awaited once the generation ended, before the settlement (e.g. the last sentences' speech, so that it precedes the final event). */
+  readonly beforeSettle?: (outcome: Pick<TurnOutcome, 'status'>) => Promise<void>;
   /** Saves and bills the outcome; answers the events that end the reply's stream. */
   readonly settle: (outcome: TurnOutcome) => Promise<Array<Pick<ReplyEvent, 'type' | 'data'>>>;
 }
@@ -225,6 +229,7 @@ export class ChatTurns {
       this.metrics.finished({ servedBy, status, firstTokenMs, startedAt, billed });
       // No checkpoint is taken after this: the one in flight, if any, lands first.
       if (hooks.messageId) await this.checkpoints.close(hooks.messageId);
+      await hooks.beforeSettle?.({ status });
       for (const event of await hooks.settle({ text, status, finishReason, errorCode, servedBy, billed, firstTokenMs })) live.publish(event.type, event.data);
     } catch (error) {
       this.logger.error(`Reply ${hooks.messageId ?? '(not stored)'} could not be saved: ${(error as Error).message}`);
@@ -257,6 +262,7 @@ export class ChatTurns {
         state.firstTokenMs ??= Math.round(performance.now() - state.startedAt);
         state.text += text;
         live.publish('reply.delta', { messageId, text });
+        hooks.onText?.(text);
         if (messageId) this.checkpoints.changed(messageId, checkpoint);
       } else if (event.type === 'tool_call') {
         if (round.offersTools) end.calls.push({ call: event.call, result: await this.runTool(event.call, hooks) });

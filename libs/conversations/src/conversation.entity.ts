@@ -141,9 +141,9 @@ export class MessageEntity {
   @Column({ name: 'error_code', type: 'varchar', length: 64, nullable: true })
   errorCode!: string | null;
 
-  /** A user message's uploads (in message_attachments): counted here so that building a context needs no join. */
-  @Column({ name: 'attachment_count', type: 'smallint', default: 0 })
-  attachmentCount!: number;
+  /** A user message's images (among its attachments): counted here so that building a context needs no join. */
+  @Column({ name: 'image_count', type: 'smallint', default: 0 })
+  imageCount!: number;
 
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt!: Date;

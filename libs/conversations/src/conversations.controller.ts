@@ -7,6 +7,7 @@ import {
   ApiOkResponse,
   ApiOperation,
   ApiParam,
+  ApiProduces,
   ApiTags,
 } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
@@ -15,6 +16,7 @@ import { ApiCursorPageResponse, ApiProblems, CoreProblems, CursorPageQueryDto, R
 import { InfluencerProblems } from '#chorus/influencers';
 import { MediaProblems } from '#chorus/media';
 import { UsageProblems } from '#chorus/usage';
+import { AUDIO_FORMAT_TYPES, SpeechFormatQueryDto, VoiceProblems, sendAudio } from '#chorus/voice';
 import { ConversationProblems } from './conversations.errors.js';
 import { ConversationsService } from './conversations.service.js';
 import {
@@ -33,6 +35,7 @@ import {
 import { ApiReplyStreamResponse, SSE_DESCRIPTION } from './dto/reply-events.dto.js';
 import { RepliesService, type ReplyHandle } from './replies.service.js';
 import { ReplyMetrics } from './reply-metrics.js';
+import { ReplySpeech } from './reply-speech.js';
 import { lastEventIdOf, wantsEventStream } from './sse.js';
 
 const conversationId = new ResourceIdPipe('conversation');
@@ -47,6 +50,7 @@ export class ConversationsController {
     private readonly conversations: ConversationsService,
     private readonly replies: RepliesService,
     private readonly metrics: ReplyMetrics,
+    private readonly speech: ReplySpeech,
   ) {}
 
   @Post()
@@ -123,6 +127,7 @@ export class ConversationsController {
       'Retrying with the same `clientMessageId` returns the same messages and never generates twice. A client that disconnects ' +
       'does not stop the reply: it is saved, and GET .../stream resumes it. `attachments` sends your uploads (images) with the ' +
       'message, to a persona whose model reads images; a persona with a gallery may send photos in its reply (`reply.media`). ' +
+      '`audio` sends a voice message (transcribed), and `speak` has the reply spoken as it streams (`reply.audio`). ' +
       SSE_DESCRIPTION,
   })
   @ApiParam({ name: 'id', format: 'uuid' })
@@ -137,6 +142,10 @@ export class ConversationsController {
     MediaProblems.rejected,
     MediaProblems.tooManyAttachments,
     MediaProblems.attachmentsTooLarge,
+    MediaProblems.notAudio,
+    VoiceProblems.sttUnavailable,
+    VoiceProblems.sttFailed,
+    VoiceProblems.nothingHeard,
     UsageProblems.quotaExceeded,
     UsageProblems.planRequired,
   )
@@ -147,7 +156,7 @@ export class ConversationsController {
     @Req() request: Request,
     @Res() response: Response,
   ): Promise<void> {
-    const handle = await this.replies.send(caller.userId, id, body.content, body.clientMessageId, body.attachments, { offerMedia: true });
+    const handle = await this.replies.send(caller.userId, id, body.content ?? '', body.clientMessageId, body.attachments, { offerMedia: true, audio: body.audio, speak: body.speak });
     await this.answer(caller, request, response, handle);
   }
 
@@ -185,6 +194,40 @@ export class ConversationsController {
   @ApiProblems(CoreProblems.notFound)
   async cancelReply(@CurrentUser() caller: Principal, @Param('id', conversationId) id: string, @Param('messageId', messageId) replyId: string): Promise<MessageDto> {
     return toMessageDto(await this.replies.cancel(caller, id, replyId));
+  }
+
+  @Get(':id/messages/:messageId/audio')
+  @ApiOperation({
+    summary: 'Hear a reply',
+    description:
+      "The reply spoken whole in its persona's voice (GET /voices lists the providers and their formats). Kept by its text, voice and " +
+      'format: the first request synthesises it (its characters count against `voice.ttsCharactersPerMonth`), a replay costs nothing.',
+  })
+  @ApiParam({ name: 'id', format: 'uuid' })
+  @ApiParam({ name: 'messageId', format: 'uuid', description: 'The reply (assistant message).' })
+  @ApiProduces(...new Set(Object.values(AUDIO_FORMAT_TYPES)))
+  @ApiOkResponse({ description: 'The audio.', schema: { type: 'string', format: 'binary' } })
+  @ApiProblems(
+    CoreProblems.notFound,
+    CoreProblems.validationFailed,
+    ConversationProblems.replyInProgress,
+    ConversationProblems.nothingToSpeak,
+    VoiceProblems.formatUnavailable,
+    VoiceProblems.speechTooLong,
+    VoiceProblems.ttsUnavailable,
+    VoiceProblems.ttsFailed,
+    UsageProblems.quotaExceeded,
+  )
+  async getReplyAudio(
+    @CurrentUser() caller: Principal,
+    @Param('id', conversationId) id: string,
+    @Param('messageId', messageId) replyId: string,
+    @Query() query: SpeechFormatQueryDto,
+    @Res() response: Response,
+  ): Promise<void> {
+    const speech = await this.speech.audio(caller, id, replyId, query.format);
+    response.setHeader('X-Speech-Cached', String(speech.cached));
+    sendAudio(response, speech);
   }
 
   @Post(':id/messages/:messageId/regenerate')

@@ -57,7 +57,7 @@ export function messageFromJson(row: Record<string, unknown>): MessageView {
     firstTokenMs: row['first_token_ms'] as number | null,
     finishReason: row['finish_reason'] as string | null,
     errorCode: row['error_code'] as string | null,
-    attachmentCount: Number(row['attachment_count'] ?? 0),
+    imageCount: Number(row['image_count'] ?? 0),
     createdAt: date(row['created_at'])!,
     completedAt: date(row['completed_at']),
     attachments: [],

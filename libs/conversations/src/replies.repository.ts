@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
+import type { PersonaVoiceRecord } from '#chorus/influencers';
 import { messageFromJson, type MessageView } from './message.view.js';
 
 /** A streaming reply's text so far, and who is generating it. */
@@ -55,6 +56,17 @@ export class RepliesRepository {
       [replyId, conversationId, userId],
     );
     return row ? { reply: messageFromJson(row.reply), userMessage: messageFromJson(row.asked) } : undefined;
+  }
+
+  /** One of the user's replies, as it is spoken: its text and status, and its persona's voice (`influencer_profiles`). */
+  async spoken(userId: string, conversationId: string, replyId: string): Promise<{ content: string; status: string; voice: PersonaVoiceRecord | null } | undefined> {
+    const [row]: Array<{ content: string; status: string; voice: PersonaVoiceRecord | null }> = await this.dataSource.query(
+      `SELECT m.content, m.status, p.voice
+         FROM messages m JOIN conversations c ON c.id = m.conversation_id JOIN influencer_profiles p ON p.id = c.influencer_id
+        WHERE m.id = $1 AND m.conversation_id = $2 AND c.user_id = $3 AND m.role = 'assistant'`,
+      [replyId, conversationId, userId],
+    );
+    return row;
   }
 
   async find(replyId: string): Promise<MessageView | undefined> {

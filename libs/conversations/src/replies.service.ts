@@ -6,6 +6,7 @@ import { MediaAttachments, MediaProblems, ModerationService } from '#chorus/medi
 import type { ChatTool } from '#chorus/providers';
 import { Inbox, type InboxEvent, type InboxReplyStatus } from '#chorus/realtime';
 import { QuotaService, type Caller, type ChatReservation, type QuotaSnapshot } from '#chorus/usage';
+import { VoiceService } from '#chorus/voice';
 import { ChatTurns, replyProblem, type TurnGeneration, type TurnOutcome, type TurnPlan } from './chat-turn.js';
 import { ConversationTitles, provisionalTitleOf } from './conversation-titles.js';
 import { ConversationProblems } from './conversations.errors.js';
@@ -13,6 +14,7 @@ import { MESSAGE_MAX_LENGTH, toAttachmentDto, toMessageDto } from './dto/convers
 import { withAttachments, type MessageView } from './message.view.js';
 import { PersonaMedia, type MediaSending } from './persona-media.js';
 import { RepliesRepository } from './replies.repository.js';
+import { SpokenReply } from './spoken-reply.js';
 import { LEASE_TTL_MS, ReplyStreamHub, type LiveReply, type ReplyEvent } from './reply-stream-hub.js';
 import { TurnsRepository, type ReplyEnding, type TurnTarget } from './turns.repository.js';
 
@@ -60,6 +62,7 @@ export class RepliesService implements OnModuleInit, OnApplicationBootstrap, Bef
     private readonly media: MediaAttachments,
     private readonly personaMedia: PersonaMedia,
     private readonly moderation: ModerationService,
+    private readonly voice: VoiceService,
     @InjectConfig() private readonly config: AppConfig,
   ) {}
 
@@ -113,35 +116,49 @@ export class RepliesService implements OnModuleInit, OnApplicationBootstrap, Bef
    * Stores the user's message with its `attachments` (the user's ready uploads) and starts the
    * reply; a retry with the same clientMessageId returns the first attempt's. With `offerMedia`
    * (the /api/v1 surface, which shows what a reply sends), a persona with a gallery may send
-   * photos from it (`reply.media` events).
+   * photos from it (`reply.media` events). With `audio` (a voice message: the user's audio
+   * upload), the message is its transcript and carries the audio; with `speak`, the reply is
+   * spoken sentence by sentence as it streams (`reply.audio` events).
    */
   async send(
     userId: string,
     conversationId: string,
-    content: string,
+    typed: string,
     clientMessageId: string,
-    attachments: readonly string[] = [],
-    { offerMedia = false }: { offerMedia?: boolean } = {},
+    uploads: readonly string[] = [],
+    { offerMedia = false, audio, speak = false }: { offerMedia?: boolean; audio?: string; speak?: boolean } = {},
   ): Promise<ReplyHandle> {
+    if (audio !== undefined && typed.length > 0) {
+      throw new ProblemException(CoreProblems.validationFailed, 'A voice message has no typed content: its transcript is the message.', {
+        errors: [{ field: 'content', message: 'must be empty with audio' }],
+      });
+    }
+    const attachments = audio === undefined ? uploads : [audio, ...uploads];
     // The API's DTO says the same; this holds for every caller (the OpenAI-compatible surface too).
     const minLength = attachments.length > 0 ? 0 : 1;
-    if (content.length < minLength || content.length > MESSAGE_MAX_LENGTH) {
+    if (typed.length < minLength || typed.length > MESSAGE_MAX_LENGTH) {
       throw new ProblemException(CoreProblems.validationFailed, `A message is 1 to ${MESSAGE_MAX_LENGTH} characters long, or empty with attachments.`, {
         errors: [{ field: 'content', message: `must be ${minLength} to ${MESSAGE_MAX_LENGTH} characters long` }],
       });
     }
     const target = await this.target(userId, conversationId);
-    // A no-op unless MODERATION_TEXT is on: a flagged message is refused (422) before anything is stored.
-    if (content.length > 0) await this.moderation.checkText(content, target.influencerId);
     if (attachments.length > 0) {
-      // A retry is answered before its attachments are checked: they are attached by now, to its first attempt.
+      // A retry is answered before its attachments are checked (or its audio transcribed): they are attached by now, to its first attempt.
       const first = await this.turnStatements.sent(conversationId, clientMessageId);
       if (first) return this.retried(first, true, callerOf(target));
-      this.turns.assertReadsImages(target.modelPolicy);
-      await this.media.attachable(userId, target.influencerId, attachments);
+    }
+    // Transcribed once: a voice message sent again (after a refusal below) reads the kept transcript, unbilled.
+    const content = audio === undefined ? typed : (await this.voice.transcript(callerOf(target), audio, conversationId)).slice(0, MESSAGE_MAX_LENGTH);
+    // A no-op unless MODERATION_TEXT is on: a flagged message is refused (422) before anything is stored.
+    if (content.length > 0) await this.moderation.checkText(content, target.influencerId);
+    let imageCount = 0;
+    if (attachments.length > 0) {
+      const checked = await this.media.attachable(userId, target.influencerId, attachments);
+      imageCount = checked.filter((item) => item.contentType.startsWith('image/')).length;
+      if (imageCount > 0) this.turns.assertReadsImages(target.modelPolicy);
     }
     const tools = await this.toolsOf(target, offerMedia);
-    const plan = this.turns.plan(target.systemPrompt, [...target.history, { role: 'user', content, imageCount: attachments.length }], target.modelPolicy, { tools });
+    const plan = this.turns.plan(target.systemPrompt, [...target.history, { role: 'user', content, imageCount }], target.modelPolicy, { tools });
     const reservation = await this.quota.chatReservation(callerOf(target), plan.estimate);
     const abort = new AbortController();
     const { stored, generation } = await this.reserved(reservation, () =>
@@ -149,7 +166,7 @@ export class RepliesService implements OnModuleInit, OnApplicationBootstrap, Bef
         plan,
         abort,
         () =>
-          this.turnStatements.storeSend(conversationId, { content, clientMessageId, attachments }, placeholderOf(target, plan), (gate, parameters) =>
+          this.turnStatements.storeSend(conversationId, { content, clientMessageId, attachments, imageCount }, placeholderOf(target, plan), (gate, parameters) =>
             this.quota.reservationPart(reservation, gate, parameters),
           ),
         (sent) => sent.userMessage.id,
@@ -160,7 +177,7 @@ export class RepliesService implements OnModuleInit, OnApplicationBootstrap, Bef
       return this.retried(stored, attachments.length > 0, callerOf(target));
     }
     const userMessage = attachments.length > 0 ? await this.shownWithAttachments(stored.userMessage, callerOf(target)) : stored.userMessage;
-    const live = this.start(target, plan, userMessage, stored.replyId, abort, generation, { newUserMessage: true });
+    const live = this.start(target, plan, userMessage, stored.replyId, abort, generation, { newUserMessage: true, speak });
     return { userMessage, replyId: stored.replyId, live, quota: this.quota.snapshotOf(reservation, stored.held) };
   }
 
@@ -394,7 +411,7 @@ export class RepliesService implements OnModuleInit, OnApplicationBootstrap, Bef
     replyId: string,
     abort: AbortController,
     generation: TurnGeneration,
-    { newUserMessage }: { newUserMessage: boolean },
+    { newUserMessage, speak = false }: { newUserMessage: boolean; speak?: boolean },
   ): LiveReply {
     const live = this.hub.open(replyId, abort);
     const { primary } = plan.policy;
@@ -406,9 +423,12 @@ export class RepliesService implements OnModuleInit, OnApplicationBootstrap, Bef
       { type: 'reply.status', conversationId, messageId: replyId, status: 'started' },
     ]);
     const media = plan.tools && this.personaMedia.sending(target.influencerId, callerOf(target), live, replyId);
+    const spoken = speak ? new SpokenReply(this.voice, live, { caller: callerOf(target), voice: target.voice, conversationId, messageId: replyId }) : undefined;
     void this.turns.run(live, plan, generation, {
       messageId: replyId,
       runTool: media?.run,
+      onText: spoken && ((text) => spoken.push(text)),
+      beforeSettle: spoken && (({ status }) => spoken.finish(status)),
       settle: (outcome) => this.settle(live, target, userMessage, replyId, outcome, told, media),
     });
     return live;

@@ -5,7 +5,7 @@ import type { MessageView } from './message.view.js';
 /** One server-sent event of a reply: `id` counts from 1 within the reply. */
 export interface ReplyEvent {
   readonly id: number;
-  readonly type: 'message' | 'reply.started' | 'reply.delta' | 'reply.media' | 'reply.completed' | 'error';
+  readonly type: 'message' | 'reply.started' | 'reply.delta' | 'reply.media' | 'reply.audio' | 'reply.audio.failed' | 'reply.completed' | 'error';
   readonly data: unknown;
 }
 

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import { SqlParameters } from '#chorus/core';
-import type { ModelPolicyRecord } from '#chorus/influencers';
+import type { ModelPolicyRecord, PersonaVoiceRecord } from '#chorus/influencers';
 import type { HeldCounter, SettlementPart, StatementPart } from '#chorus/usage';
 import type { TurnMessage } from './chat-turn.js';
 import type { MessageStatus, TitleSource } from './conversation.entity.js';
@@ -22,6 +22,8 @@ export interface TurnTarget {
   readonly modelPolicy: ModelPolicyRecord;
   readonly premiumOnly: boolean;
   readonly acceptingMessages: boolean;
+  /** How the persona speaks (null: the default voice). */
+  readonly voice: PersonaVoiceRecord | null;
   readonly userId: string;
   readonly plan: string;
   readonly role: 'user' | 'admin';
@@ -88,11 +90,11 @@ export class TurnsRepository {
   /** The turn's target in the user's conversation, or undefined when it is not theirs. With `regeneratedReplyId`, `previous` is that reply's. */
   async target(userId: string, conversationId: string, regeneratedReplyId?: string): Promise<TurnTarget | undefined> {
     const [row]: Array<Record<string, unknown>> = await this.dataSource.query(
-      `SELECT c.id AS conversation_id, c.influencer_id, c.title, c.title_source, p.system_prompt, p.prompt_version, p.model_policy, p.premium_only, p.accepting_messages,
+      `SELECT c.id AS conversation_id, c.influencer_id, c.title, c.title_source, p.system_prompt, p.prompt_version, p.model_policy, p.premium_only, p.accepting_messages, p.voice,
               s.user_id, s.plan, s.role, o.limits AS quota_overrides, previous.status AS previous_status, row_to_json(asked) AS asked,
               (SELECT coalesce(json_agg(json_strip_nulls(json_build_object('role', h.role, 'content', h.content, 'id', CASE WHEN h.images > 0 THEN h.id END,
                                                                           'imageCount', nullif(h.images, 0))) ORDER BY h.position), '[]'::json)
-                 FROM (SELECT m.position, m.role, m.content, m.id, m.attachment_count AS images FROM messages m
+                 FROM (SELECT m.position, m.role, m.content, m.id, m.image_count AS images FROM messages m
                         WHERE m.conversation_id = c.id AND (asked.position IS NULL OR m.position <= asked.position) AND ${HISTORY_MESSAGE}
                         ORDER BY m.position DESC LIMIT ${CONTEXT_CANDIDATES}) h) AS history
          FROM conversations c
@@ -115,6 +117,7 @@ export class TurnsRepository {
       modelPolicy: row['model_policy'] as ModelPolicyRecord,
       premiumOnly: row['premium_only'] as boolean,
       acceptingMessages: row['accepting_messages'] as boolean,
+      voice: row['voice'] as PersonaVoiceRecord | null,
       userId: row['user_id'] as string,
       plan: row['plan'] as string,
       role: row['role'] as 'user' | 'admin',
@@ -133,7 +136,7 @@ export class TurnsRepository {
    */
   async storeSend(
     conversationId: string,
-    message: { content: string; clientMessageId: string; attachments?: readonly string[] },
+    message: { content: string; clientMessageId: string; attachments?: readonly string[]; imageCount?: number },
     placeholder: ReplyPlaceholder,
     reserve: (gate: string, parameters: SqlParameters) => StatementPart,
   ): Promise<StoredSend> {
@@ -141,8 +144,8 @@ export class TurnsRepository {
     const conversation = parameters.add(conversationId, 'uuid');
     const clientMessageId = parameters.add(message.clientMessageId, 'varchar');
     const userMessage = `user_message AS (
-      INSERT INTO messages (conversation_id, role, content, status, client_message_id, completed_at, attachment_count)
-      VALUES (${conversation}, 'user', ${parameters.add(message.content, 'text')}, 'completed', ${clientMessageId}, now(), ${parameters.add(message.attachments?.length ?? 0, 'int')})
+      INSERT INTO messages (conversation_id, role, content, status, client_message_id, completed_at, image_count)
+      VALUES (${conversation}, 'user', ${parameters.add(message.content, 'text')}, 'completed', ${clientMessageId}, now(), ${parameters.add(message.imageCount ?? 0, 'int')})
       ON CONFLICT (conversation_id, client_message_id) DO NOTHING
       RETURNING *)`;
     const attached = message.attachments?.length

@@ -4,7 +4,7 @@ import { ChorusApi } from './generated/sdk.gen.js';
 import type { AuthResultDto, LoginDto, MediaDto, RegisterDto, SendMessageData, StreamInboxData, StreamReplyData } from './generated/types.gen.js';
 import type { ReconnectOptions } from './event-stream.js';
 import { InboxStream } from './inbox-stream.js';
-import { ReplyStream, type StreamPosition } from './reply-stream.js';
+import { ReplyStream, type ReplyEvent, type StreamPosition } from './reply-stream.js';
 import { Session, type ChorusCredentials, type TokensListener } from './session.js';
 
 export interface ChorusClientOptions {
@@ -23,11 +23,32 @@ export interface ChorusClientOptions {
 }
 
 export interface SendMessageInput {
-  readonly content: string;
+  /** What you typed; empty or omitted with `audio`. */
+  readonly content?: string;
   /** Your id for the message: sending it again never generates a second reply (default: a new UUID). */
   readonly clientMessageId?: string;
   /** Ids of your ready uploads (see `uploadMedia`), shown to the persona's model with the message. */
   readonly attachments?: readonly string[];
+  /** A voice message: the id of your audio upload (see `uploadMedia`, or `sendVoiceMessage` for both steps); its transcript is the message. */
+  readonly audio?: string;
+  /** Speak the reply as it streams: `reply.audio` events, whose clips `speechOf` fetches. */
+  readonly speak?: boolean;
+}
+
+export interface VoiceMessageOptions extends StreamOptions {
+  /** Speak the reply as it streams (`reply.audio` events). */
+  readonly speak?: boolean;
+  /** Your id for the message (default: a new UUID): sending it again never generates a second reply. */
+  readonly clientMessageId?: string;
+  /** The recording's file name (default: the File's own, or `voice`). */
+  readonly filename?: string;
+}
+
+/** A sentence of a spoken reply, in order, with its audio. */
+export interface SpokenSentence {
+  readonly index: number;
+  readonly text: string;
+  readonly audio: Blob;
 }
 
 export interface UploadMediaOptions {
@@ -65,10 +86,15 @@ export class ChorusClient {
   readonly client: Client;
   private readonly session: Session;
   private readonly reconnect: ReconnectOptions;
+  private readonly baseUrl: string;
+  /** Fetch without the session: for signed URLs, whose signature is their credential. */
+  private readonly send: typeof fetch;
 
   constructor(options: ChorusClientOptions) {
     const baseUrl = options.baseUrl.replace(/\/+$/, '');
-    const send = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
+    const send: typeof fetch = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
+    this.baseUrl = baseUrl;
+    this.send = send;
     // The refresh call goes around the session's fetch, so an expired token cannot loop.
     const unauthenticated = new ChorusApi({ client: apiClient(baseUrl, send, options.headers) });
     this.session = new Session(
@@ -113,9 +139,11 @@ export class ChorusClient {
    */
   sendMessageStream(conversationId: string, message: SendMessageInput, options: StreamOptions = {}): ReplyStream {
     const body = {
-      content: message.content,
+      content: message.content ?? '',
       clientMessageId: message.clientMessageId ?? globalThis.crypto.randomUUID(),
       ...(message.attachments ? { attachments: [...message.attachments] } : {}),
+      ...(message.audio ? { audio: message.audio } : {}),
+      ...(message.speak ? { speak: true } : {}),
     };
     const url: SendMessageData['url'] = '/api/v1/conversations/{id}/messages';
     return new ReplyStream(
@@ -150,6 +178,44 @@ export class ChorusClient {
     }
     if (media.status === 'rejected') throw new Error(`Media ${media.id} was rejected: ${media.rejection?.detail ?? media.rejection?.code ?? 'no reason given'}.`);
     return media;
+  }
+
+  /**
+   * Sends a recording as a voice message and streams the reply: the audio is uploaded (checked
+   * and measured by the server), then sent; the server transcribes it, and the transcript is the
+   * message (`message` event). Throws ChorusApiError when the upload or the send is refused
+   * (415 not audio, 422 `audio_too_long`, 429, 503 `stt_unavailable`...). With `speak`, the
+   * reply's sentences come as `reply.audio` events too (see `speechOf`).
+   */
+  async sendVoiceMessage(conversationId: string, recording: Blob, options: VoiceMessageOptions = {}): Promise<ReplyStream> {
+    const audio = await this.uploadMedia(recording, { filename: options.filename ?? (recording as Partial<File>).name ?? 'voice', signal: options.signal });
+    return this.sendMessageStream(conversationId, { audio: audio.id, speak: options.speak, clientMessageId: options.clientMessageId }, { signal: options.signal });
+  }
+
+  /**
+   * The spoken sentences of a reply's events, in order, each with its audio fetched, to play one
+   * after the other while the text streams:
+   * `for await (const sentence of chorus.speechOf(chorus.sendMessageStream(id, { content, speak: true }))) play(sentence.audio)`.
+   * The other events are passed over; a `reply.audio.failed` event ends it with an Error naming why.
+   */
+  async *speechOf(events: AsyncIterable<ReplyEvent>, options: StreamOptions = {}): AsyncIterable<SpokenSentence> {
+    for await (const event of events) {
+      if (event.type === 'reply.audio.failed') throw new Error(`The reply is not spoken any further: ${event.data.detail} (${event.data.code}).`);
+      if (event.type !== 'reply.audio') continue;
+      yield { index: event.data.index, text: event.data.text, audio: await this.fetchSpeech(event.data.url, options.signal) };
+    }
+  }
+
+  /** A reply spoken whole, in its persona's voice (kept by the server: hearing it again costs nothing). */
+  async replyAudio(conversationId: string, replyId: string, options: StreamOptions & { readonly format?: 'mp3' | 'wav' | 'opus' } = {}): Promise<Blob> {
+    return (await this.api.getReplyAudio({ path: { id: conversationId, messageId: replyId }, query: options.format ? { format: options.format } : {}, parseAs: 'blob', signal: options.signal })) as Blob;
+  }
+
+  /** The audio a `reply.audio` event's URL names (signed: no credentials are sent with it). */
+  private async fetchSpeech(url: string, signal?: AbortSignal): Promise<Blob> {
+    const response = await this.send(new URL(url, this.baseUrl), { signal });
+    if (!response.ok) throw await ChorusApiError.fromResponse(response);
+    return response.blob();
   }
 
   /** Follows a reply from after `lastEventId` (default: from its start), e.g. after the app restarted. */

@@ -2,6 +2,8 @@ import { ChorusApiError } from './errors.js';
 import { ResumableEventStream, type EventStreamOptions, type Reception, type ServerSentEvent } from './event-stream.js';
 import type {
   ProblemDocumentDto,
+  ReplyAudioEventDto,
+  ReplyAudioFailedEventDto,
   ReplyCompletedEventDto,
   ReplyDeltaEventDto,
   ReplyMediaEventDto,
@@ -18,20 +20,23 @@ export type ReplyErrorEventData = Omit<ProblemDocumentDto, 'requestId' | 'errors
 
 /**
  * One event of a streamed reply, in order: `message` (the stored user message and the reply's
- * id), `reply.started`, any number of `reply.delta` (and `reply.media`, a photo the persona sent), then `reply.completed` (also for a cancelled
- * reply) or `error`. `id` counts from 1 within the reply.
+ * id), `reply.started`, any number of `reply.delta` (and `reply.media`, a photo the persona sent; with `speak`,
+ * `reply.audio`, a sentence spoken, or once `reply.audio.failed`), then `reply.completed` (also for a cancelled reply) or `error`.
+ * `id` counts from 1 within the reply.
  */
 export type ReplyEvent =
   | { readonly id: number; readonly type: 'message'; readonly data: ReplyMessageEventDto }
   | { readonly id: number; readonly type: 'reply.started'; readonly data: ReplyStartedEventDto }
   | { readonly id: number; readonly type: 'reply.delta'; readonly data: ReplyDeltaEventDto }
   | { readonly id: number; readonly type: 'reply.media'; readonly data: ReplyMediaEventDto }
+  | { readonly id: number; readonly type: 'reply.audio'; readonly data: ReplyAudioEventDto }
+  | { readonly id: number; readonly type: 'reply.audio.failed'; readonly data: ReplyAudioFailedEventDto }
   | { readonly id: number; readonly type: 'reply.completed'; readonly data: ReplyCompletedEventDto }
   | { readonly id: number; readonly type: 'error'; readonly data: ReplyErrorEventData };
 
 export type ReplyEventType = ReplyEvent['type'];
 
-const EVENT_TYPES: ReadonlySet<string> = new Set<ReplyEventType>(['message', 'reply.started', 'reply.delta', 'reply.media', 'reply.completed', 'error']);
+const EVENT_TYPES: ReadonlySet<string> = new Set<ReplyEventType>(['message', 'reply.started', 'reply.delta', 'reply.media', 'reply.audio', 'reply.audio.failed', 'reply.completed', 'error']);
 
 /** Where a (re)connection starts: the reply (once known) and the last event already delivered. */
 export interface StreamPosition {

@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsInt, IsOptional, IsString, IsUUID, Length, Max, Min, MaxLength, ValidateBy, isUUID } from 'class-validator';
+import { IsBoolean, IsInt, IsOptional, IsString, IsUUID, Length, Max, Min, MaxLength, ValidateBy, isUUID } from 'class-validator';
 import type { AttachmentView } from '#chorus/media';
 import { MESSAGE_ROLES, MESSAGE_STATUSES, type MessageRole, type MessageStatus } from '../conversation.entity.js';
 import type { ConversationView, MessageView } from '../message.view.js';
@@ -35,16 +35,39 @@ function IsMediaIdList(): PropertyDecorator {
 }
 
 export class SendMessageDto {
-  @ApiProperty({
+  @ApiPropertyOptional({
     example: 'What can I see tonight?',
     minLength: 0,
     maxLength: MESSAGE_MAX_LENGTH,
-    description: 'At least one character, unless the message carries attachments (then it may be empty: a photo alone).',
+    default: '',
+    description: 'At least one character, unless the message carries attachments (then it may be empty: a photo alone); empty or omitted with `audio`.',
   })
+  @IsOptional()
   @IsString()
-  // The 1-character minimum depends on `attachments`: RepliesService.send checks it, for every caller.
+  // The 1-character minimum depends on `attachments` and `audio`: RepliesService.send checks it, for every caller.
   @Length(0, MESSAGE_MAX_LENGTH)
-  content!: string;
+  content?: string;
+
+  @ApiPropertyOptional({
+    format: 'uuid',
+    description:
+      'A voice message: the id of your audio upload (POST /media: WAV, WebM, Ogg, MP3 or M4A, up to VOICE_MAX_SECONDS). It is transcribed ' +
+      '(its seconds count against `voice.sttSecondsPerMonth`), the transcript becomes the message, which carries the audio. A failed ' +
+      'transcription (502 `stt_failed`, 503 `stt_unavailable`, 422 `no_speech_recognised`) stores nothing: send the same id again.',
+  })
+  @IsOptional()
+  @IsUUID()
+  audio?: string;
+
+  @ApiPropertyOptional({
+    default: false,
+    description:
+      "Speak the reply in the persona's voice while it streams: a `reply.audio` event per sentence, as soon as it is complete " +
+      '(its characters count against `voice.ttsCharactersPerMonth`).',
+  })
+  @IsOptional()
+  @IsBoolean()
+  speak?: boolean;
 
   @ApiPropertyOptional({
     type: [String],
@@ -98,9 +121,10 @@ export class UsageDto {
 }
 
 export class AttachmentUrlsDto {
-  @ApiProperty({ description: 'The image (signed, short-lived).' }) image!: string;
-  @ApiProperty({ description: 'Its thumbnail, WebP, at most 256 pixels on its longer side (signed, short-lived).' }) thumbnail!: string;
-  @ApiProperty({ type: String, format: 'date-time', description: 'When both URLs stop working: read the message again for new ones.' }) expiresAt!: Date;
+  @ApiPropertyOptional({ description: 'An image: the image (signed, short-lived).' }) image?: string;
+  @ApiPropertyOptional({ description: 'An image: its thumbnail, WebP, at most 256 pixels on its longer side (signed, short-lived).' }) thumbnail?: string;
+  @ApiPropertyOptional({ description: 'An audio (a voice message): the audio, with its own type (signed, short-lived).' }) audio?: string;
+  @ApiProperty({ type: String, format: 'date-time', description: 'When the URLs stop working: read the message again for new ones.' }) expiresAt!: Date;
 }
 
 export class AttachmentDto {
@@ -113,15 +137,16 @@ export class AttachmentDto {
   source!: 'user' | 'persona';
   @ApiProperty({ example: 'image/jpeg' }) contentType!: string;
   @ApiProperty() bytes!: number;
-  @ApiProperty() width!: number;
-  @ApiProperty() height!: number;
+  @ApiProperty({ type: Number, nullable: true, description: "An image's; null for audio." }) width!: number | null;
+  @ApiProperty({ type: Number, nullable: true, description: "An image's; null for audio." }) height!: number | null;
+  @ApiProperty({ type: Number, nullable: true, description: "An audio's length in milliseconds; null for an image." }) durationMs!: number | null;
   @ApiProperty({ type: String, nullable: true }) caption!: string | null;
   @ApiProperty({ type: AttachmentUrlsDto }) urls!: AttachmentUrlsDto;
 }
 
 export function toAttachmentDto(attachment: AttachmentView): AttachmentDto {
-  const { mediaId, source, contentType, bytes, width, height, caption, urls } = attachment;
-  return { mediaId, source, contentType, bytes, width, height, caption, urls: { image: urls.image, thumbnail: urls.thumbnail, expiresAt: urls.expiresAt } };
+  const { mediaId, source, contentType, bytes, width, height, durationMs, caption, urls } = attachment;
+  return { mediaId, source, contentType, bytes, width, height, durationMs, caption, urls: { ...urls } };
 }
 
 export class MessageDto {

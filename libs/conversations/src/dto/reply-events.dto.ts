@@ -1,12 +1,13 @@
 import { applyDecorators, type Type } from '@nestjs/common';
-import { ApiExtraModels, ApiProperty, ApiResponse, getSchemaPath } from '@nestjs/swagger';
+import { ApiExtraModels, ApiProperty, ApiPropertyOptional, ApiResponse, getSchemaPath } from '@nestjs/swagger';
 import { AttachmentDto, MessageDto, UsageDto } from './conversation.dto.js';
 
 /** How the reply streams, for the endpoints that stream it. */
 export const SSE_DESCRIPTION =
   'Events (each with an increasing `id`): `message` (ReplyMessageEvent: the stored user message), `reply.started` ' +
   '(ReplyStartedEvent), `reply.delta` (ReplyDeltaEvent: the next piece of text), `reply.media` (ReplyMediaEvent: a photo the ' +
-  "persona sent from its gallery, between pieces of text), then `reply.completed` (ReplyCompletedEvent, " +
+  "persona sent from its gallery, between pieces of text), with `speak: true` `reply.audio` (ReplyAudioEvent: a sentence spoken, in " +
+  'order, as soon as it is complete) or once `reply.audio.failed` (ReplyAudioFailedEvent: the rest is not spoken), then `reply.completed` (ReplyCompletedEvent, ' +
   'also for a cancelled reply) or `error` (a problem document with `messageId` and `partialLength`). Comment lines keep idle ' +
   'connections open. Reconnect with `Last-Event-ID` to GET /conversations/{id}/messages/{messageId}/stream.';
 
@@ -30,6 +31,28 @@ export class ReplyDeltaEventDto {
 export class ReplyMediaEventDto {
   @ApiProperty({ format: 'uuid' }) messageId!: string;
   @ApiProperty({ type: AttachmentDto, description: 'The photo, kept with the reply (its `attachments`).' }) media!: AttachmentDto;
+}
+
+export class ReplyAudioEventDto {
+  @ApiProperty({ format: 'uuid' }) messageId!: string;
+  @ApiProperty({ description: "The sentence's place in the reply's speech, from 0: play them in this order." }) index!: number;
+  @ApiProperty({ example: 'Saturn is up after dark.', description: 'What is spoken (without markup).' }) text!: string;
+  @ApiProperty({
+    description:
+      "Where to GET the sentence's audio (no credentials): a presigned URL of the bucket, or an API URL signed for a while (relative to the server). " +
+      'A URL rather than the audio inline keeps the stream light and its replays cheap.',
+  })
+  url!: string;
+  @ApiProperty({ example: 'audio/wav' }) contentType!: string;
+  @ApiProperty() bytes!: number;
+  @ApiProperty({ description: 'When the URL stops working: GET .../messages/{id}/audio speaks the whole reply at any time.' }) expiresAt!: Date;
+}
+
+export class ReplyAudioFailedEventDto {
+  @ApiProperty({ format: 'uuid' }) messageId!: string;
+  @ApiPropertyOptional({ description: 'The sentence that could not be spoken.' }) index?: number;
+  @ApiProperty({ example: 'quota_exceeded', description: 'quota_exceeded, tts_unavailable, tts_failed, speech_timeout, ...' }) code!: string;
+  @ApiProperty() detail!: string;
 }
 
 export class ModelRefEventDto {
@@ -60,7 +83,7 @@ export class ReplyErrorEventDto {
   @ApiProperty({ description: 'Characters streamed before the failure (kept in the stored reply).' }) partialLength!: number;
 }
 
-const EVENT_MODELS = [ReplyMessageEventDto, ReplyStartedEventDto, ReplyDeltaEventDto, ReplyMediaEventDto, ReplyCompletedEventDto, ReplyErrorEventDto];
+const EVENT_MODELS = [ReplyMessageEventDto, ReplyStartedEventDto, ReplyDeltaEventDto, ReplyMediaEventDto, ReplyAudioEventDto, ReplyAudioFailedEventDto, ReplyCompletedEventDto, ReplyErrorEventDto];
 
 /** Documents a 200 that is the reply's event stream (each event's `data` one of the event schemas), or `json` without streaming. */
 export function ApiReplyStreamResponse(json?: Type<unknown>): MethodDecorator {
@@ -72,7 +95,8 @@ export function ApiReplyStreamResponse(json?: Type<unknown>): MethodDecorator {
       content: {
         ...(json ? { 'application/json': { schema: { $ref: getSchemaPath(json) } } } : {}),
         'text/event-stream': {
-          schema: { description: 'Server-sent events; the `data` of each is one of these.', oneOf: EVENT_MODELS.map((model) => ({ $ref: getSchemaPath(model) })) },
+          // anyOf: the event's name (not its data, whose shapes overlap) tells which schema it is.
+          schema: { description: 'Server-sent events; the `data` of each is the schema its event name says.', anyOf: EVENT_MODELS.map((model) => ({ $ref: getSchemaPath(model) })) },
         },
       },
     }),

@@ -2,7 +2,7 @@
 
 import { client } from './client.gen.js';
 import { type Client, formDataBodySerializer, type Options as Options2, type TDataShape } from './client/index.js';
-import type { CancelReplyData, CancelReplyErrors, CancelReplyResponses, ChangePasswordData, ChangePasswordErrors, ChangePasswordResponses, CompleteDirectUploadData, CompleteDirectUploadErrors, CompleteDirectUploadResponses, CreateApiKeyData, CreateApiKeyErrors, CreateApiKeyResponses, CreateChatCompletionData, CreateChatCompletionErrors, CreateChatCompletionResponses, CreateConversationData, CreateConversationErrors, CreateConversationResponses, CreateDirectUploadData, CreateDirectUploadErrors, CreateDirectUploadResponses, CreateInfluencerData, CreateInfluencerErrors, CreateInfluencerResponses, DeleteApiKeyData, DeleteApiKeyErrors, DeleteApiKeyResponses, DeleteConversationData, DeleteConversationErrors, DeleteConversationResponses, DeleteInfluencerData, DeleteInfluencerErrors, DeleteInfluencerResponses, DeleteMeData, DeleteMediaData, DeleteMediaErrors, DeleteMediaResponses, DeleteMeErrors, DeleteMeResponses, DeletePersonaMediaData, DeletePersonaMediaErrors, DeletePersonaMediaResponses, DownloadMediaContentData, DownloadMediaContentErrors, DownloadMediaContentResponses, GetConversationData, GetConversationErrors, GetConversationResponses, GetInfluencerData, GetInfluencerErrors, GetInfluencerResponses, GetLivenessData, GetLivenessErrors, GetLivenessResponses, GetMeData, GetMediaData, GetMediaErrors, GetMediaResponses, GetMeErrors, GetMeResponses, GetMetricsData, GetMetricsErrors, GetMetricsResponses, GetMyUsageData, GetMyUsageErrors, GetMyUsageResponses, GetReadinessData, GetReadinessErrors, GetReadinessResponses, GetUserData, GetUserErrors, GetUserResponses, ListApiKeysData, ListApiKeysErrors, ListApiKeysResponses, ListConversationsData, ListConversationsErrors, ListConversationsResponses, ListInfluencersData, ListInfluencersErrors, ListInfluencersResponses, ListMediaData, ListMediaErrors, ListMediaResponses, ListMessagesData, ListMessagesErrors, ListMessagesResponses, ListOpenAiModelsData, ListOpenAiModelsErrors, ListOpenAiModelsResponses, ListPersonaMediaData, ListPersonaMediaErrors, ListPersonaMediaResponses, ListPlansData, ListPlansErrors, ListPlansResponses, ListProvidersData, ListProvidersErrors, ListProvidersResponses, ListSessionsData, ListSessionsErrors, ListSessionsResponses, ListTrendingInfluencersData, ListTrendingInfluencersErrors, ListTrendingInfluencersResponses, ListUsageData, ListUsageErrors, ListUsageResponses, ListUsersData, ListUsersErrors, ListUsersResponses, LoginData, LoginErrors, LoginResponses, LogoutAllData, LogoutAllErrors, LogoutAllResponses, LogoutData, LogoutErrors, LogoutResponses, MarkConversationReadData, MarkConversationReadErrors, MarkConversationReadResponses, RefreshTokensData, RefreshTokensErrors, RefreshTokensResponses, RegenerateReplyData, RegenerateReplyErrors, RegenerateReplyResponses, RegisterData, RegisterErrors, RegisterResponses, ReviewMediaData, ReviewMediaErrors, ReviewMediaResponses, RevokeSessionData, RevokeSessionErrors, RevokeSessionResponses, SendMessageData, SendMessageErrors, SendMessageResponses, StreamInboxData, StreamInboxErrors, StreamInboxResponse, StreamInboxResponses, StreamReplyData, StreamReplyErrors, StreamReplyResponse, StreamReplyResponses, UpdateConversationData, UpdateConversationErrors, UpdateConversationResponses, UpdateInfluencerData, UpdateInfluencerErrors, UpdateInfluencerResponses, UpdateMeData, UpdateMeErrors, UpdateMeResponses, UpdateUserData, UpdateUserErrors, UpdateUserQuotaData, UpdateUserQuotaErrors, UpdateUserQuotaResponses, UpdateUserResponses, UploadMediaData, UploadMediaErrors, UploadMediaResponses, UploadPersonaMediaData, UploadPersonaMediaErrors, UploadPersonaMediaResponses } from './types.gen.js';
+import type { CancelReplyData, CancelReplyErrors, CancelReplyResponses, ChangePasswordData, ChangePasswordErrors, ChangePasswordResponses, CompleteDirectUploadData, CompleteDirectUploadErrors, CompleteDirectUploadResponses, CreateApiKeyData, CreateApiKeyErrors, CreateApiKeyResponses, CreateChatCompletionData, CreateChatCompletionErrors, CreateChatCompletionResponses, CreateConversationData, CreateConversationErrors, CreateConversationResponses, CreateDirectUploadData, CreateDirectUploadErrors, CreateDirectUploadResponses, CreateInfluencerData, CreateInfluencerErrors, CreateInfluencerResponses, DeleteApiKeyData, DeleteApiKeyErrors, DeleteApiKeyResponses, DeleteConversationData, DeleteConversationErrors, DeleteConversationResponses, DeleteInfluencerData, DeleteInfluencerErrors, DeleteInfluencerResponses, DeleteMeData, DeleteMediaData, DeleteMediaErrors, DeleteMediaResponses, DeleteMeErrors, DeleteMeResponses, DeletePersonaMediaData, DeletePersonaMediaErrors, DeletePersonaMediaResponses, DownloadMediaContentData, DownloadMediaContentErrors, DownloadMediaContentResponses, DownloadSpeechData, DownloadSpeechErrors, DownloadSpeechResponses, GetConversationData, GetConversationErrors, GetConversationResponses, GetInfluencerData, GetInfluencerErrors, GetInfluencerResponses, GetLivenessData, GetLivenessErrors, GetLivenessResponses, GetMeData, GetMediaData, GetMediaErrors, GetMediaResponses, GetMeErrors, GetMeResponses, GetMetricsData, GetMetricsErrors, GetMetricsResponses, GetMyUsageData, GetMyUsageErrors, GetMyUsageResponses, GetReadinessData, GetReadinessErrors, GetReadinessResponses, GetReplyAudioData, GetReplyAudioErrors, GetReplyAudioResponses, GetUserData, GetUserErrors, GetUserResponses, ListApiKeysData, ListApiKeysErrors, ListApiKeysResponses, ListConversationsData, ListConversationsErrors, ListConversationsResponses, ListInfluencersData, ListInfluencersErrors, ListInfluencersResponses, ListMediaData, ListMediaErrors, ListMediaResponses, ListMessagesData, ListMessagesErrors, ListMessagesResponses, ListOpenAiModelsData, ListOpenAiModelsErrors, ListOpenAiModelsResponses, ListPersonaMediaData, ListPersonaMediaErrors, ListPersonaMediaResponses, ListPlansData, ListPlansErrors, ListPlansResponses, ListProvidersData, ListProvidersErrors, ListProvidersResponses, ListSessionsData, ListSessionsErrors, ListSessionsResponses, ListTrendingInfluencersData, ListTrendingInfluencersErrors, ListTrendingInfluencersResponses, ListUsageData, ListUsageErrors, ListUsageResponses, ListUsersData, ListUsersErrors, ListUsersResponses, ListVoicesData, ListVoicesErrors, ListVoicesResponses, LoginData, LoginErrors, LoginResponses, LogoutAllData, LogoutAllErrors, LogoutAllResponses, LogoutData, LogoutErrors, LogoutResponses, MarkConversationReadData, MarkConversationReadErrors, MarkConversationReadResponses, RefreshTokensData, RefreshTokensErrors, RefreshTokensResponses, RegenerateReplyData, RegenerateReplyErrors, RegenerateReplyResponses, RegisterData, RegisterErrors, RegisterResponses, ReviewMediaData, ReviewMediaErrors, ReviewMediaResponses, RevokeSessionData, RevokeSessionErrors, RevokeSessionResponses, SendMessageData, SendMessageErrors, SendMessageResponses, StreamInboxData, StreamInboxErrors, StreamInboxResponse, StreamInboxResponses, StreamReplyData, StreamReplyErrors, StreamReplyResponse, StreamReplyResponses, UpdateConversationData, UpdateConversationErrors, UpdateConversationResponses, UpdateInfluencerData, UpdateInfluencerErrors, UpdateInfluencerResponses, UpdateMeData, UpdateMeErrors, UpdateMeResponses, UpdateUserData, UpdateUserErrors, UpdateUserQuotaData, UpdateUserQuotaErrors, UpdateUserQuotaResponses, UpdateUserResponses, UploadMediaData, UploadMediaErrors, UploadMediaResponses, UploadPersonaMediaData, UploadPersonaMediaErrors, UploadPersonaMediaResponses } from './types.gen.js';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean, TResponse = unknown> = Options2<TData, ThrowOnError, TResponse> & {
     /**
@@ -60,7 +60,7 @@ export class ChorusApi extends HeyApiClient {
     /**
      * Upload an image for a persona
      *
-     * Admins only. Like POST /media, a `multipart/form-data` body streamed to storage, processed the same way, and not charged to any quota: the fields `purpose` (`profile` or `gallery`, the default), `tags`, `caption` and `premiumOnly`, then the `file` part. Invalid fields are refused with 400 and nothing is kept.
+     * Admins only. Like POST /media, a `multipart/form-data` body streamed to storage, processed the same way, and not charged to any quota: the fields `purpose` (`profile` or `gallery`, the default), `tags`, `caption` and `premiumOnly`, then the `file` part. Invalid fields, and any part after the file, are refused with 400 and nothing is kept.
      */
     public uploadPersonaMedia<ThrowOnError extends boolean = true>(options: Options<UploadPersonaMediaData, ThrowOnError>) {
         return (options.client ?? this.client).post<UploadPersonaMediaResponses, UploadPersonaMediaErrors, ThrowOnError, 'data'>({
@@ -372,7 +372,7 @@ export class ChorusApi extends HeyApiClient {
     /**
      * Send a message and get the reply
      *
-     * With `Accept: text/event-stream` the reply streams as server-sent events; otherwise the answer comes when the reply is done. Retrying with the same `clientMessageId` returns the same messages and never generates twice. A client that disconnects does not stop the reply: it is saved, and GET .../stream resumes it. `attachments` sends your uploads (images) with the message, to a persona whose model reads images; a persona with a gallery may send photos in its reply (`reply.media`). Events (each with an increasing `id`): `message` (ReplyMessageEvent: the stored user message), `reply.started` (ReplyStartedEvent), `reply.delta` (ReplyDeltaEvent: the next piece of text), `reply.media` (ReplyMediaEvent: a photo the persona sent from its gallery, between pieces of text), then `reply.completed` (ReplyCompletedEvent, also for a cancelled reply) or `error` (a problem document with `messageId` and `partialLength`). Comment lines keep idle connections open. Reconnect with `Last-Event-ID` to GET /conversations/{id}/messages/{messageId}/stream.
+     * With `Accept: text/event-stream` the reply streams as server-sent events; otherwise the answer comes when the reply is done. Retrying with the same `clientMessageId` returns the same messages and never generates twice. A client that disconnects does not stop the reply: it is saved, and GET .../stream resumes it. `attachments` sends your uploads (images) with the message, to a persona whose model reads images; a persona with a gallery may send photos in its reply (`reply.media`). `audio` sends a voice message (transcribed), and `speak` has the reply spoken as it streams (`reply.audio`). Events (each with an increasing `id`): `message` (ReplyMessageEvent: the stored user message), `reply.started` (ReplyStartedEvent), `reply.delta` (ReplyDeltaEvent: the next piece of text), `reply.media` (ReplyMediaEvent: a photo the persona sent from its gallery, between pieces of text), with `speak: true` `reply.audio` (ReplyAudioEvent: a sentence spoken, in order, as soon as it is complete) or once `reply.audio.failed` (ReplyAudioFailedEvent: the rest is not spoken), then `reply.completed` (ReplyCompletedEvent, also for a cancelled reply) or `error` (a problem document with `messageId` and `partialLength`). Comment lines keep idle connections open. Reconnect with `Last-Event-ID` to GET /conversations/{id}/messages/{messageId}/stream.
      */
     public sendMessage<ThrowOnError extends boolean = true>(options: Options<SendMessageData, ThrowOnError>) {
         return (options.client ?? this.client).post<SendMessageResponses, SendMessageErrors, ThrowOnError, 'data'>({
@@ -384,6 +384,20 @@ export class ChorusApi extends HeyApiClient {
                 'Content-Type': 'application/json',
                 ...options.headers
             }
+        });
+    }
+    
+    /**
+     * Hear a reply
+     *
+     * The reply spoken whole in its persona's voice (GET /voices lists the providers and their formats). Kept by its text, voice and format: the first request synthesises it (its characters count against `voice.ttsCharactersPerMonth`), a replay costs nothing.
+     */
+    public getReplyAudio<ThrowOnError extends boolean = true>(options: Options<GetReplyAudioData, ThrowOnError>) {
+        return (options.client ?? this.client).get<GetReplyAudioResponses, GetReplyAudioErrors, ThrowOnError, 'data'>({
+            responseStyle: 'data',
+            security: [{ scheme: 'bearer', type: 'http' }, { scheme: 'bearer', type: 'http' }],
+            url: '/api/v1/conversations/{id}/messages/{messageId}/audio',
+            ...options
         });
     }
     
@@ -404,7 +418,7 @@ export class ChorusApi extends HeyApiClient {
     /**
      * Regenerate a reply
      *
-     * A new reply to the same user message. The earlier reply stays in the history (same `replyToId`) as an alternative; later replies are generated from the newest one. Streams like sending a message. Events (each with an increasing `id`): `message` (ReplyMessageEvent: the stored user message), `reply.started` (ReplyStartedEvent), `reply.delta` (ReplyDeltaEvent: the next piece of text), `reply.media` (ReplyMediaEvent: a photo the persona sent from its gallery, between pieces of text), then `reply.completed` (ReplyCompletedEvent, also for a cancelled reply) or `error` (a problem document with `messageId` and `partialLength`). Comment lines keep idle connections open. Reconnect with `Last-Event-ID` to GET /conversations/{id}/messages/{messageId}/stream.
+     * A new reply to the same user message. The earlier reply stays in the history (same `replyToId`) as an alternative; later replies are generated from the newest one. Streams like sending a message. Events (each with an increasing `id`): `message` (ReplyMessageEvent: the stored user message), `reply.started` (ReplyStartedEvent), `reply.delta` (ReplyDeltaEvent: the next piece of text), `reply.media` (ReplyMediaEvent: a photo the persona sent from its gallery, between pieces of text), with `speak: true` `reply.audio` (ReplyAudioEvent: a sentence spoken, in order, as soon as it is complete) or once `reply.audio.failed` (ReplyAudioFailedEvent: the rest is not spoken), then `reply.completed` (ReplyCompletedEvent, also for a cancelled reply) or `error` (a problem document with `messageId` and `partialLength`). Comment lines keep idle connections open. Reconnect with `Last-Event-ID` to GET /conversations/{id}/messages/{messageId}/stream.
      */
     public regenerateReply<ThrowOnError extends boolean = true>(options: Options<RegenerateReplyData, ThrowOnError>) {
         return (options.client ?? this.client).post<RegenerateReplyResponses, RegenerateReplyErrors, ThrowOnError, 'data'>({
@@ -418,7 +432,7 @@ export class ChorusApi extends HeyApiClient {
     /**
      * Resume a reply stream
      *
-     * Replays the events after `Last-Event-ID` and follows the live reply; a finished reply returns its final events at once. Events (each with an increasing `id`): `message` (ReplyMessageEvent: the stored user message), `reply.started` (ReplyStartedEvent), `reply.delta` (ReplyDeltaEvent: the next piece of text), `reply.media` (ReplyMediaEvent: a photo the persona sent from its gallery, between pieces of text), then `reply.completed` (ReplyCompletedEvent, also for a cancelled reply) or `error` (a problem document with `messageId` and `partialLength`). Comment lines keep idle connections open. Reconnect with `Last-Event-ID` to GET /conversations/{id}/messages/{messageId}/stream.
+     * Replays the events after `Last-Event-ID` and follows the live reply; a finished reply returns its final events at once. Events (each with an increasing `id`): `message` (ReplyMessageEvent: the stored user message), `reply.started` (ReplyStartedEvent), `reply.delta` (ReplyDeltaEvent: the next piece of text), `reply.media` (ReplyMediaEvent: a photo the persona sent from its gallery, between pieces of text), with `speak: true` `reply.audio` (ReplyAudioEvent: a sentence spoken, in order, as soon as it is complete) or once `reply.audio.failed` (ReplyAudioFailedEvent: the rest is not spoken), then `reply.completed` (ReplyCompletedEvent, also for a cancelled reply) or `error` (a problem document with `messageId` and `partialLength`). Comment lines keep idle connections open. Reconnect with `Last-Event-ID` to GET /conversations/{id}/messages/{messageId}/stream.
      */
     public streamReply<ThrowOnError extends boolean = true>(options: Options<StreamReplyData, ThrowOnError, StreamReplyResponse>) {
         return (options.client ?? this.client).sse.get<StreamReplyResponses, StreamReplyErrors, ThrowOnError, 'data'>({
@@ -718,9 +732,9 @@ export class ChorusApi extends HeyApiClient {
     }
     
     /**
-     * Upload an image
+     * Upload an image or a voice message
      *
-     * A `multipart/form-data` body with one part named `file`, streamed to storage, after the optional `influencerId` field. Its type comes from its bytes (JPEG, PNG, WebP, GIF); a file over MEDIA_MAX_UPLOAD_BYTES is refused with 413 as soon as it passes the limit. It counts against the plan's `media.uploadsPerDay` and `media.bytesPerMonth`: its declared length is held before it is read (429 `quota_exceeded` when it does not fit, and nothing is kept), and the bytes received are billed. Answers `processing`: the image is then oriented, re-encoded without any metadata (EXIF, GPS) and given a thumbnail; the inbox tells `media.status` when it is `ready` (or `rejected`, e.g. too many pixels or unreadable), and GET /media/{id} gives its URLs. Files larger than MEDIA_MAX_UPLOAD_BYTES go straight to the bucket instead: POST /media/uploads.
+     * A `multipart/form-data` body with one part named `file`, streamed to storage, after the optional `influencerId` field; a part after the file is refused with 400. Its type comes from its bytes: an image (image/jpeg, image/png, image/webp, image/gif, image/avif) or audio for a voice message (audio/wav, audio/webm, audio/ogg, audio/mpeg, audio/mp4; a WebM or MP4 only when it holds audio and no video), else 415; a file over MEDIA_MAX_UPLOAD_BYTES is refused with 413 as soon as it passes the limit, and a body that stops arriving for MEDIA_UPLOAD_IDLE_TIMEOUT_MS with 408 `upload_stalled`. It counts against the plan's `media.uploadsPerDay` and `media.bytesPerMonth`: its declared length is held before it is read (429 `quota_exceeded` when it does not fit, and nothing is kept), and the bytes received are billed. Answers `processing`: the image is then oriented, re-encoded without any metadata (EXIF, GPS) and given a thumbnail; the inbox tells `media.status` when it is `ready` (or `rejected`, e.g. too many pixels or unreadable), and GET /media/{id} gives its URLs. Files larger than MEDIA_MAX_UPLOAD_BYTES go straight to the bucket instead: POST /media/uploads. Audio is checked at once instead, and answers `ready` with its `durationMs` and `urls.audio` (it is not moderated): 413 over VOICE_MAX_BYTES, 422 `audio_unreadable` when it cannot be parsed or has no length, 422 `audio_too_long` over VOICE_MAX_SECONDS; refused, it is not kept.
      */
     public uploadMedia<ThrowOnError extends boolean = true>(options: Options<UploadMediaData, ThrowOnError>) {
         return (options.client ?? this.client).post<UploadMediaResponses, UploadMediaErrors, ThrowOnError, 'data'>({
@@ -771,7 +785,7 @@ export class ChorusApi extends HeyApiClient {
     /**
      * Get a media
      *
-     * One of mine, whatever its status, or a persona's ready image (premium-only ones for plans with premium personas): its status and, when ready, short-lived URLs of the image and its thumbnail.
+     * One of mine, whatever its status, or a persona's ready image (premium-only ones for plans with premium personas): its status and, when ready, short-lived URLs of the image and its thumbnail, or of the audio.
      */
     public getMedia<ThrowOnError extends boolean = true>(options: Options<GetMediaData, ThrowOnError>) {
         return (options.client ?? this.client).get<GetMediaResponses, GetMediaErrors, ThrowOnError, 'data'>({
@@ -799,7 +813,7 @@ export class ChorusApi extends HeyApiClient {
     /**
      * Download a media file through a signed URL
      *
-     * The URL GET /media/{id} gives when media is kept on the server's disk: its signature is the credential, until it expires.
+     * The URL GET /media/{id} gives when media is kept on the server's disk: its signature is the credential, until it expires. `variant` `image` and `thumbnail` (WebP) are an image's files, `audio` an audio's, each served with its own type.
      */
     public downloadMediaContent<ThrowOnError extends boolean = true>(options: Options<DownloadMediaContentData, ThrowOnError>) {
         return (options.client ?? this.client).get<DownloadMediaContentResponses, DownloadMediaContentErrors, ThrowOnError, 'data'>({
@@ -832,6 +846,33 @@ export class ChorusApi extends HeyApiClient {
             responseStyle: 'data',
             security: [{ scheme: 'bearer', type: 'http' }, { scheme: 'bearer', type: 'http' }],
             url: '/api/v1/providers',
+            ...options
+        });
+    }
+    
+    /**
+     * Download speech through a signed URL
+     *
+     * The URL a `reply.audio` event gives when speech is kept on the server's disk: its signature is the credential, until it expires.
+     */
+    public downloadSpeech<ThrowOnError extends boolean = true>(options: Options<DownloadSpeechData, ThrowOnError>) {
+        return (options.client ?? this.client).get<DownloadSpeechResponses, DownloadSpeechErrors, ThrowOnError, 'data'>({
+            responseStyle: 'data',
+            url: '/api/v1/speech/{key}',
+            ...options
+        });
+    }
+    
+    /**
+     * List the voices personas can speak with
+     *
+     * The configured text-to-speech providers (what a persona's `voice.provider` names), their formats and voices, and the speech-to-text providers voice messages are transcribed by. Local engines are listed as unavailable when not installed.
+     */
+    public listVoices<ThrowOnError extends boolean = true>(options?: Options<ListVoicesData, ThrowOnError>) {
+        return (options?.client ?? this.client).get<ListVoicesResponses, ListVoicesErrors, ThrowOnError, 'data'>({
+            responseStyle: 'data',
+            security: [{ scheme: 'bearer', type: 'http' }, { scheme: 'bearer', type: 'http' }],
+            url: '/api/v1/voices',
             ...options
         });
     }

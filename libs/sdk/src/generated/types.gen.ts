@@ -64,14 +64,24 @@ export type AttachmentDto = {
     bytes: number;
     caption: string | null;
     contentType: string;
-    height: number;
+    /**
+     * An audio's length in milliseconds; null for an image.
+     */
+    durationMs: number | null;
+    /**
+     * An image's; null for audio.
+     */
+    height: number | null;
     mediaId: string;
     /**
      * `user`: the user's upload on their message; `persona`: a photo of the persona's gallery it sent in its reply.
      */
     source: AttachmentSource;
     urls: AttachmentUrlsDto;
-    width: number;
+    /**
+     * An image's; null for audio.
+     */
+    width: number | null;
 };
 
 /**
@@ -81,18 +91,24 @@ export type AttachmentSource = 'user' | 'persona';
 
 export type AttachmentUrlsDto = {
     /**
-     * When both URLs stop working: read the message again for new ones.
+     * An audio (a voice message): the audio, with its own type (signed, short-lived).
+     */
+    audio?: string;
+    /**
+     * When the URLs stop working: read the message again for new ones.
      */
     expiresAt: string;
     /**
-     * The image (signed, short-lived).
+     * An image: the image (signed, short-lived).
      */
-    image: string;
+    image?: string;
     /**
-     * Its thumbnail, WebP, at most 256 pixels on its longer side (signed, short-lived).
+     * An image: its thumbnail, WebP, at most 256 pixels on its longer side (signed, short-lived).
      */
-    thumbnail: string;
+    thumbnail?: string;
 };
+
+export type AudioFormat = 'mp3' | 'wav' | 'opus';
 
 export type AuthResultDto = {
     tokens: TokensDto;
@@ -226,7 +242,10 @@ export type CreateInfluencerDto = {
      */
     systemPrompt: string;
     traits?: Array<string>;
-    voiceId?: string;
+    /**
+     * How the persona speaks its replies. Null or omitted: TTS_DEFAULT's default voice.
+     */
+    voice?: PersonaVoiceDto | null;
 };
 
 export type CreatedApiKeyDto = {
@@ -268,7 +287,7 @@ export type DependencyStatusDto = {
 /**
  * The type the file will be sent with; its bytes must be an image of a supported type.
  */
-export type DirectUploadContentType = 'image/jpeg' | 'image/png' | 'image/webp' | 'image/gif';
+export type DirectUploadContentType = 'image/jpeg' | 'image/png' | 'image/webp' | 'image/gif' | 'image/avif';
 
 export type DirectUploadDto = {
     /**
@@ -384,7 +403,10 @@ export type InfluencerDto = {
     systemPrompt?: string;
     traits: Array<string>;
     updatedAt: string;
-    voiceId: string | null;
+    /**
+     * Null: the default provider's default voice.
+     */
+    voice: PersonaVoiceDto | null;
 };
 
 export type InfluencerStatus = 'active' | 'coming_soon' | 'discontinued';
@@ -408,14 +430,18 @@ export type MediaDto = {
     bytes: number | null;
     caption: string | null;
     /**
-     * SHA-256 of the cleaned file, hex.
+     * SHA-256 of the cleaned file (an audio: of the file), hex.
      */
     checksum: string | null;
     /**
-     * What its bytes are, once cleaned.
+     * What its bytes are: an image once cleaned, or audio (`audio/wav`, `audio/webm`, `audio/ogg`, `audio/mpeg`, `audio/mp4`).
      */
     contentType: string | null;
     createdAt: string;
+    /**
+     * Audio: its length in milliseconds, measured from its bytes.
+     */
+    durationMs: number | null;
     /**
      * The name it was uploaded with, cleaned of paths and control characters.
      */
@@ -541,7 +567,7 @@ export type MediaStatus = 'pending' | 'processing' | 'ready' | 'rejected';
 
 export type MediaUploadDto = {
     /**
-     * The image: JPEG, PNG, WebP or GIF, told by its bytes (its name and declared type are ignored). The last part: fields after it are not read.
+     * The image (image/jpeg, image/png, image/webp, image/gif, image/avif) or the voice message's audio (audio/wav, audio/webm, audio/ogg, audio/mpeg, audio/mp4), told by its bytes (its name and declared type are ignored). The last part: a part after it is refused with 400.
      */
     file: Blob | File;
     /**
@@ -552,17 +578,21 @@ export type MediaUploadDto = {
 
 export type MediaUrlsDto = {
     /**
-     * When both URLs stop working: ask for the media again.
+     * An audio: the file as uploaded, with its own type.
+     */
+    audio?: string;
+    /**
+     * When the URLs stop working: ask for the media again.
      */
     expiresAt: string;
     /**
-     * The cleaned image: a presigned URL of the bucket, or an API URL signed for a while (relative to the server).
+     * An image: the cleaned image.
      */
-    image: string;
+    image?: string;
     /**
-     * A WebP thumbnail, at most 256 px on its longer side.
+     * An image: a WebP thumbnail, at most 256 px on its longer side.
      */
-    thumbnail: string;
+    thumbnail?: string;
 };
 
 export type MessageDto = {
@@ -726,7 +756,7 @@ export type PersonaMediaUploadDto = {
      */
     caption?: string;
     /**
-     * The image: JPEG, PNG, WebP or GIF, told by its bytes. The last part: fields after it are not read.
+     * The image (image/jpeg, image/png, image/webp, image/gif, image/avif), told by its bytes. The last part: a part after it is refused with 400.
      */
     file: Blob | File;
     /**
@@ -738,6 +768,29 @@ export type PersonaMediaUploadDto = {
      * Comma-separated tags the `send_media` tool picks gallery items by: trimmed and lower-cased, at most 20 of at most 32 characters.
      */
     tags?: string;
+};
+
+export type PersonaVoiceDto = {
+    /**
+     * OpenAI gpt-4o-mini-tts: how to speak.
+     */
+    instructions?: string;
+    /**
+     * A text-to-speech provider instance (GET /voices lists them). Omitted: TTS_DEFAULT.
+     */
+    provider?: string;
+    /**
+     * 1 is normal speed.
+     */
+    speed?: number;
+    /**
+     * ElevenLabs: how steady the voice is.
+     */
+    stability?: number;
+    /**
+     * One of the provider's voices. Omitted: the provider's default voice.
+     */
+    voiceId?: string;
 };
 
 export type PlanDto = {
@@ -886,6 +939,41 @@ export type RegisterDto = {
     password: string;
 };
 
+export type ReplyAudioEventDto = {
+    bytes: number;
+    contentType: string;
+    /**
+     * When the URL stops working: GET .../messages/{id}/audio speaks the whole reply at any time.
+     */
+    expiresAt: string;
+    /**
+     * The sentence's place in the reply's speech, from 0: play them in this order.
+     */
+    index: number;
+    messageId: string;
+    /**
+     * What is spoken (without markup).
+     */
+    text: string;
+    /**
+     * Where to GET the sentence's audio (no credentials): a presigned URL of the bucket, or an API URL signed for a while (relative to the server). A URL rather than the audio inline keeps the stream light and its replays cheap.
+     */
+    url: string;
+};
+
+export type ReplyAudioFailedEventDto = {
+    /**
+     * quota_exceeded, tts_unavailable, tts_failed, speech_timeout, ...
+     */
+    code: string;
+    detail: string;
+    /**
+     * The sentence that could not be spoken.
+     */
+    index?: number;
+    messageId: string;
+};
+
 export type ReplyCompletedEventDto = {
     /**
      * The photos the reply sent, to reconcile with the `reply.media` events received.
@@ -962,13 +1050,21 @@ export type SendMessageDto = {
      */
     attachments?: Array<string>;
     /**
+     * A voice message: the id of your audio upload (POST /media: WAV, WebM, Ogg, MP3 or M4A, up to VOICE_MAX_SECONDS). It is transcribed (its seconds count against `voice.sttSecondsPerMonth`), the transcript becomes the message, which carries the audio. A failed transcription (502 `stt_failed`, 503 `stt_unavailable`, 422 `no_speech_recognised`) stores nothing: send the same id again.
+     */
+    audio?: string;
+    /**
      * Chosen by the client, unique per conversation: retrying a send with the same id never generates twice.
      */
     clientMessageId: string;
     /**
-     * At least one character, unless the message carries attachments (then it may be empty: a photo alone).
+     * At least one character, unless the message carries attachments (then it may be empty: a photo alone); empty or omitted with `audio`.
      */
-    content: string;
+    content?: string;
+    /**
+     * Speak the reply in the persona's voice while it streams: a `reply.audio` event per sentence, as soon as it is complete (its characters count against `voice.ttsCharactersPerMonth`).
+     */
+    speak?: boolean;
 };
 
 export type SentMessageDto = {
@@ -990,6 +1086,46 @@ export type SessionDto = {
     ip: string | null;
     lastUsedAt: string;
     userAgent: string | null;
+};
+
+export type SpeechToTextKind = 'openai' | 'gemini' | 'pocketsphinx';
+
+export type SpeechToTextProviderDto = {
+    available: boolean;
+    /**
+     * Whether voice messages are transcribed by it (STT_DEFAULT).
+     */
+    isDefault: boolean;
+    kind: SpeechToTextKind;
+    model: string;
+    name: string;
+};
+
+export type TextToSpeechKind = 'openai' | 'elevenlabs' | 'espeak-ng';
+
+export type TextToSpeechProviderDto = {
+    /**
+     * Whether it can speak here (a local engine: installed).
+     */
+    available: boolean;
+    /**
+     * The voice of personas that name none.
+     */
+    defaultVoice: string;
+    /**
+     * What it speaks, the default first.
+     */
+    formats: Array<AudioFormat>;
+    /**
+     * Whether personas without a voice of their own speak with it (TTS_DEFAULT).
+     */
+    isDefault: boolean;
+    kind: TextToSpeechKind;
+    model: string;
+    /**
+     * What a persona's `voice.provider` names.
+     */
+    name: string;
 };
 
 export type TokensDto = {
@@ -1038,7 +1174,10 @@ export type UpdateInfluencerDto = {
      */
     systemPrompt?: string;
     traits?: Array<string>;
-    voiceId?: string;
+    /**
+     * How the persona speaks its replies. Null or omitted: TTS_DEFAULT's default voice.
+     */
+    voice?: PersonaVoiceDto | null;
 };
 
 export type UpdateProfileDto = {
@@ -1126,6 +1265,25 @@ export type UserRole = 'user' | 'admin';
 
 export type UserStatus = 'active' | 'banned';
 
+export type VoiceCatalogueDto = {
+    speechToText: Array<SpeechToTextProviderDto>;
+    textToSpeech: Array<TextToSpeechProviderDto>;
+    /**
+     * The voices of the available text-to-speech providers (one that cannot be asked now is left out).
+     */
+    voices: Array<VoiceDto>;
+};
+
+export type VoiceDto = {
+    language?: string;
+    name: string;
+    provider: string;
+    /**
+     * What a persona's `voice.voiceId` names.
+     */
+    voiceId: string;
+};
+
 export type VoiceLimitsDto = {
     sttSecondsPerMonth: number | null;
     ttsCharactersPerMonth: number | null;
@@ -1157,6 +1315,10 @@ export type UploadPersonaMediaErrors = {
      * `not_found`: Not found
      */
     404: ProblemDocumentDto;
+    /**
+     * `upload_stalled`: Upload stalled
+     */
+    408: ProblemDocumentDto;
     /**
      * `payload_too_large`: The request body is too large
      */
@@ -2138,7 +2300,7 @@ export type SendMessageErrors = {
      */
     409: ProblemDocumentDto;
     /**
-     * `model_not_multimodal`: Model does not read images; `media_rejected`: Media rejected; `too_many_attachments`: Too many attachments; `attachments_too_large`: Attachments too large
+     * `model_not_multimodal`: Model does not read images; `media_rejected`: Media rejected; `too_many_attachments`: Too many attachments; `attachments_too_large`: Attachments too large; `media_not_audio`: Media not audio; `no_speech_recognised`: No speech recognised
      */
     422: ProblemDocumentDto;
     /**
@@ -2150,7 +2312,11 @@ export type SendMessageErrors = {
      */
     500: ProblemDocumentDto;
     /**
-     * `service_unavailable`: Service unavailable
+     * `stt_failed`: Transcription failed
+     */
+    502: ProblemDocumentDto;
+    /**
+     * `stt_unavailable`: Speech-to-text unavailable; `service_unavailable`: Service unavailable
      */
     503: ProblemDocumentDto;
 };
@@ -2165,6 +2331,78 @@ export type SendMessageResponses = {
 };
 
 export type SendMessageResponse = SendMessageResponses[keyof SendMessageResponses];
+
+export type GetReplyAudioData = {
+    body?: never;
+    path: {
+        id: string;
+        /**
+         * The reply (assistant message).
+         */
+        messageId: string;
+    };
+    query?: {
+        /**
+         * One the persona's provider speaks (GET /voices); omitted: its first.
+         */
+        format?: AudioFormat;
+    };
+    url: '/api/v1/conversations/{id}/messages/{messageId}/audio';
+};
+
+export type GetReplyAudioErrors = {
+    /**
+     * `validation_failed`: The request is not valid
+     */
+    400: ProblemDocumentDto;
+    /**
+     * `unauthorized`: Authentication is required
+     */
+    401: ProblemDocumentDto;
+    /**
+     * `not_found`: Not found
+     */
+    404: ProblemDocumentDto;
+    /**
+     * `audio_format_unavailable`: Audio format unavailable
+     */
+    406: ProblemDocumentDto;
+    /**
+     * `reply_in_progress`: Reply in progress
+     */
+    409: ProblemDocumentDto;
+    /**
+     * `nothing_to_speak`: Nothing to speak; `speech_too_long`: Text too long to speak
+     */
+    422: ProblemDocumentDto;
+    /**
+     * `quota_exceeded`: Quota exceeded; `rate_limited`: Too many requests
+     */
+    429: ProblemDocumentDto;
+    /**
+     * `internal_error`: Internal server error
+     */
+    500: ProblemDocumentDto;
+    /**
+     * `tts_failed`: Speech synthesis failed
+     */
+    502: ProblemDocumentDto;
+    /**
+     * `tts_unavailable`: Text-to-speech unavailable; `service_unavailable`: Service unavailable
+     */
+    503: ProblemDocumentDto;
+};
+
+export type GetReplyAudioError = GetReplyAudioErrors[keyof GetReplyAudioErrors];
+
+export type GetReplyAudioResponses = {
+    /**
+     * The audio.
+     */
+    200: Blob | File;
+};
+
+export type GetReplyAudioResponse = GetReplyAudioResponses[keyof GetReplyAudioResponses];
 
 export type CancelReplyData = {
     body?: never;
@@ -2315,9 +2553,9 @@ export type StreamReplyError = StreamReplyErrors[keyof StreamReplyErrors];
 
 export type StreamReplyResponses = {
     /**
-     * Server-sent events; the `data` of each is one of these.
+     * Server-sent events; the `data` of each is the schema its event name says.
      */
-    200: ReplyMessageEventDto | ReplyStartedEventDto | ReplyDeltaEventDto | ReplyMediaEventDto | ReplyCompletedEventDto | ReplyErrorEventDto;
+    200: ReplyMessageEventDto | ReplyStartedEventDto | ReplyDeltaEventDto | ReplyMediaEventDto | ReplyAudioEventDto | ReplyAudioFailedEventDto | ReplyCompletedEventDto | ReplyErrorEventDto;
 };
 
 export type StreamReplyResponse = StreamReplyResponses[keyof StreamReplyResponses];
@@ -3152,6 +3390,10 @@ export type UploadMediaErrors = {
      */
     401: ProblemDocumentDto;
     /**
+     * `upload_stalled`: Upload stalled
+     */
+    408: ProblemDocumentDto;
+    /**
      * `payload_too_large`: The request body is too large
      */
     413: ProblemDocumentDto;
@@ -3160,7 +3402,7 @@ export type UploadMediaErrors = {
      */
     415: ProblemDocumentDto;
     /**
-     * `unknown_persona`: Unknown persona
+     * `unknown_persona`: Unknown persona; `audio_unreadable`: Audio unreadable; `audio_too_long`: Audio too long
      */
     422: ProblemDocumentDto;
     /**
@@ -3181,7 +3423,7 @@ export type UploadMediaError = UploadMediaErrors[keyof UploadMediaErrors];
 
 export type UploadMediaResponses = {
     /**
-     * Received; being processed.
+     * Received: an image being processed, or audio ready.
      */
     202: MediaDto;
 };
@@ -3382,12 +3624,12 @@ export type DownloadMediaContentData = {
         id: string;
     };
     query: {
-        variant: 'image' | 'thumbnail';
         /**
          * Unix seconds after which the URL stops working.
          */
         expires: number;
         signature: string;
+        variant: 'image' | 'thumbnail' | 'audio';
     };
     url: '/api/v1/media/{id}/content';
 };
@@ -3497,6 +3739,93 @@ export type ListProvidersResponses = {
 };
 
 export type ListProvidersResponse = ListProvidersResponses[keyof ListProvidersResponses];
+
+export type DownloadSpeechData = {
+    body?: never;
+    path: {
+        key: string;
+    };
+    query: {
+        /**
+         * Unix seconds after which the URL stops working.
+         */
+        expires: number;
+        signature: string;
+    };
+    url: '/api/v1/speech/{key}';
+};
+
+export type DownloadSpeechErrors = {
+    /**
+     * `validation_failed`: The request is not valid
+     */
+    400: ProblemDocumentDto;
+    /**
+     * `media_url_invalid`: Media URL invalid or expired
+     */
+    403: ProblemDocumentDto;
+    /**
+     * `not_found`: Not found
+     */
+    404: ProblemDocumentDto;
+    /**
+     * `rate_limited`: Too many requests
+     */
+    429: ProblemDocumentDto;
+    /**
+     * `internal_error`: Internal server error
+     */
+    500: ProblemDocumentDto;
+    /**
+     * `service_unavailable`: Service unavailable
+     */
+    503: ProblemDocumentDto;
+};
+
+export type DownloadSpeechError = DownloadSpeechErrors[keyof DownloadSpeechErrors];
+
+export type DownloadSpeechResponses = {
+    /**
+     * The audio.
+     */
+    200: Blob | File;
+};
+
+export type DownloadSpeechResponse = DownloadSpeechResponses[keyof DownloadSpeechResponses];
+
+export type ListVoicesData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/api/v1/voices';
+};
+
+export type ListVoicesErrors = {
+    /**
+     * `unauthorized`: Authentication is required
+     */
+    401: ProblemDocumentDto;
+    /**
+     * `rate_limited`: Too many requests
+     */
+    429: ProblemDocumentDto;
+    /**
+     * `internal_error`: Internal server error
+     */
+    500: ProblemDocumentDto;
+    /**
+     * `service_unavailable`: Service unavailable
+     */
+    503: ProblemDocumentDto;
+};
+
+export type ListVoicesError = ListVoicesErrors[keyof ListVoicesErrors];
+
+export type ListVoicesResponses = {
+    200: VoiceCatalogueDto;
+};
+
+export type ListVoicesResponse = ListVoicesResponses[keyof ListVoicesResponses];
 
 export type GetLivenessData = {
     body?: never;
