@@ -10,7 +10,7 @@
 // Options: --no-build, --root <dir> (another checkout's built dist/), --only B1,SUT-pg,
 //          --rounds N, --no-profile, --strict (exit 1 when a target is missed),
 //          --users N, --conversations N, --levels 1,8,32, --one-user-levels 1,8, --seconds S,
-//          --no-streams
+//          --no-streams, --no-audio (skip the time-to-first-audio phase), --audio-pairs N
 //          (a reduced run; any of these, --rounds or --only makes it a "custom" report)
 
 import { spawn, spawnSync } from 'node:child_process';
@@ -35,7 +35,7 @@ const option = (name) => {
   return inline ? inline.slice(name.length + 1) : undefined;
 };
 if (flag('--help') || flag('-h')) {
-  process.stdout.write(readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(1, 14).map((line) => line.replace(/^\/\/ ?/, '')).join('\n') + '\n');
+  process.stdout.write(readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(1, 15).map((line) => line.replace(/^\/\/ ?/, '')).join('\n') + '\n');
   process.exit(0);
 }
 const profileName = flag('--smoke') ? 'smoke' : flag('--full') ? 'full' : 'quick';
@@ -106,6 +106,10 @@ const PROFILES = {
     oneUserLevels: [4],
     dbCountSends: 2,
     failureSends: 0,
+    // Time to first audio: pairs of sends (one sentence-streamed, one spoken after the reply) per round.
+    audioPairs: 1,
+    audioWarmupPairs: 0,
+    audioTargets: ['SUT-pg'],
     profile: false,
     targets: ['B0', 'B1', 'P', 'SUT-pg'],
   },
@@ -131,6 +135,9 @@ const PROFILES = {
     oneUserLevels: [1, 8],
     dbCountSends: 20,
     failureSends: 20,
+    audioPairs: 5,
+    audioWarmupPairs: 1,
+    audioTargets: ['SUT-pg'],
     profile: true,
     targets: ['B0', 'B1', 'P', 'SUT-pg', 'SUT-embedded'],
   },
@@ -155,6 +162,9 @@ const PROFILES = {
     oneUserLevels: [1, 4, 16, 64],
     dbCountSends: 50,
     failureSends: 40,
+    audioPairs: 10,
+    audioWarmupPairs: 1,
+    audioTargets: ['SUT-pg', 'SUT-embedded'],
     profile: true,
     targets: ['B0', 'B1', 'P', 'SUT-pg', 'SUT-embedded'],
   },
@@ -176,12 +186,14 @@ if (option('--levels')) {
   if (levels.length) profile.rpsLevels = levels;
 }
 if (flag('--no-streams')) profile.streamTargets = [];
+if (flag('--no-audio')) profile.audioPairs = 0;
+else if (option('--audio-pairs')) profile.audioPairs = Math.round(positive('--audio-pairs', 1000) ?? profile.audioPairs);
 if (option('--one-user-levels')) {
   const levels = option('--one-user-levels').split(',').map(Number).filter((level) => Number.isSafeInteger(level) && level >= 0 && level <= 4096);
   profile.oneUserLevels = levels.filter((level) => level > 0);
 }
 // A reduced run never replaces the profile's reference report (results/latest-quick.md).
-const custom = ['--rounds', '--only', '--users', '--conversations', '--seconds', '--levels', '--one-user-levels', '--no-streams'].some((name) => option(name) !== undefined || flag(name));
+const custom = ['--rounds', '--only', '--users', '--conversations', '--seconds', '--levels', '--one-user-levels', '--no-streams', '--no-audio', '--audio-pairs'].some((name) => option(name) !== undefined || flag(name));
 const reportName = custom ? `${profileName}-custom` : profileName;
 const root = resolve(option('--root') ?? ROOT_DEFAULT);
 
@@ -193,6 +205,9 @@ const KNOBS = {
   instant: { ttftMs: 0, tokensPerSecond: 0, tokens: 20, chunkTokens: 1, failPercent: 0 },
   // Streams held: 20 tokens/s each.
   held: { ttftMs: 100, tokensPerSecond: 20, tokens: profile.streamTokens, chunkTokens: 1, failPercent: 0 },
+  // Spoken replies: 5 sentences of 12 words (70 tokens with their punctuation) at 40 tokens/s, about
+  // 2 s a reply, every sentence carrying a word new to that reply (no speech cache can help).
+  speech: { ttftMs: 200, tokensPerSecond: 40, tokens: 20, chunkTokens: 1, failPercent: 0, sentences: 5, sentenceWords: 12 },
 };
 const P99_BOUND_MS = 50;
 /** Latency bounds at which non-streaming messages/s are reported (the first one is judged). */
@@ -410,7 +425,7 @@ async function setupSut(target, { users, conversations, oneUserConversations = 0
   const setup = await chorus.setupChorus(target.sut, target.agent, { users, conversations, deadline: setupDeadline });
   target.setup = setup;
   const next = chorus.conversationCursor(setup.conversations);
-  target.streamRequest = (content) => chorus.sendRequest(target.sut, next(), content);
+  target.streamRequest = (content, extra) => chorus.sendRequest(target.sut, next(), content, extra);
   target.jsonRequest = target.streamRequest;
   if (oneUserConversations > 0) {
     const one = await chorus.setupChorus(target.sut, target.agent, { users: 1, conversations: oneUserConversations, deadline: setupDeadline });
@@ -447,6 +462,8 @@ const results = {
   gates: {},
   db: null,
   cpuProfile: null,
+  // Time to first audio: which SUTs, whether they can speak, and the figures over rounds (aggregate()).
+  audio: null,
   notes,
 };
 
@@ -539,6 +556,13 @@ async function main() {
     if (target.pid) target.idleRss = { ...(target.idleRss ?? {}), warm: proc.rssOf(target.pid) };
   }
 
+  // Time to first audio: the SUTs it runs on, once they are known to speak (espeak-ng installed),
+  // warmed up after the idle RSS above (which stays the message path's).
+  const audioTargets = await prepareAudio();
+  for (const target of audioTargets) {
+    if (profile.audioWarmupPairs > 0) await phases.audioPhase(ctx, target, { pairs: profile.audioWarmupPairs, knobs: KNOBS.speech, deadline });
+  }
+
   // Interleaved rounds: each round runs every target, in an order rotated round by round.
   for (let index = 0; index < profile.rounds; index += 1) {
     if (timeLeft() < 30_000) {
@@ -546,7 +570,7 @@ async function main() {
       break;
     }
     const order = targets.map((_, i) => targets[(i + index) % targets.length]);
-    const record = { index: index + 1, order: order.map((target) => target.name), ttft: {}, throughput: {}, throughputOneUser: {} };
+    const record = { index: index + 1, order: order.map((target) => target.name), ttft: {}, throughput: {}, throughputOneUser: {}, audio: {} };
     log(`round ${index + 1}/${profile.rounds}: ${record.order.join(' → ')}`);
     await phases.setKnobs(ctx, KNOBS.stream);
     ctx.knobs = KNOBS.stream;
@@ -570,6 +594,11 @@ async function main() {
         bounds: P99_BOUNDS_MS,
         deadline,
       });
+    }
+    // Time to first audio: sentence-streamed and after the reply, alternating, on each SUT that speaks.
+    for (const target of order.filter((candidate) => audioTargets.includes(candidate))) {
+      record.audio[target.name] = await phases.audioPhase(ctx, target, { pairs: profile.audioPairs, knobs: KNOBS.speech, deadline });
+      log(`${target.name}: time to first audio in ${record.audio[target.name].seconds} s (${record.audio[target.name].ok}/${record.audio[target.name].sends} sends)`);
     }
     results.rounds.push(record);
   }
@@ -703,6 +732,41 @@ async function main() {
   };
 }
 
+/**
+ * The SUTs the time-to-first-audio phase runs on: the profile's (SUT-pg; both in the full one),
+ * or the first SUT of the run when none of those was selected; only those whose GET /voices
+ * lists the bench persona's speech provider (espeak-ng) as available. Anything else is said in
+ * the report (results.audio.skipped), not failed.
+ */
+async function prepareAudio() {
+  const suts = targets.filter((target) => target.kind === 'sut');
+  const named = suts.filter((target) => profile.audioTargets.includes(target.name));
+  const chosen = named.length ? named : suts.slice(0, 1);
+  results.audio = { pairsPerRound: profile.audioPairs, knobs: KNOBS.speech, targets: chosen.map((target) => target.name), speech: {}, skipped: null, byTarget: {} };
+  if (profile.audioPairs <= 0) {
+    results.audio.skipped = 'not run (--no-audio)';
+    return [];
+  }
+  if (chosen.length === 0) {
+    results.audio.skipped = 'not run: no SUT in this run';
+    return [];
+  }
+  const ready = [];
+  for (const target of chosen) {
+    const speech = await chorus
+      .speechAvailable(target.sut, target.agent, { token: target.setup.tokens[0], personaVoice: target.setup.personaVoice })
+      .catch((error) => ({ available: false, reason: `GET /voices failed: ${String(error?.message ?? error).split('\n')[0]}` }));
+    results.audio.speech[target.name] = speech;
+    if (speech.available) ready.push(target);
+    else log(`${target.name}: time to first audio skipped: ${speech.reason}`);
+  }
+  if (ready.length === 0) {
+    results.audio.skipped = `skipped: ${[...new Set(Object.values(results.audio.speech).map((speech) => speech.reason))].join('; ')}`;
+  }
+  results.audio.targets = ready.map((target) => target.name);
+  return ready;
+}
+
 /** SUT-pg whose database connections go through the counting proxy; started with the others, measured last. */
 async function startCountingSut() {
   const { createPgCountProxy } = await import('./lib/pg-count-proxy.mjs');
@@ -834,6 +898,35 @@ function aggregate() {
       ...(results.rounds.some((round) => round.throughputOneUser?.[name]) ? { oneUserRpsRatios: ratios('throughputOneUser') } : {}),
     };
   }
+  // Time to first audio: pooled over the rounds' sends (a handful a round), and the per-round ratio.
+  for (const name of results.audio?.targets ?? []) {
+    const per = results.rounds.map((round) => round.audio?.[name]).filter(Boolean);
+    if (per.length === 0) continue;
+    const pooled = (key) => per.flatMap((round) => round.raw[key]);
+    const p = (values) => ({ n: values.length, p50: percentile(values, 50), p90: percentile(values, 90) });
+    const streamedFirstAudio = p(pooled('streamedFirstAudio'));
+    const afterFirstAudio = p(pooled('afterFirstAudio'));
+    const ratio = (a, b) => (Number.isFinite(a) && Number.isFinite(b) && b > 0 ? a / b : null);
+    results.audio.byTarget[name] = {
+      rounds: per.length,
+      sends: per.reduce((sum, round) => sum + round.sends, 0),
+      ok: per.reduce((sum, round) => sum + round.ok, 0),
+      errors: per.reduce((sum, round) => sum + round.errors, 0),
+      firstErrors: [...new Set(per.flatMap((round) => round.firstErrors))].slice(0, 3),
+      secondsPerRound: summary(per.map((round) => round.seconds)),
+      streamedFirstEvent: p(pooled('streamedFirstEvent')),
+      streamedFirstAudio,
+      afterCompleted: p(pooled('afterCompleted')),
+      afterFirstAudio,
+      ratioP50: ratio(afterFirstAudio.p50, streamedFirstAudio.p50),
+      ratioP90: ratio(afterFirstAudio.p90, streamedFirstAudio.p90),
+      ratioP50PerRound: summary(per.map((round) => round.ratioP50)),
+      clipsPerReply: percentile(per.map((round) => round.streamed.clipsPerReply), 50),
+      firstClipBytes: percentile(per.map((round) => round.streamed.firstClipBytes), 50),
+      wholeReplyBytes: percentile(per.map((round) => round.after.bytes), 50),
+      firstClipText: per.find((round) => round.streamed.firstClipText)?.streamed.firstClipText ?? null,
+    };
+  }
   // Raw samples stay out of the JSON (the per-round percentiles are there).
   for (const round of results.rounds) for (const value of Object.values(round.ttft)) delete value.raw;
 }
@@ -871,6 +964,13 @@ if (profileName === 'smoke') {
     if (!tp || !tp.levels.some((level) => level.rps > 0)) harnessProblems.push(`${target.name}: no non-streaming request succeeded`);
     const one = results.rounds[0]?.throughputOneUser?.[target.name];
     if (target.oneUser && (!one || !one.levels.some((level) => level.rps > 0))) harnessProblems.push(`${target.name}: no one-user non-streaming request succeeded`);
+  }
+  // Time to first audio: when the SUT could speak, at least one send of each kind must have worked.
+  for (const name of results.audio?.targets ?? []) {
+    const audio = results.rounds[0]?.audio?.[name];
+    if (!audio || audio.streamed.ok === 0 || audio.after.ok === 0) {
+      harnessProblems.push(`${name}: time to first audio not measured${audio?.firstErrors?.length ? ` (${audio.firstErrors[0]})` : ''}`);
+    }
   }
   for (const name of ['B0', 'B1']) if (!targets.some((target) => target.name === name)) harnessProblems.push(`${name} did not start: ${results.targets[name]?.reason ?? 'unknown'}`);
   if (chorus.postgresAvailable() && wanted('SUT-pg') && !targets.some((target) => target.name === 'SUT-pg')) {

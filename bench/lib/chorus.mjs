@@ -55,15 +55,19 @@ export function dropDatabase(name) {
 // Finite limits, so every quota check and counter runs as in production, set far above what any
 // user of a run can reach (a run sends at most a few hundred thousand messages in all).
 const BENCH_CHAT_LIMITS = { messagesPerDay: 100_000_000, tokensPerMonth: 1_000_000_000_000, costMicrosPerMonth: 1_000_000_000_000 };
+// Spoken replies (the time-to-first-audio phase): a few hundred characters a send, far below these.
+const BENCH_VOICE_LIMITS = { sttSecondsPerMonth: 1_000_000_000, ttsCharactersPerMonth: 1_000_000_000_000 };
 const BENCH_PLANS = {
   free: {
     description: 'bench: generous limits no benchmark user reaches',
     chat: BENCH_CHAT_LIMITS,
+    voice: BENCH_VOICE_LIMITS,
     requestsPerMinute: 1_000_000_000,
   },
   premium: {
     description: 'bench',
     chat: BENCH_CHAT_LIMITS,
+    voice: BENCH_VOICE_LIMITS,
     requestsPerMinute: 1_000_000_000,
     premiumPersonas: true,
   },
@@ -198,7 +202,7 @@ export async function setupChorus(sut, agent, { users, conversations, deadline }
     { deadline },
   );
   if (created.some((conversation) => !conversation)) throw new Error('setup ran out of time creating conversations');
-  return { personaId: persona.id, tokens, conversations: created };
+  return { personaId: persona.id, personaVoice: persona.voice ?? null, tokens, conversations: created };
 }
 
 /** A cursor over the conversation pool, so history stays short and no two in-flight sends share one. */
@@ -212,13 +216,33 @@ export function conversationCursor(conversations) {
   };
 }
 
-/** The request a send makes: URL, headers and a body with a fresh clientMessageId. */
-export function sendRequest(sut, conversation, content) {
+/** The request a send makes: URL, headers and a body with a fresh clientMessageId (and `extra` fields, e.g. speak). */
+export function sendRequest(sut, conversation, content, extra = {}) {
   return {
     url: `${sut.baseUrl}/api/v1/conversations/${conversation.id}/messages`,
     headers: { authorization: `Bearer ${conversation.token}` },
-    body: { content, clientMessageId: randomUUID() },
+    body: { content, clientMessageId: randomUUID(), ...extra },
   };
+}
+
+/**
+ * Whether this Chorus can speak the bench persona's replies: GET /voices lists its text-to-speech
+ * provider (the persona's own, or the default) as available. Resolves { available, provider, reason }.
+ */
+export async function speechAvailable(sut, agent, { token, personaVoice }) {
+  const response = await jsonRequest(agent, 'GET', `${sut.baseUrl}/api/v1/voices`, { headers: { authorization: `Bearer ${token}` }, timeoutMs: 30_000 });
+  if (response.status !== 200) {
+    return { available: false, provider: null, reason: `this Chorus has no voice (GET /api/v1/voices: HTTP ${response.status})` };
+  }
+  const providers = response.body?.textToSpeech ?? [];
+  const wanted = personaVoice?.provider;
+  const provider = wanted ? providers.find((candidate) => candidate.name === wanted) : providers.find((candidate) => candidate.isDefault);
+  if (!provider) return { available: false, provider: wanted ?? null, reason: `GET /voices lists no text-to-speech provider ${wanted ? `"${wanted}"` : 'as the default'}` };
+  if (!provider.available) {
+    const why = provider.kind === 'espeak-ng' ? 'espeak-ng is not installed where the SUT runs' : `the text-to-speech provider "${provider.name}" is unavailable`;
+    return { available: false, provider: provider.name, kind: provider.kind, reason: `${why} (GET /voices lists it as unavailable)` };
+  }
+  return { available: true, provider: provider.name, kind: provider.kind, model: provider.model, reason: null };
 }
 
 /**

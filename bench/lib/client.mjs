@@ -27,8 +27,9 @@ function splitUrl(url) {
 /**
  * Sends one streaming request and reads it to the end (or `timeoutMs`).
  * Returns a sample: { ok, status, error, ttfbMs, ttftMs, totalMs, gaps[], tokens, text, completed, usage, replyId, final }.
+ * `onEvent(event, data, now)`, when given, sees every event as it arrives (`now`: performance.now()).
  */
-export async function streamRequest(agent, { url, headers = {}, body, dialect, timeoutMs = 60_000, keepGaps = true }) {
+export async function streamRequest(agent, { url, headers = {}, body, dialect, timeoutMs = 60_000, keepGaps = true, onEvent }) {
   const { origin, path } = splitUrl(url);
   const sample = { ok: false, status: 0, error: null, ttfbMs: null, ttftMs: null, totalMs: null, gaps: [], maxGapMs: 0, tokens: 0, text: '', completed: false, usage: null, replyId: null, final: null, startedAt: 0 };
   const signal = globalThis.AbortSignal.timeout(timeoutMs);
@@ -68,6 +69,7 @@ export async function streamRequest(agent, { url, headers = {}, body, dialect, t
           else if (line.startsWith('data:')) data += (data ? '\n' : '') + line.slice(5).replace(/^ /, '');
         }
         if (!data) continue;
+        onEvent?.(event, data, now);
         const text = tokenOf(dialect, event, data, sample);
         if (text) {
           sample.tokens += 1;
@@ -158,6 +160,32 @@ export async function jsonRequest(agent, method, url, { body, headers = {}, time
     // not JSON
   }
   return { status: response.statusCode, body: parsed, ms: performance.now() - start };
+}
+
+/**
+ * A GET whose body is read whole (audio): resolves { status, bytes, contentType, headers, ttfbMs, ms, error }
+ * (`ms`: until the last byte); never throws.
+ */
+export async function download(agent, url, { headers = {}, timeoutMs = 60_000 } = {}) {
+  const { origin, path } = splitUrl(url);
+  const start = performance.now();
+  const result = { status: 0, bytes: 0, contentType: null, headers: {}, ttfbMs: null, ms: null, error: null };
+  try {
+    const response = await agent.request({ origin, path, method: 'GET', headers, signal: globalThis.AbortSignal.timeout(timeoutMs) });
+    result.status = response.statusCode;
+    result.ttfbMs = performance.now() - start;
+    result.headers = response.headers;
+    result.contentType = response.headers['content-type'] ?? null;
+    if (response.statusCode !== 200) {
+      result.error = `HTTP ${response.statusCode}: ${(await response.body.text()).slice(0, 300)}`;
+    } else {
+      for await (const chunk of response.body) result.bytes += chunk.length;
+    }
+  } catch (error) {
+    result.error = String(error?.message ?? error);
+  }
+  result.ms = performance.now() - start;
+  return result;
 }
 
 /** Runs `task(i)` for i in [0, count) with at most `concurrency` at once; bounded by `deadline` (ms since epoch). */

@@ -1,12 +1,15 @@
 // A mock OpenAI chat-completions server for the benchmark: streaming (SSE) and not, with knobs
 // for time to first token, tokens per second, number of tokens, tokens per chunk and a failure
-// percentage. It reports usage the way OpenAI does and counts what it served, per target tag
+// percentage; or, with `sentences`, a reply of whole sentences whose words are all new to each
+// reply (the spoken-reply phase: a text-to-speech cache must never have heard it). It reports usage the way OpenAI does and counts what it served, per target tag
 // (the `x-bench-target` request header), so a run can check stored usage against it and show
 // that the mock is not the bottleneck (its own requests/s, tokens/s and CPU).
 //
 // Control surface (same port, outside /v1):
 //   GET  /_knobs            the current knobs
-//   POST /_knobs            merge knobs: {ttftMs, tokensPerSecond (0 = all at once), tokens, chunkTokens, failPercent, seed}
+//   POST /_knobs            merge knobs: {ttftMs, tokensPerSecond (0 = all at once), tokens, chunkTokens, failPercent, seed,
+//                           sentences (0 = off; else the reply is that many sentences and `tokens` is ignored),
+//                           sentenceWords (words per sentence)}
 //   GET  /_stats            counters since the last reset (total and by tag), lifetime counters by tag,
 //                           CPU time, event-loop delay
 //   POST /_reset            zero the counters (not the lifetime ones)
@@ -18,7 +21,7 @@ import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { setTimeout, clearTimeout } from 'node:timers';
 import { fileURLToPath } from 'node:url';
 
-export const DEFAULT_KNOBS = Object.freeze({ ttftMs: 10, tokensPerSecond: 1000, tokens: 20, chunkTokens: 1, failPercent: 0, seed: 1 });
+export const DEFAULT_KNOBS = Object.freeze({ ttftMs: 10, tokensPerSecond: 1000, tokens: 20, chunkTokens: 1, failPercent: 0, seed: 1, sentences: 0, sentenceWords: 12 });
 
 const WORDS = ['Look', ' up', ' tonight', ':', ' Saturn', ' rides', ' low', ' in', ' the', ' south', ',', ' and', ' the', ' rings', ' are', ' tilted', ' wide', ' open', '.', ' Clear'];
 
@@ -32,6 +35,41 @@ export function replyText(tokens) {
   let text = '';
   for (let i = 0; i < tokens; i += 1) text += tokenText(i);
   return text;
+}
+
+const SENTENCE_WORDS = [
+  'tonight', 'the', 'ringed', 'planet', 'rides', 'low', 'in', 'the', 'southern', 'sky', 'after', 'dusk',
+  'so', 'look', 'for', 'a', 'steady', 'golden', 'light', 'above', 'the', 'trees', 'near', 'the',
+  'horizon', 'while', 'the', 'bright', 'stars', 'of', 'summer', 'slowly', 'climb', 'toward', 'the', 'east',
+];
+const SYLLABLES = ['ka', 'lo', 'mi', 'ne', 'ru', 'sa', 'ti', 'vo', 'da', 'fe', 'go', 'hu', 'ji', 'pe', 'ba', 'zo'];
+
+/** A made-up word, different for every n below 16^4 (four syllables: the same length each time, so each clip is as long). */
+export function uniqueWord(n) {
+  let word = '';
+  for (let i = 0, rest = n; i < 4; i += 1, rest = Math.floor(rest / 16)) word += SYLLABLES[rest % 16];
+  return word;
+}
+
+/**
+ * The tokens of the n-th sentence reply: `sentences` sentences of `words` words, a word then a
+ * comma then the end punctuation as tokens of their own, as a model's tokenizer splits them. Every
+ * sentence carries the reply's own made-up word, so no sentence was ever spoken before.
+ */
+export function sentenceTokens(n, sentences, words) {
+  const name = uniqueWord(n);
+  const ends = ['.', '!', '.', '?', '.'];
+  const tokens = [];
+  for (let s = 0; s < sentences; s += 1) {
+    for (let w = 0; w < words; w += 1) {
+      let word = w === 2 ? name : SENTENCE_WORDS[(s * 7 + w) % SENTENCE_WORDS.length];
+      if (w === 0) word = word[0].toUpperCase() + word.slice(1);
+      tokens.push(s === 0 && w === 0 ? word : ` ${word}`);
+      if (w === Math.floor(words / 2) - 1) tokens.push(',');
+    }
+    tokens.push(ends[s % ends.length]);
+  }
+  return tokens;
 }
 
 /** Prompt tokens the mock reports: about four characters a token over every message's content, plus 3 per message. */
@@ -70,6 +108,8 @@ export function createMockUpstream(initialKnobs = {}) {
   let since = performance.now();
   let cpuSince = process.cpuUsage();
   let ids = 0;
+  // Sentence replies made so far: each one's made-up word comes from this count.
+  let sentenceReplies = 0;
   const eld = monitorEventLoopDelay({ resolution: 10 });
   eld.enable();
   const open = new Set();
@@ -172,7 +212,11 @@ export function createMockUpstream(initialKnobs = {}) {
     const created = Math.floor(Date.now() / 1000);
     const model = typeof body.model === 'string' ? body.model : 'mock-model';
     const limit = Number(body.max_tokens ?? body.max_completion_tokens ?? Infinity);
-    const tokens = Math.max(1, Math.min(k.tokens, Number.isFinite(limit) && limit > 0 ? limit : k.tokens));
+    // Sentence mode: the reply's own tokens; otherwise token i is tokenText(i).
+    const pieces = k.sentences > 0 ? sentenceTokens(sentenceReplies++, Math.floor(k.sentences), Math.max(1, Math.floor(k.sentenceWords))) : null;
+    const wanted = pieces ? pieces.length : k.tokens;
+    const tokens = Math.max(1, Math.min(wanted, Number.isFinite(limit) && limit > 0 ? limit : wanted));
+    const textOf = (index) => (pieces ? pieces[index] : tokenText(index));
     const usage = { prompt_tokens: promptTokensOf(body.messages), completion_tokens: tokens, total_tokens: 0 };
     usage.total_tokens = usage.prompt_tokens + usage.completion_tokens;
     const interval = k.tokensPerSecond > 0 ? 1000 / k.tokensPerSecond : 0;
@@ -182,7 +226,8 @@ export function createMockUpstream(initialKnobs = {}) {
       count(tag, 'nonStreamed');
       const delay = k.ttftMs + interval * (tokens - 1);
       const finish = () => {
-        const content = replyText(tokens);
+        let content = '';
+        for (let i = 0; i < tokens; i += 1) content += textOf(i);
         const payload = {
           id,
           object: 'chat.completion',
@@ -233,7 +278,7 @@ export function createMockUpstream(initialKnobs = {}) {
     });
     const pieceFrom = (start, end) => {
       let text = '';
-      for (let i = start; i < end; i += 1) text += tokenText(i);
+      for (let i = start; i < end; i += 1) text += textOf(i);
       return text;
     };
     const finishStream = () => {

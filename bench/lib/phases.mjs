@@ -1,12 +1,13 @@
 // The measurements: time to first token and gaps at concurrency 1, non-streaming requests/s
 // at a p99 latency bound, concurrent streams held, event-loop delay and RSS, the correctness
-// gates, database round trips per message, and a CPU profile of the SUT.
+// gates, database round trips per message, a CPU profile of the SUT, and the time to first audio of
+// a spoken reply (sentence by sentence while it streams, against the whole reply after it ends).
 
 import { performance } from 'node:perf_hooks';
 import { setInterval, clearInterval } from 'node:timers';
 import { setTimeout as sleep } from 'node:timers/promises';
 import autocannon from 'autocannon';
-import { jsonRequest, streamRequest } from './client.mjs';
+import { download, jsonRequest, streamRequest } from './client.mjs';
 import { percentile, mean, round } from './stats.mjs';
 import { rssOf } from './proc.mjs';
 
@@ -299,6 +300,170 @@ export async function failureGate(ctx, target, { sends = 20, failPercent = 30, d
     await setKnobs(ctx, { failPercent: 0 });
   }
   return { sends, failPercent, ...outcomes, pass: outcomes.other === 0 && outcomes.failed > 0 };
+}
+
+// ---------------------------------------------------------------- time to first audio
+
+/** What the spoken-reply sends ask (the mock's sentence mode answers whatever is asked). */
+export const SPEECH_PROMPT = 'What should I look for in the sky tonight? Tell me in a few sentences.';
+
+/**
+ * Time to first audio of a spoken reply, two ways, one send of each per pair, alternating which
+ * goes first, one at a time (the mock must be in sentence mode: `knobs`):
+ * - `streamed`: sent with `speak: true`; from the send to the first `reply.audio` event, and to the
+ *   end of the download of that event's clip (its URL): the time to first audio.
+ * - `after`: sent without speak; from the send to `reply.completed`, and to the end of
+ *   GET .../messages/{replyId}/audio (the whole reply synthesised, then downloaded): the time to
+ *   first audio when the reply is spoken once it has ended.
+ * Every send is read to its end, so no synthesis of one spills into the next.
+ */
+export async function audioPhase(ctx, target, { pairs, knobs, deadline, timeoutMs = 60_000 }) {
+  await setKnobs(ctx, knobs);
+  const streamed = [];
+  const after = [];
+  const began = performance.now();
+  try {
+    for (let i = 0; i < pairs && Date.now() < deadline; i += 1) {
+      const order = i % 2 === 0 ? ['streamed', 'after'] : ['after', 'streamed'];
+      for (const kind of order) {
+        if (kind === 'streamed') streamed.push(await speakStreamed(target, timeoutMs));
+        else after.push(await speakAfter(target, timeoutMs));
+      }
+    }
+  } finally {
+    await setKnobs(ctx, { sentences: 0 });
+  }
+  return summarizeAudio(streamed, after, (performance.now() - began) / 1000);
+}
+
+/** A send with `speak: true`: the first `reply.audio` event, and its clip downloaded while the reply goes on. */
+async function speakStreamed(target, timeoutMs) {
+  const request = target.streamRequest(SPEECH_PROMPT, { speak: true });
+  const result = { ok: false, firstEventMs: null, firstAudioMs: null, replyMs: null, clips: 0, clipBytes: null, clipText: null, error: null };
+  let firstEventAt = null;
+  let clip = null;
+  let failed = null;
+  const sample = await streamRequest(target.agent, {
+    ...request,
+    dialect: 'chorus',
+    timeoutMs,
+    onEvent: (event, data, now) => {
+      if (event === 'reply.audio') {
+        result.clips += 1;
+        if (clip) return;
+        let audio;
+        try {
+          audio = JSON.parse(data);
+        } catch {
+          failed = `reply.audio: not JSON: ${data.slice(0, 100)}`;
+          return;
+        }
+        firstEventAt = now;
+        result.clipText = audio.text;
+        // Relative to the server for the local store (signed, no auth); absolute for a bucket.
+        const url = new URL(audio.url, target.sut.baseUrl).href;
+        clip = download(target.agent, url, { timeoutMs }).then((got) => ({ ...got, doneAt: performance.now(), expected: audio.bytes }));
+      } else if (event === 'reply.audio.failed') failed = `reply.audio.failed: ${data.slice(0, 300)}`;
+    },
+  });
+  target.account?.stream(sample);
+  if (firstEventAt !== null) result.firstEventMs = firstEventAt - sample.startedAt;
+  result.replyMs = sample.totalMs;
+  const got = clip ? await clip : null;
+  if (got) {
+    result.clipBytes = got.bytes;
+    if (got.error) failed ??= `first clip: ${got.error}`;
+    else if (got.bytes !== got.expected) failed ??= `first clip: ${got.bytes} bytes downloaded, the event said ${got.expected}`;
+    else result.firstAudioMs = got.doneAt - sample.startedAt;
+  }
+  result.error = !sample.ok ? sample.error : (failed ?? (clip ? null : 'no reply.audio event'));
+  result.ok = result.error === null && result.firstAudioMs !== null;
+  return result;
+}
+
+/** A send without speak: `reply.completed`, then GET .../audio, read to its last byte. */
+async function speakAfter(target, timeoutMs) {
+  const request = target.streamRequest(SPEECH_PROMPT);
+  const result = { ok: false, completedMs: null, audioGetMs: null, firstAudioMs: null, bytes: null, error: null };
+  let audio = null;
+  let replyId = null;
+  const sample = await streamRequest(target.agent, {
+    ...request,
+    dialect: 'chorus',
+    timeoutMs,
+    onEvent: (event, data, now) => {
+      if (event === 'message') {
+        try {
+          replyId = JSON.parse(data).replyId ?? null;
+        } catch {
+          // the sample says why
+        }
+      } else if (event === 'reply.completed' && replyId && !audio) {
+        // What a client does once the reply has ended: ask for it spoken.
+        const completedAt = now;
+        audio = download(target.agent, `${request.url}/${replyId}/audio`, { headers: request.headers, timeoutMs }).then((got) => ({ ...got, completedAt, doneAt: performance.now() }));
+      }
+    },
+  });
+  target.account?.stream(sample);
+  const got = audio ? await audio : null;
+  if (got) {
+    result.completedMs = got.completedAt - sample.startedAt;
+    result.audioGetMs = got.doneAt - got.completedAt;
+    result.bytes = got.bytes;
+    if (!got.error) result.firstAudioMs = got.doneAt - sample.startedAt;
+  }
+  // A replay from the cache would cost nothing: the mock's text is new to every reply, so it must not be one.
+  const cached = got?.headers?.['x-speech-cached'] === 'true';
+  result.error = !sample.ok ? sample.error : sample.final?.status !== 'completed' ? `reply ${sample.final?.status}` : !got ? 'no reply.completed' : got.error ? `GET audio: ${got.error}` : cached ? 'GET audio came from the speech cache' : null;
+  result.ok = result.error === null && result.firstAudioMs !== null;
+  return result;
+}
+
+function summarizeAudio(streamed, after, seconds) {
+  const pick = (list, key) => list.filter((sample) => sample.ok).map((sample) => sample[key]);
+  const p = (values) => ({ p50: percentile(values, 50), p90: percentile(values, 90) });
+  const firstAudioStreamed = pick(streamed, 'firstAudioMs');
+  const firstAudioAfter = pick(after, 'firstAudioMs');
+  const streamedP = p(firstAudioStreamed);
+  const afterP = p(firstAudioAfter);
+  const ratio = (a, b) => (Number.isFinite(a) && Number.isFinite(b) && b > 0 ? a / b : null);
+  const errors = [...streamed, ...after].filter((sample) => !sample.ok).map((sample) => sample.error);
+  const ms = (values) => values.map((value) => round(value, 1));
+  return {
+    seconds: round(seconds, 1),
+    sends: streamed.length + after.length,
+    ok: streamed.filter((sample) => sample.ok).length + after.filter((sample) => sample.ok).length,
+    errors: errors.length,
+    firstErrors: [...new Set(errors)].slice(0, 3),
+    streamed: {
+      sends: streamed.length,
+      ok: streamed.filter((sample) => sample.ok).length,
+      firstEvent: p(pick(streamed, 'firstEventMs')),
+      firstAudio: streamedP,
+      reply: p(pick(streamed, 'replyMs')),
+      clipsPerReply: percentile(pick(streamed, 'clips'), 50),
+      firstClipBytes: percentile(pick(streamed, 'clipBytes'), 50),
+      firstClipText: streamed.find((sample) => sample.ok)?.clipText ?? null,
+    },
+    after: {
+      sends: after.length,
+      ok: after.filter((sample) => sample.ok).length,
+      completed: p(pick(after, 'completedMs')),
+      audioGet: p(pick(after, 'audioGetMs')),
+      firstAudio: afterP,
+      bytes: percentile(pick(after, 'bytes'), 50),
+    },
+    // After the reply over sentence-streamed: how many times longer the listener waits.
+    ratioP50: ratio(afterP.p50, streamedP.p50),
+    ratioP90: ratio(afterP.p90, streamedP.p90),
+    raw: {
+      streamedFirstEvent: ms(pick(streamed, 'firstEventMs')),
+      streamedFirstAudio: ms(firstAudioStreamed),
+      afterCompleted: ms(pick(after, 'completedMs')),
+      afterFirstAudio: ms(firstAudioAfter),
+    },
+  };
 }
 
 // ---------------------------------------------------------------- CPU profile summary

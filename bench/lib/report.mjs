@@ -109,6 +109,45 @@ function manyUsersSection(results) {
   return lines;
 }
 
+/** Time to first audio of a spoken reply: sentence-streamed against spoken after the reply, per SUT. */
+function audioSection(results) {
+  const audio = results.audio;
+  if (!audio) return [];
+  const knobs = audio.knobs;
+  const title = '## Time to first audio (spoken replies)';
+  if (audio.skipped) return [title, '', `Time to first audio was ${audio.skipped}.`, ''];
+  const names = Object.keys(audio.byTarget ?? {});
+  if (names.length === 0) return [title, '', 'Time to first audio was not measured (no round ran it).', ''];
+  const speech = audio.speech?.[names[0]];
+  const lines = [
+    title,
+    '',
+    `From sending a message to having the first audio of its reply, two ways, side by side in each round (${audio.pairsPerRound} send(s) of each a round, alternating, one at a time). ` +
+      `Mock: ${knobs.sentences} sentences of ${knobs.sentenceWords} words at ${knobs.tokensPerSecond} tokens/s (first token after ${knobs.ttftMs} ms), each sentence carrying a word new to its reply, so no speech is ever served from the cache; ` +
+      `speech by ${speech?.provider ?? 'the default provider'}${speech?.kind && speech.kind !== speech.provider ? ` (${speech.kind})` : ''} on the SUT's core. ` +
+      '**Sentence-streamed**: sent with `speak: true`; the first `reply.audio` event, then its clip downloaded from its URL (that is the time to first audio). ' +
+      '**After the reply**: sent without speak; `reply.completed`, then `GET …/messages/{replyId}/audio` read to its last byte (the whole reply synthesised, then sent). ' +
+      'p50 and p90 are over all rounds\' sends; the ratio is after the reply ÷ sentence-streamed (how many times longer a listener waits without streaming), with the per-round p50 ratio as median [IQR].',
+    '',
+    `| measure | ${names.join(' | ')} |`,
+    `|---|${names.map(() => '---|').join('')}`,
+  ];
+  const row = (label, pick) => lines.push(`| ${label} | ${names.map((name) => pick(audio.byTarget[name])).join(' | ')} |`);
+  const pair = (stat) => (stat && stat.n > 0 ? `${fmt(stat.p50, 0)} / ${fmt(stat.p90, 0)}` : '–');
+  row('sentence-streamed: first `reply.audio` event, p50 / p90 (ms)', (a) => pair(a.streamedFirstEvent));
+  row('**sentence-streamed: time to first audio** (first clip downloaded), p50 / p90 (ms)', (a) => pair(a.streamedFirstAudio));
+  row('after the reply: `reply.completed`, p50 / p90 (ms)', (a) => pair(a.afterCompleted));
+  row('**after the reply: time to first audio** (whole reply\'s audio downloaded), p50 / p90 (ms)', (a) => pair(a.afterFirstAudio));
+  row('**ratio after the reply ÷ sentence-streamed**, p50 / p90', (a) => `${fmt(a.ratioP50, 2)}× / ${fmt(a.ratioP90, 2)}×`);
+  row('ratio of p50s per round, median [IQR]', (a) => cell(a.ratioP50PerRound, 2, '×'));
+  row('first clip / whole reply audio (KiB); clips per reply', (a) => `${fmt((a.firstClipBytes ?? NaN) / 1024, 0)} / ${fmt((a.wholeReplyBytes ?? NaN) / 1024, 0)}; ${fmt(a.clipsPerReply, 0)}`);
+  row('sends ok / sent (all rounds); seconds a round', (a) => `${a.ok} / ${a.sends}; ${cell(a.secondsPerRound, 1)}`);
+  lines.push('');
+  const errors = names.filter((name) => audio.byTarget[name].firstErrors?.length).map((name) => `${name}: ${audio.byTarget[name].firstErrors[0]}`);
+  if (errors.length) lines.push(...errors.map((text) => `- ${text.slice(0, 300)}`), '');
+  return lines;
+}
+
 export function writeMarkdown(results) {
   const lines = [];
   const push = (...text) => lines.push(...text);
@@ -205,6 +244,9 @@ export function writeMarkdown(results) {
     if (firstErrors.length) push('', ...firstErrors.map((text) => `- ${text.slice(0, 300)}`));
     push('');
   }
+
+  const audio = audioSection(results);
+  if (audio.length) push(...audio);
 
   if (results.db) {
     const db = results.db;
