@@ -19,6 +19,9 @@ export abstract class ScriptedFake<Answer extends object, Received> {
     this.server = createServer((request, response) => {
       this.receive(request, response).catch((error: unknown) => response.destroy(error as Error));
     });
+    // Idle connections stay open longer than any client keeps them: a client that reuses one just as
+    // the server closes it fails with a reset, which a slow, busy test run makes likely.
+    this.server.keepAliveTimeout = 60_000;
   }
 
   /** Listens on 127.0.0.1, port 0. */
