@@ -10,6 +10,7 @@ import { CreateMedia1796105044140 } from './1796105044140-CreateMedia.js';
 import { MediaInChat1796112042287 } from './1796112042287-MediaInChat.js';
 import { MediaUsage1796112702498 } from './1796112702498-MediaUsage.js';
 import { Voice1796124000000 } from './1796124000000-Voice.js';
+import { AvatarSessions1796174756367 } from './1796174756367-AvatarSessions.js';
 
 /**
  * Every migration, oldest first. `npm run migration:generate -- <Name>` writes a new file
@@ -27,4 +28,5 @@ export const MIGRATIONS: ReadonlyArray<new () => MigrationInterface> = [
   MediaInChat1796112042287,
   MediaUsage1796112702498,
   Voice1796124000000,
+  AvatarSessions1796174756367,
 ];

@@ -15,6 +15,8 @@ export const EXAMPLE_PERSONAS: InfluencerInput[] = [
     suggestedOpeners: ['What can I see tonight?', 'How far away is Saturn?'],
     // The local engine, so that a new installation speaks without keys (any configured provider can be set instead).
     voice: { provider: 'espeak-ng', voiceId: 'en-us+f3', speed: 0.95 },
+    // A simulated live avatar, so that a new installation can try a session (no video) without keys.
+    avatar: { provider: 'simulated', avatarId: 'nova', language: 'en' },
   },
   {
     handle: 'chef-marco',
@@ -26,6 +28,7 @@ export const EXAMPLE_PERSONAS: InfluencerInput[] = [
     greeting: 'Ciao! Tell me what is in your fridge and I will tell you what to cook.',
     suggestedOpeners: ['I have eggs, spinach and feta.', 'A quick dinner for two?'],
     voice: { provider: 'espeak-ng', voiceId: 'en-us+m3', speed: 1.05 },
+    avatar: { provider: 'simulated', avatarId: 'chef-marco', language: 'en' },
   },
   {
     handle: 'sage',
@@ -37,6 +40,7 @@ export const EXAMPLE_PERSONAS: InfluencerInput[] = [
     greeting: 'Hello, I am Sage. What would you like to make a little easier this week?',
     suggestedOpeners: ['I keep checking my phone.', 'Help me start running.'],
     voice: { provider: 'espeak-ng', voiceId: 'en-gb+f4', speed: 0.85 },
+    avatar: { provider: 'simulated', avatarId: 'sage', language: 'en' },
   },
 ];
 

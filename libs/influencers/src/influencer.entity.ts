@@ -48,6 +48,22 @@ export interface PersonaVoiceRecord {
   instructions?: string;
 }
 
+export const AVATAR_QUALITIES = ['low', 'medium', 'high', 'very_high'] as const;
+export type AvatarQuality = (typeof AVATAR_QUALITIES)[number];
+
+/**
+ * A persona's live avatar: a streaming-avatar provider instance (by name; unset: AVATAR_DEFAULT),
+ * the provider's avatar, the video quality and the language it speaks. Admins only: users see
+ * only that the persona has one.
+ */
+export interface PersonaAvatarRecord {
+  provider?: string;
+  avatarId: string;
+  quality?: AvatarQuality;
+  /** BCP 47 language code (`en`, `fr`...). */
+  language?: string;
+}
+
 @Entity({ name: 'influencers' })
 @Check('influencers_status_check', `"status" IN ('active', 'coming_soon', 'discontinued')`)
 export class InfluencerEntity {
@@ -107,8 +123,9 @@ export class InfluencerEntity {
   @Column({ type: 'jsonb', nullable: true })
   voice!: PersonaVoiceRecord | null;
 
-  @Column({ name: 'avatar_id', type: 'varchar', length: 100, nullable: true })
-  avatarId!: string | null;
+  /** The persona's live avatar (set by admins); null: none. */
+  @Column({ type: 'jsonb', nullable: true })
+  avatar!: PersonaAvatarRecord | null;
 
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt!: Date;

@@ -4,7 +4,7 @@ import { DataSource, QueryFailedError, type EntityManager } from 'typeorm';
 import { InjectConfig, ProblemException, decodeCursor, toCursorPage, type AppConfig, type CursorPage } from '#chorus/core';
 import { ProviderRegistry } from '#chorus/providers';
 import { InfluencerPromptsRepository } from './influencer-prompts.repository.js';
-import type { InfluencerEntity, InfluencerStatus, ModelPolicyRecord, ModerationPolicyRecord, PersonaVoiceRecord } from './influencer.entity.js';
+import type { InfluencerEntity, InfluencerStatus, ModelPolicyRecord, ModerationPolicyRecord, PersonaAvatarRecord, PersonaVoiceRecord } from './influencer.entity.js';
 import { InfluencerProblems } from './influencers.errors.js';
 import { InfluencersRepository, type CataloguePosition, type InfluencerChanges } from './influencers.repository.js';
 
@@ -29,7 +29,8 @@ export interface InfluencerInput {
   moderationPolicy?: ModerationPolicyRecord | null;
   /** Null: the default provider's default voice. */
   voice?: PersonaVoiceRecord | null;
-  avatarId?: string;
+  /** Null: no live avatar. */
+  avatar?: PersonaAvatarRecord | null;
 }
 
 export interface ListQuery {
@@ -115,6 +116,7 @@ export class InfluencersService {
         if (modelPolicy) update.modelPolicy = modelPolicy;
         if (changes.moderationPolicy !== undefined) update.moderationPolicy = moderationPolicyRecord(changes.moderationPolicy);
         if (changes.voice !== undefined) update.voice = this.checkedVoice(changes.voice);
+        if (changes.avatar !== undefined) update.avatar = this.checkedAvatar(changes.avatar);
         if (changes.systemPrompt !== undefined && changes.systemPrompt !== current.systemPrompt) {
           update.promptVersion = current.promptVersion + 1;
           await this.prompts.insertVersion(id, update.promptVersion, changes.systemPrompt, manager);
@@ -145,7 +147,7 @@ export class InfluencersService {
             traits: input.traits ?? [],
             suggestedOpeners: input.suggestedOpeners ?? [],
             voice: this.checkedVoice(input.voice),
-            avatarId: input.avatarId ?? null,
+            avatar: this.checkedAvatar(input.avatar),
             modelPolicy,
             moderationPolicy: moderationPolicyRecord(input.moderationPolicy),
             promptVersion: 1,
@@ -156,6 +158,18 @@ export class InfluencersService {
         return toView(saved);
       }),
     );
+  }
+
+  /** The avatar as given, its provider a configured streaming-avatar instance (400 `unknown_avatar_provider` otherwise); null when unset. */
+  private checkedAvatar(avatar: PersonaAvatarRecord | null | undefined): PersonaAvatarRecord | null {
+    if (!avatar) return null;
+    const { provider, avatarId, quality, language } = avatar;
+    if (provider !== undefined && !this.config.avatar.providers.some((instance) => instance.name === provider)) {
+      throw new ProblemException(InfluencerProblems.unknownAvatarProvider, `${provider} is not a configured streaming-avatar provider.`, {
+        errors: [{ field: 'avatar.provider', message: `${provider} is not a configured streaming-avatar provider` }],
+      });
+    }
+    return Object.fromEntries(Object.entries({ provider, avatarId, quality, language }).filter(([, value]) => value !== undefined)) as unknown as PersonaAvatarRecord;
   }
 
   /** The voice as given, its provider a configured text-to-speech instance (400 `unknown_voice_provider` otherwise); null when unset. */

@@ -88,8 +88,8 @@ export class QuotaRepository {
   }
 
   /** A counter's use so far (used + reserved), to explain a refusal. */
-  async currentUse(userId: string, metric: string, periodStart: Date): Promise<number> {
-    const [row]: Array<{ total: string }> = await this.dataSource.query(
+  async currentUse(userId: string, metric: string, periodStart: Date, manager: EntityManager = this.dataSource.manager): Promise<number> {
+    const [row]: Array<{ total: string }> = await manager.query(
       'SELECT used + reserved AS total FROM usage_counters WHERE user_id = $1 AND metric = $2 AND period_start = $3',
       [userId, metric, periodStart],
     );

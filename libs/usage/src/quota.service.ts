@@ -1,5 +1,6 @@
 import { Injectable, Logger, type OnApplicationBootstrap, type OnModuleInit } from '@nestjs/common';
 import type { Counter } from 'prom-client';
+import type { EntityManager } from 'typeorm';
 import { Clock, InjectConfig, Jobs, MetricsService, ProblemException, SqlParameters, currentRequestContext, mergeLimits, raisedException, type AppConfig, type PlanLimits } from '#chorus/core';
 import { QUOTA_REFUSAL, QuotaRepository, type HeldCounter, type SettlementPart, type StatementPart, type WantedHold } from './quota.repository.js';
 import { UsageProblems } from './usage.errors.js';
@@ -42,6 +43,21 @@ export interface VoiceCharge {
   readonly mediaId: string | null;
 }
 
+/** Streaming-avatar seconds a month, reserved up to a session's longest and settled with what it lasted. */
+const AVATAR_METRICS = [
+  { metric: 'avatar.seconds', period: 'month', limit: (limits: PlanLimits) => limits.avatar.secondsPerMonth, name: 'avatar.secondsPerMonth' },
+] as const;
+
+/** What an avatar session used, as its ledger event records it. */
+export interface AvatarCharge {
+  readonly seconds: number;
+  readonly costMicros: number;
+  readonly provider: string;
+  /** The provider's avatar. */
+  readonly model: string;
+  readonly conversationId: string | null;
+}
+
 /** A counter reservations hold on: the period it counts over, and the plan limit (by its name) that bounds it. */
 interface QuotaMetric {
   readonly metric: string;
@@ -51,7 +67,7 @@ interface QuotaMetric {
 }
 
 /** Every metric a reservation may hold on. */
-const METRICS: readonly QuotaMetric[] = [...CHAT_METRICS, ...MEDIA_METRICS, ...VOICE_METRICS];
+const METRICS: readonly QuotaMetric[] = [...CHAT_METRICS, ...MEDIA_METRICS, ...VOICE_METRICS, ...AVATAR_METRICS];
 
 /** What an upload's ledger event has none of. */
 const NO_GENERATION = { inputTokens: 0, outputTokens: 0, cachedInputTokens: 0, reasoningTokens: 0, costMicros: 0, provider: null, model: null, conversationId: null, messageId: null } as const;
@@ -335,29 +351,63 @@ export class QuotaService implements OnModuleInit, OnApplicationBootstrap {
   /** Settles a speech call with what it used: its ledger event (modality `voice`) and counter, once (like settleMedia). */
   async settleVoice(reservationId: string, charge: VoiceCharge): Promise<void> {
     const userId = await this.repository.reservationOwner(reservationId);
-    if (!userId) return;
-    const now = this.clock.now();
-    const event = {
-      ...NO_GENERATION,
-      userId,
-      modality: 'voice',
-      quantity: charge.quantity,
-      costMicros: charge.costMicros,
-      provider: charge.provider,
-      model: charge.model,
-      conversationId: charge.conversationId,
-      messageId: charge.messageId,
-      mediaId: charge.mediaId,
-      requestId: currentRequestContext()?.requestId ?? null,
-      createdAt: now,
-    } as const;
-    const counters = [{ metric: charge.metric, periodStart: periodStartOf('month', now), used: charge.quantity }];
-    await this.settleHeld((gate, parameters) => this.repository.settlementPart(reservationId, event, counters, gate, parameters));
+    if (userId) await this.settleMonthly(reservationId, userId, 'voice', charge.metric, charge);
   }
 
   /** A speech call refused or failed gives its hold back unbilled. */
   async releaseVoice(reservationId: string): Promise<void> {
     await this.repository.release({ reservationId });
+  }
+
+  /**
+   * The avatar seconds a user with `limits` (undefined: unlimited) has left this month, used and
+   * held ones taken off, as seen in `manager`'s transaction; null when unlimited.
+   */
+  async avatarSecondsLeft(userId: string, limits: PlanLimits | undefined, manager?: EntityManager): Promise<number | null> {
+    const cap = limits ? limits.avatar.secondsPerMonth : null;
+    if (cap === null) return null;
+    return Math.max(0, cap - (await this.repository.currentUse(userId, 'avatar.seconds', periodStartOf('month', this.clock.now()), manager)));
+  }
+
+  /**
+   * Holds `seconds` on `avatar.seconds` (this month) for the session keyed by `sessionId`, for
+   * `holdSeconds` (the session's longest, and the sweeper's slack); refused atomically with 429
+   * `quota_exceeded` naming `avatar.secondsPerMonth`.
+   */
+  async reserveAvatar(caller: Caller, sessionId: string, seconds: number, holdSeconds: number): Promise<void> {
+    const reservation = await this.reservationOf(caller, AVATAR_METRICS, { 'avatar.seconds': seconds });
+    await this.hold(reservation, sessionId, holdSeconds, true);
+  }
+
+  /**
+   * Settles a session with the seconds it lasted, inside `manager`'s transaction (the one that
+   * ends the session): its ledger event (modality `avatar`) and counter, in the month it was
+   * reserved in, and the rest of its hold released; billed once, only while its reservation is there.
+   */
+  async settleAvatar(sessionId: string, userId: string, charge: AvatarCharge, manager: EntityManager): Promise<void> {
+    await this.settleMonthly(sessionId, userId, 'avatar', 'avatar.seconds', { ...charge, quantity: charge.seconds, messageId: null, mediaId: null }, manager);
+  }
+
+  /** Bills a reservation of a monthly metric with what it used: its ledger event and counter, once (only while it is held). */
+  private async settleMonthly(
+    reservationId: string,
+    userId: string,
+    modality: 'voice' | 'avatar',
+    metric: string,
+    usage: Pick<VoiceCharge, 'quantity' | 'costMicros' | 'provider' | 'model' | 'conversationId' | 'messageId' | 'mediaId'>,
+    manager?: EntityManager,
+  ): Promise<void> {
+    const now = this.clock.now();
+    const { quantity, costMicros, provider, model, conversationId, messageId, mediaId } = usage;
+    const requestId = currentRequestContext()?.requestId ?? null;
+    const event = { ...NO_GENERATION, userId, modality, quantity, costMicros, provider, model, conversationId, messageId, mediaId, requestId, createdAt: now } as const;
+    const counters = [{ metric, periodStart: periodStartOf('month', now), used: quantity }];
+    await this.settleHeld((gate, parameters) => this.repository.settlementPart(reservationId, event, counters, gate, parameters), manager);
+  }
+
+  /** A session that never started at the provider gives its hold back unbilled. */
+  async releaseAvatar(sessionId: string): Promise<void> {
+    await this.repository.release({ reservationId: sessionId });
   }
 
   /** Holds a reservation keyed by `reservationId` on its own; the counters after it, or the 429 of the limit it would pass. */
@@ -373,10 +423,10 @@ export class QuotaService implements OnModuleInit, OnApplicationBootstrap {
   }
 
   /** Runs a settlement on its own, billed only when it released its reservation (so at most once). */
-  private async settleHeld(settlement: (gate: string, parameters: SqlParameters) => SettlementPart): Promise<void> {
+  private async settleHeld(settlement: (gate: string, parameters: SqlParameters) => SettlementPart, manager?: EntityManager): Promise<void> {
     const parameters = new SqlParameters();
     const part = settlement('quota_billable', parameters);
-    await this.repository.run(`${part.released}, quota_billable AS (SELECT 1 WHERE EXISTS (SELECT 1 FROM quota_released))`, [part], parameters);
+    await this.repository.run(`${part.released}, quota_billable AS (SELECT 1 WHERE EXISTS (SELECT 1 FROM quota_released))`, [part], parameters, manager);
   }
 
   /**

@@ -5,6 +5,7 @@ import { type Env, EnvReader } from './env-schema.js';
 import { readPlans, type PlanConfig } from './plans-config.js';
 import { readProvidersConfig, type ProvidersConfig } from './providers-config.js';
 import { readVoiceConfig, type VoiceConfig } from './voice-config.js';
+import { readAvatarConfig, type AvatarConfig } from './avatar-config.js';
 
 export const NODE_ENVS = ['development', 'production', 'test'] as const;
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -78,6 +79,7 @@ export interface AppConfig {
   readonly conversationTitles: 'model' | 'first-message';
   readonly media: MediaConfig;
   readonly voice: VoiceConfig;
+  readonly avatar: AvatarConfig;
   readonly auth: {
     /** HS256 signing secret for access tokens; required in production. */
     readonly jwtSecret?: string;
@@ -174,6 +176,7 @@ export function loadConfig(env: Env): AppConfig {
     conversationTitles: read.oneOf('CONVERSATION_TITLES', ['model', 'first-message'] as const, 'model'),
     media: readMediaConfig(read),
     voice: readVoiceConfig(read),
+    avatar: readAvatarConfig(read),
     usage: { plans, reservationTtlSeconds: read.int('QUOTA_RESERVATION_TTL_SECONDS', 600, { min: 10, max: 86_400 }) },
     auth: readAuthConfig(read, nodeEnv, plans.map((plan) => plan.name)),
   };

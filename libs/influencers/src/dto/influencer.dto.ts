@@ -20,7 +20,7 @@ import {
   ValidateNested,
 } from 'class-validator';
 import { CursorPageQueryDto } from '#chorus/core';
-import { INFLUENCER_STATUSES, type InfluencerStatus } from '../influencer.entity.js';
+import { AVATAR_QUALITIES, INFLUENCER_STATUSES, type AvatarQuality, type InfluencerStatus } from '../influencer.entity.js';
 import type { InfluencerView } from '../influencers.service.js';
 
 export class ModelRefDto {
@@ -146,6 +146,31 @@ export class PersonaVoiceDto {
   instructions?: string;
 }
 
+/** A persona's live avatar (admins only). */
+export class PersonaAvatarDto {
+  @ApiPropertyOptional({ example: 'simulated', description: 'A streaming-avatar provider instance (`simulated`, or `liveavatar` when configured). Omitted: AVATAR_DEFAULT.' })
+  @IsOptional()
+  @IsString()
+  @Length(1, 32)
+  provider?: string;
+
+  @ApiProperty({ example: 'dd73ea75-1218-4ef3-92ce-606d5f7fbc0a', description: "The provider's avatar (LiveAvatar: an avatar's id from GET /v1/avatars/public)." })
+  @IsString()
+  @Length(1, 100)
+  @Matches(/^[A-Za-z0-9_.:-]+$/, { message: 'avatarId must be letters, digits, dots, dashes, underscores or colons' })
+  avatarId!: string;
+
+  @ApiPropertyOptional({ enum: AVATAR_QUALITIES, enumName: 'AvatarQuality', default: 'high' })
+  @IsOptional()
+  @IsIn(AVATAR_QUALITIES)
+  quality?: AvatarQuality;
+
+  @ApiPropertyOptional({ example: 'en', description: 'The language the avatar speaks (BCP 47). Omitted: `en`.' })
+  @IsOptional()
+  @Matches(/^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/, { message: 'language must be a BCP 47 code such as en or pt-BR' })
+  language?: string;
+}
+
 export class CreateInfluencerDto {
   @ApiProperty({ example: 'nova', description: 'Lowercase letters, digits and dashes; unique.' })
   @Matches(/^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$/, { message: 'handle must be 1-40 lowercase letters, digits or dashes' })
@@ -237,11 +262,11 @@ export class CreateInfluencerDto {
   @Type(() => PersonaVoiceDto)
   voice?: PersonaVoiceDto | null;
 
-  @ApiPropertyOptional({ example: 'avatar-nova' })
+  @ApiPropertyOptional({ type: PersonaAvatarDto, nullable: true, description: 'The persona\'s live avatar (POST /avatar/sessions). Null or omitted: none.' })
   @IsOptional()
-  @IsString()
-  @Length(1, 100)
-  avatarId?: string;
+  @ValidateNested()
+  @Type(() => PersonaAvatarDto)
+  avatar?: PersonaAvatarDto | null;
 }
 
 export class UpdateInfluencerDto extends PartialType(CreateInfluencerDto) {}
@@ -305,8 +330,8 @@ export class InfluencerDto {
   @ApiProperty({ type: PersonaVoiceDto, nullable: true, description: "Null: the default provider's default voice." })
   voice!: PersonaVoiceDto | null;
 
-  @ApiProperty({ type: String, nullable: true })
-  avatarId!: string | null;
+  @ApiProperty({ description: 'Whether the persona has a live avatar (POST /avatar/sessions starts a session with it).' })
+  hasLiveAvatar!: boolean;
 
   @ApiProperty({ type: String, format: 'date-time' })
   createdAt!: Date;
@@ -325,6 +350,9 @@ export class InfluencerDto {
 
   @ApiPropertyOptional({ type: ModerationPolicyDto, nullable: true, description: "Admins only; null: the deployment's default." })
   moderationPolicy?: ModerationPolicyDto | null;
+
+  @ApiPropertyOptional({ type: PersonaAvatarDto, nullable: true, description: 'Admins only; null: no live avatar.' })
+  avatar?: PersonaAvatarDto | null;
 }
 
 /** Non-admins never see the system prompt, the model policy or the moderation policy. */
@@ -343,7 +371,7 @@ export function toInfluencerDto(influencer: InfluencerView, forAdmin: boolean): 
     nsfw: influencer.nsfw,
     premiumOnly: influencer.premiumOnly,
     voice: influencer.voice,
-    avatarId: influencer.avatarId,
+    hasLiveAvatar: influencer.avatar !== null,
     createdAt: influencer.createdAt,
     updatedAt: influencer.updatedAt,
   };
@@ -352,6 +380,7 @@ export function toInfluencerDto(influencer: InfluencerView, forAdmin: boolean): 
     dto.promptVersion = influencer.promptVersion;
     dto.modelPolicy = influencer.modelPolicy;
     dto.moderationPolicy = influencer.moderationPolicy;
+    dto.avatar = influencer.avatar;
   }
   return dto;
 }
