@@ -153,6 +153,17 @@ try {
   await call('GET', '/api/v1/me/usage', { token, expect: 200 });
   await call('GET', '/api/v1/providers', { token, expect: 403 });
 
+  // A live avatar session on the simulated provider.
+  const avatar = await call('POST', '/api/v1/avatar/sessions', { token, body: { influencerId: nova.id, conversationId: conversation.id }, expect: 201 });
+  await call('POST', '/api/v1/avatar/sessions', { token, body: { influencerId: nova.id }, expect: 409 });
+  await call('POST', '/api/v1/avatar/sessions', { token, body: {}, expect: 400 });
+  await call('GET', '/api/v1/avatar/sessions', { token, expect: 200 });
+  await call('GET', `/api/v1/avatar/sessions/${avatar.session.id}`, { token, expect: 200 });
+  await call('GET', `/api/v1/avatar/sessions/${randomUUID()}`, { token, expect: 404 });
+  await call('POST', `/api/v1/avatar/sessions/${avatar.session.id}/keep-alive`, { token, expect: 200 });
+  await call('POST', `/api/v1/avatar/sessions/${avatar.session.id}/stop`, { token, expect: 200 });
+  await call('POST', `/api/v1/avatar/sessions/${avatar.session.id}/keep-alive`, { token, expect: 409 });
+
   // The OpenAI-compatible surface, with the API key.
   const apiKey = key.secret;
   await call('GET', '/openai/v1/models', { token: apiKey, expect: 200 });

@@ -1,5 +1,6 @@
 import { Module, type DynamicModule, type Type } from '@nestjs/common';
 import type { DestinationStream } from 'pino';
+import { AVATAR_ENTITIES, AvatarModule } from '#chorus/avatar';
 import { AUTH_ENTITIES, AuthModule } from '#chorus/auth';
 import { CONVERSATION_ENTITIES, ConversationsModule } from '#chorus/conversations';
 import { CoreModule, type AppConfig, type Clock, type DatabaseSchema } from '#chorus/core';
@@ -13,7 +14,7 @@ import { MIGRATIONS } from '../../../migrations/index.js';
 
 /** The whole schema: each feature module's entities, and the migrations that create them. */
 export const SCHEMA: DatabaseSchema = {
-  entities: [...AUTH_ENTITIES, ...INFLUENCER_ENTITIES, ...CONVERSATION_ENTITIES, ...USAGE_ENTITIES, ...MEDIA_ENTITIES, ...VOICE_ENTITIES],
+  entities: [...AUTH_ENTITIES, ...INFLUENCER_ENTITIES, ...CONVERSATION_ENTITIES, ...USAGE_ENTITIES, ...MEDIA_ENTITIES, ...VOICE_ENTITIES, ...AVATAR_ENTITIES],
   migrations: MIGRATIONS,
 };
 
@@ -45,6 +46,7 @@ export class AppModule {
         OpenAICompatModule,
         MediaModule,
         VoiceModule,
+        AvatarModule,
         RealtimeModule,
         ...(options.extraModules ?? []),
       ],

@@ -1,3 +1,4 @@
+import { LiveAvatarSession } from './avatar-session.js';
 import { ChorusApiError } from './errors.js';
 import { createClient, createConfig, type Client } from './generated/client/index.js';
 import { ChorusApi } from './generated/sdk.gen.js';
@@ -59,6 +60,13 @@ export interface UploadMediaOptions {
   /** How long to wait for the image to be cleaned (default 60 s). */
   readonly timeoutMs?: number;
   readonly signal?: AbortSignal;
+}
+
+export interface AvatarSessionOptions {
+  /** One of my conversations with the persona, whose replies the avatar will speak. */
+  readonly conversationId?: string;
+  /** How often keep-alives are sent (default 30 s; the server stops a session after AVATAR_IDLE_TIMEOUT_SECONDS without one). */
+  readonly keepAliveMs?: number;
 }
 
 export interface StreamOptions {
@@ -204,6 +212,17 @@ export class ChorusClient {
       if (event.type !== 'reply.audio') continue;
       yield { index: event.data.index, text: event.data.text, audio: await this.fetchSpeech(event.data.url, options.signal) };
     }
+  }
+
+  /**
+   * Starts a live session with a persona's avatar and keeps it alive until `stop()`: join its room
+   * with `session.join` (a LiveKit client), then make the avatar speak each reply with
+   * `avatarSpeechOf(chorus.sendMessageStream(...))` (see the README). Throws ChorusApiError when
+   * refused (409 `avatar_session_limit`, 429 `quota_exceeded`, 403 `plan_required`...).
+   */
+  async startAvatarSession(influencerId: string, options: AvatarSessionOptions = {}): Promise<LiveAvatarSession> {
+    const started = await this.api.startAvatarSession({ body: { influencerId, conversationId: options.conversationId } });
+    return new LiveAvatarSession(this.api, started.session, started.join, options.keepAliveMs ?? 30_000);
   }
 
   /** A reply spoken whole, in its persona's voice (kept by the server: hearing it again costs nothing). */

@@ -2,7 +2,7 @@
 
 import { client } from './client.gen.js';
 import { type Client, formDataBodySerializer, type Options as Options2, type TDataShape } from './client/index.js';
-import type { CancelReplyData, CancelReplyErrors, CancelReplyResponses, ChangePasswordData, ChangePasswordErrors, ChangePasswordResponses, CompleteDirectUploadData, CompleteDirectUploadErrors, CompleteDirectUploadResponses, CreateApiKeyData, CreateApiKeyErrors, CreateApiKeyResponses, CreateChatCompletionData, CreateChatCompletionErrors, CreateChatCompletionResponses, CreateConversationData, CreateConversationErrors, CreateConversationResponses, CreateDirectUploadData, CreateDirectUploadErrors, CreateDirectUploadResponses, CreateInfluencerData, CreateInfluencerErrors, CreateInfluencerResponses, DeleteApiKeyData, DeleteApiKeyErrors, DeleteApiKeyResponses, DeleteConversationData, DeleteConversationErrors, DeleteConversationResponses, DeleteInfluencerData, DeleteInfluencerErrors, DeleteInfluencerResponses, DeleteMeData, DeleteMediaData, DeleteMediaErrors, DeleteMediaResponses, DeleteMeErrors, DeleteMeResponses, DeletePersonaMediaData, DeletePersonaMediaErrors, DeletePersonaMediaResponses, DownloadMediaContentData, DownloadMediaContentErrors, DownloadMediaContentResponses, DownloadSpeechData, DownloadSpeechErrors, DownloadSpeechResponses, GetConversationData, GetConversationErrors, GetConversationResponses, GetInfluencerData, GetInfluencerErrors, GetInfluencerResponses, GetLivenessData, GetLivenessErrors, GetLivenessResponses, GetMeData, GetMediaData, GetMediaErrors, GetMediaResponses, GetMeErrors, GetMeResponses, GetMetricsData, GetMetricsErrors, GetMetricsResponses, GetMyUsageData, GetMyUsageErrors, GetMyUsageResponses, GetReadinessData, GetReadinessErrors, GetReadinessResponses, GetReplyAudioData, GetReplyAudioErrors, GetReplyAudioResponses, GetUserData, GetUserErrors, GetUserResponses, ListApiKeysData, ListApiKeysErrors, ListApiKeysResponses, ListConversationsData, ListConversationsErrors, ListConversationsResponses, ListInfluencersData, ListInfluencersErrors, ListInfluencersResponses, ListMediaData, ListMediaErrors, ListMediaResponses, ListMessagesData, ListMessagesErrors, ListMessagesResponses, ListOpenAiModelsData, ListOpenAiModelsErrors, ListOpenAiModelsResponses, ListPersonaMediaData, ListPersonaMediaErrors, ListPersonaMediaResponses, ListPlansData, ListPlansErrors, ListPlansResponses, ListProvidersData, ListProvidersErrors, ListProvidersResponses, ListSessionsData, ListSessionsErrors, ListSessionsResponses, ListTrendingInfluencersData, ListTrendingInfluencersErrors, ListTrendingInfluencersResponses, ListUsageData, ListUsageErrors, ListUsageResponses, ListUsersData, ListUsersErrors, ListUsersResponses, ListVoicesData, ListVoicesErrors, ListVoicesResponses, LoginData, LoginErrors, LoginResponses, LogoutAllData, LogoutAllErrors, LogoutAllResponses, LogoutData, LogoutErrors, LogoutResponses, MarkConversationReadData, MarkConversationReadErrors, MarkConversationReadResponses, RefreshTokensData, RefreshTokensErrors, RefreshTokensResponses, RegenerateReplyData, RegenerateReplyErrors, RegenerateReplyResponses, RegisterData, RegisterErrors, RegisterResponses, ReviewMediaData, ReviewMediaErrors, ReviewMediaResponses, RevokeSessionData, RevokeSessionErrors, RevokeSessionResponses, SendMessageData, SendMessageErrors, SendMessageResponses, StreamInboxData, StreamInboxErrors, StreamInboxResponse, StreamInboxResponses, StreamReplyData, StreamReplyErrors, StreamReplyResponse, StreamReplyResponses, UpdateConversationData, UpdateConversationErrors, UpdateConversationResponses, UpdateInfluencerData, UpdateInfluencerErrors, UpdateInfluencerResponses, UpdateMeData, UpdateMeErrors, UpdateMeResponses, UpdateUserData, UpdateUserErrors, UpdateUserQuotaData, UpdateUserQuotaErrors, UpdateUserQuotaResponses, UpdateUserResponses, UploadMediaData, UploadMediaErrors, UploadMediaResponses, UploadPersonaMediaData, UploadPersonaMediaErrors, UploadPersonaMediaResponses } from './types.gen.js';
+import type { CancelReplyData, CancelReplyErrors, CancelReplyResponses, ChangePasswordData, ChangePasswordErrors, ChangePasswordResponses, CompleteDirectUploadData, CompleteDirectUploadErrors, CompleteDirectUploadResponses, CreateApiKeyData, CreateApiKeyErrors, CreateApiKeyResponses, CreateChatCompletionData, CreateChatCompletionErrors, CreateChatCompletionResponses, CreateConversationData, CreateConversationErrors, CreateConversationResponses, CreateDirectUploadData, CreateDirectUploadErrors, CreateDirectUploadResponses, CreateInfluencerData, CreateInfluencerErrors, CreateInfluencerResponses, DeleteApiKeyData, DeleteApiKeyErrors, DeleteApiKeyResponses, DeleteConversationData, DeleteConversationErrors, DeleteConversationResponses, DeleteInfluencerData, DeleteInfluencerErrors, DeleteInfluencerResponses, DeleteMeData, DeleteMediaData, DeleteMediaErrors, DeleteMediaResponses, DeleteMeErrors, DeleteMeResponses, DeletePersonaMediaData, DeletePersonaMediaErrors, DeletePersonaMediaResponses, DownloadMediaContentData, DownloadMediaContentErrors, DownloadMediaContentResponses, DownloadSpeechData, DownloadSpeechErrors, DownloadSpeechResponses, GetAvatarSessionData, GetAvatarSessionErrors, GetAvatarSessionResponses, GetConversationData, GetConversationErrors, GetConversationResponses, GetInfluencerData, GetInfluencerErrors, GetInfluencerResponses, GetLivenessData, GetLivenessErrors, GetLivenessResponses, GetMeData, GetMediaData, GetMediaErrors, GetMediaResponses, GetMeErrors, GetMeResponses, GetMetricsData, GetMetricsErrors, GetMetricsResponses, GetMyUsageData, GetMyUsageErrors, GetMyUsageResponses, GetReadinessData, GetReadinessErrors, GetReadinessResponses, GetReplyAudioData, GetReplyAudioErrors, GetReplyAudioResponses, GetUserData, GetUserErrors, GetUserResponses, KeepAvatarSessionAliveData, KeepAvatarSessionAliveErrors, KeepAvatarSessionAliveResponses, ListApiKeysData, ListApiKeysErrors, ListApiKeysResponses, ListAvatarSessionsData, ListAvatarSessionsErrors, ListAvatarSessionsResponses, ListConversationsData, ListConversationsErrors, ListConversationsResponses, ListInfluencersData, ListInfluencersErrors, ListInfluencersResponses, ListMediaData, ListMediaErrors, ListMediaResponses, ListMessagesData, ListMessagesErrors, ListMessagesResponses, ListOpenAiModelsData, ListOpenAiModelsErrors, ListOpenAiModelsResponses, ListPersonaMediaData, ListPersonaMediaErrors, ListPersonaMediaResponses, ListPlansData, ListPlansErrors, ListPlansResponses, ListProvidersData, ListProvidersErrors, ListProvidersResponses, ListSessionsData, ListSessionsErrors, ListSessionsResponses, ListTrendingInfluencersData, ListTrendingInfluencersErrors, ListTrendingInfluencersResponses, ListUsageData, ListUsageErrors, ListUsageResponses, ListUsersData, ListUsersErrors, ListUsersResponses, ListVoicesData, ListVoicesErrors, ListVoicesResponses, LoginData, LoginErrors, LoginResponses, LogoutAllData, LogoutAllErrors, LogoutAllResponses, LogoutData, LogoutErrors, LogoutResponses, MarkConversationReadData, MarkConversationReadErrors, MarkConversationReadResponses, RefreshTokensData, RefreshTokensErrors, RefreshTokensResponses, RegenerateReplyData, RegenerateReplyErrors, RegenerateReplyResponses, RegisterData, RegisterErrors, RegisterResponses, ReviewMediaData, ReviewMediaErrors, ReviewMediaResponses, RevokeSessionData, RevokeSessionErrors, RevokeSessionResponses, SendMessageData, SendMessageErrors, SendMessageResponses, StartAvatarSessionData, StartAvatarSessionErrors, StartAvatarSessionResponses, StopAvatarSessionData, StopAvatarSessionErrors, StopAvatarSessionResponses, StreamInboxData, StreamInboxErrors, StreamInboxResponse, StreamInboxResponses, StreamReplyData, StreamReplyErrors, StreamReplyResponse, StreamReplyResponses, UpdateConversationData, UpdateConversationErrors, UpdateConversationResponses, UpdateInfluencerData, UpdateInfluencerErrors, UpdateInfluencerResponses, UpdateMeData, UpdateMeErrors, UpdateMeResponses, UpdateUserData, UpdateUserErrors, UpdateUserQuotaData, UpdateUserQuotaErrors, UpdateUserQuotaResponses, UpdateUserResponses, UploadMediaData, UploadMediaErrors, UploadMediaResponses, UploadPersonaMediaData, UploadPersonaMediaErrors, UploadPersonaMediaResponses } from './types.gen.js';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean, TResponse = unknown> = Options2<TData, ThrowOnError, TResponse> & {
     /**
@@ -278,6 +278,80 @@ export class ChorusApi extends HeyApiClient {
                 'Content-Type': 'application/json',
                 ...options.headers
             }
+        });
+    }
+    
+    /**
+     * List my avatar sessions
+     *
+     * Newest first; admins see everyone's.
+     */
+    public listAvatarSessions<ThrowOnError extends boolean = true>(options?: Options<ListAvatarSessionsData, ThrowOnError>) {
+        return (options?.client ?? this.client).get<ListAvatarSessionsResponses, ListAvatarSessionsErrors, ThrowOnError, 'data'>({
+            responseStyle: 'data',
+            security: [{ scheme: 'bearer', type: 'http' }, { scheme: 'bearer', type: 'http' }],
+            url: '/api/v1/avatar/sessions',
+            ...options
+        });
+    }
+    
+    /**
+     * Start a live session with a persona's avatar
+     *
+     * The server checks that the persona has a live avatar and that my plan allows it, that I am under my plan's concurrent sessions (409 `avatar_session_limit`), and reserves the session's seconds from my avatar minutes (up to AVATAR_MAX_SESSION_SECONDS, fewer when fewer are left; 429 `quota_exceeded` below AVATAR_MIN_SESSION_SECONDS) before it starts anything at the provider. Answers the session and, once, what joining its video room takes. Keep it alive (POST .../keep-alive) at least every AVATAR_IDLE_TIMEOUT_SECONDS, and stop it when done: the server stops it anyway when its seconds run out or keep-alives stop, and bills the seconds it ran.
+     */
+    public startAvatarSession<ThrowOnError extends boolean = true>(options: Options<StartAvatarSessionData, ThrowOnError>) {
+        return (options.client ?? this.client).post<StartAvatarSessionResponses, StartAvatarSessionErrors, ThrowOnError, 'data'>({
+            responseStyle: 'data',
+            security: [{ scheme: 'bearer', type: 'http' }, { scheme: 'bearer', type: 'http' }],
+            url: '/api/v1/avatar/sessions',
+            ...options,
+            headers: {
+                'Content-Type': 'application/json',
+                ...options.headers
+            }
+        });
+    }
+    
+    /**
+     * Get an avatar session
+     *
+     * Its status, times and, once ended, why and the seconds billed.
+     */
+    public getAvatarSession<ThrowOnError extends boolean = true>(options: Options<GetAvatarSessionData, ThrowOnError>) {
+        return (options.client ?? this.client).get<GetAvatarSessionResponses, GetAvatarSessionErrors, ThrowOnError, 'data'>({
+            responseStyle: 'data',
+            security: [{ scheme: 'bearer', type: 'http' }, { scheme: 'bearer', type: 'http' }],
+            url: '/api/v1/avatar/sessions/{id}',
+            ...options
+        });
+    }
+    
+    /**
+     * Keep an avatar session alive
+     *
+     * Tells the provider and the server that I am still there; a session not kept alive for AVATAR_IDLE_TIMEOUT_SECONDS is stopped. 409 `avatar_session_ended` once it has ended.
+     */
+    public keepAvatarSessionAlive<ThrowOnError extends boolean = true>(options: Options<KeepAvatarSessionAliveData, ThrowOnError>) {
+        return (options.client ?? this.client).post<KeepAvatarSessionAliveResponses, KeepAvatarSessionAliveErrors, ThrowOnError, 'data'>({
+            responseStyle: 'data',
+            security: [{ scheme: 'bearer', type: 'http' }, { scheme: 'bearer', type: 'http' }],
+            url: '/api/v1/avatar/sessions/{id}/keep-alive',
+            ...options
+        });
+    }
+    
+    /**
+     * Stop an avatar session
+     *
+     * Stops it at the provider and bills the seconds it ran; stopping an ended session answers it unchanged.
+     */
+    public stopAvatarSession<ThrowOnError extends boolean = true>(options: Options<StopAvatarSessionData, ThrowOnError>) {
+        return (options.client ?? this.client).post<StopAvatarSessionResponses, StopAvatarSessionErrors, ThrowOnError, 'data'>({
+            responseStyle: 'data',
+            security: [{ scheme: 'bearer', type: 'http' }, { scheme: 'bearer', type: 'http' }],
+            url: '/api/v1/avatar/sessions/{id}/stop',
+            ...options
         });
     }
     

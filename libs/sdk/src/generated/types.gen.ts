@@ -115,10 +115,64 @@ export type AuthResultDto = {
     user: UserDto;
 };
 
+export type AvatarJoinDto = {
+    /**
+     * When the server stops the session at the latest.
+     */
+    expiresAt: string;
+    /**
+     * Whether the session is simulated (no video: for trying the API without a provider).
+     */
+    simulated: boolean;
+    /**
+     * The room token for this client; given only here, once.
+     */
+    token: string | null;
+    /**
+     * `livekit`: join `url` with `token` using a LiveKit client; `none`: the simulated provider, which has no video.
+     */
+    transport: 'livekit' | 'none';
+    url: string | null;
+};
+
 export type AvatarLimitsDto = {
     concurrentSessions: number | null;
     secondsPerMonth: number | null;
 };
+
+export type AvatarQuality = 'low' | 'medium' | 'high' | 'very_high';
+
+export type AvatarSessionDto = {
+    /**
+     * Seconds billed to my avatar minutes when it ended.
+     */
+    billedSeconds: number | null;
+    conversationId: string | null;
+    createdAt: string;
+    id: string;
+    influencerId: string;
+    lastKeepAliveAt: string | null;
+    /**
+     * The streaming-avatar provider instance.
+     */
+    provider: string;
+    /**
+     * The longest the session may last: AVATAR_MAX_SESSION_SECONDS, or the avatar seconds my plan had left when fewer.
+     */
+    reservedSeconds: number;
+    startedAt: string | null;
+    status: AvatarSessionStatus;
+    stopReason: AvatarStopReason | null;
+    stoppedAt: string | null;
+    /**
+     * Who the session is for (admins list everyone's).
+     */
+    userId: string;
+};
+
+export type AvatarSessionStatus = 'starting' | 'active' | 'stopped' | 'expired' | 'failed';
+
+export type AvatarStopReason = 'user' | 'max_duration' | 'quota' | 'idle' | 'provider' | 'start_failed' | 'abandoned';
 
 export type ChangePasswordDto = {
     currentPassword: string;
@@ -215,7 +269,10 @@ export type CreateDirectUploadDto = {
 };
 
 export type CreateInfluencerDto = {
-    avatarId?: string;
+    /**
+     * The persona's live avatar (POST /avatar/sessions). Null or omitted: none.
+     */
+    avatar?: PersonaAvatarDto | null;
     avatarUrl?: string;
     bio?: string;
     category: string;
@@ -372,7 +429,10 @@ export type InboxStreamEndEventDto = {
 };
 
 export type InfluencerDto = {
-    avatarId: string | null;
+    /**
+     * Admins only; null: no live avatar.
+     */
+    avatar?: PersonaAvatarDto | null;
     avatarUrl: string | null;
     bio: string;
     category: string;
@@ -380,6 +440,10 @@ export type InfluencerDto = {
     displayName: string;
     greeting: string;
     handle: string;
+    /**
+     * Whether the persona has a live avatar (POST /avatar/sessions starts a session with it).
+     */
+    hasLiveAvatar: boolean;
     id: string;
     /**
      * Admins only.
@@ -748,6 +812,22 @@ export type OpenAiErrorDto = {
     error: OpenAiErrorDetailDto;
 };
 
+export type PersonaAvatarDto = {
+    /**
+     * The provider's avatar (LiveAvatar: an avatar's id from GET /v1/avatars/public).
+     */
+    avatarId: string;
+    /**
+     * The language the avatar speaks (BCP 47). Omitted: `en`.
+     */
+    language?: string;
+    /**
+     * A streaming-avatar provider instance (`simulated`, or `liveavatar` when configured). Omitted: AVATAR_DEFAULT.
+     */
+    provider?: string;
+    quality?: AvatarQuality;
+};
+
 export type PersonaMediaPurpose = 'profile' | 'gallery';
 
 export type PersonaMediaUploadDto = {
@@ -1101,6 +1181,22 @@ export type SpeechToTextProviderDto = {
     name: string;
 };
 
+export type StartAvatarSessionDto = {
+    /**
+     * One of my conversations with this persona, whose replies the avatar will speak (see the README's avatar section).
+     */
+    conversationId?: string;
+    /**
+     * The persona (id or handle); it must have a live avatar (`hasLiveAvatar`).
+     */
+    influencerId: string;
+};
+
+export type StartedAvatarSessionDto = {
+    join: AvatarJoinDto;
+    session: AvatarSessionDto;
+};
+
 export type TextToSpeechKind = 'openai' | 'elevenlabs' | 'espeak-ng';
 
 export type TextToSpeechProviderDto = {
@@ -1147,7 +1243,10 @@ export type UpdateConversationDto = {
 };
 
 export type UpdateInfluencerDto = {
-    avatarId?: string;
+    /**
+     * The persona's live avatar (POST /avatar/sessions). Null or omitted: none.
+     */
+    avatar?: PersonaAvatarDto | null;
     avatarUrl?: string;
     bio?: string;
     category?: string;
@@ -1988,6 +2087,241 @@ export type RegisterResponses = {
 };
 
 export type RegisterResponse = RegisterResponses[keyof RegisterResponses];
+
+export type ListAvatarSessionsData = {
+    body?: never;
+    path?: never;
+    query?: {
+        /**
+         * Items per page.
+         */
+        limit?: number;
+        /**
+         * The `nextCursor` of the previous page; omit for the first page.
+         */
+        cursor?: string;
+    };
+    url: '/api/v1/avatar/sessions';
+};
+
+export type ListAvatarSessionsErrors = {
+    /**
+     * `validation_failed`: The request is not valid
+     */
+    400: ProblemDocumentDto;
+    /**
+     * `unauthorized`: Authentication is required
+     */
+    401: ProblemDocumentDto;
+    /**
+     * `rate_limited`: Too many requests
+     */
+    429: ProblemDocumentDto;
+    /**
+     * `internal_error`: Internal server error
+     */
+    500: ProblemDocumentDto;
+    /**
+     * `service_unavailable`: Service unavailable
+     */
+    503: ProblemDocumentDto;
+};
+
+export type ListAvatarSessionsError = ListAvatarSessionsErrors[keyof ListAvatarSessionsErrors];
+
+export type ListAvatarSessionsResponses = {
+    200: {
+        items: Array<AvatarSessionDto>;
+        /**
+         * Pass as `cursor` to get the next page.
+         */
+        nextCursor: string | null;
+    };
+};
+
+export type ListAvatarSessionsResponse = ListAvatarSessionsResponses[keyof ListAvatarSessionsResponses];
+
+export type StartAvatarSessionData = {
+    body: StartAvatarSessionDto;
+    path?: never;
+    query?: never;
+    url: '/api/v1/avatar/sessions';
+};
+
+export type StartAvatarSessionErrors = {
+    /**
+     * `validation_failed`: The request is not valid
+     */
+    400: ProblemDocumentDto;
+    /**
+     * `unauthorized`: Authentication is required
+     */
+    401: ProblemDocumentDto;
+    /**
+     * `plan_required`: A higher plan is required
+     */
+    403: ProblemDocumentDto;
+    /**
+     * `not_found`: Not found
+     */
+    404: ProblemDocumentDto;
+    /**
+     * `avatar_unavailable`: This persona has no live avatar; `avatar_session_limit`: Too many avatar sessions
+     */
+    409: ProblemDocumentDto;
+    /**
+     * `quota_exceeded`: Quota exceeded; `rate_limited`: Too many requests
+     */
+    429: ProblemDocumentDto;
+    /**
+     * `internal_error`: Internal server error
+     */
+    500: ProblemDocumentDto;
+    /**
+     * `avatar_provider_failed`: Avatar provider failed
+     */
+    502: ProblemDocumentDto;
+    /**
+     * `avatar_provider_unavailable`: Avatar provider unavailable; `service_unavailable`: Service unavailable
+     */
+    503: ProblemDocumentDto;
+};
+
+export type StartAvatarSessionError = StartAvatarSessionErrors[keyof StartAvatarSessionErrors];
+
+export type StartAvatarSessionResponses = {
+    201: StartedAvatarSessionDto;
+};
+
+export type StartAvatarSessionResponse = StartAvatarSessionResponses[keyof StartAvatarSessionResponses];
+
+export type GetAvatarSessionData = {
+    body?: never;
+    path: {
+        id: string;
+    };
+    query?: never;
+    url: '/api/v1/avatar/sessions/{id}';
+};
+
+export type GetAvatarSessionErrors = {
+    /**
+     * `unauthorized`: Authentication is required
+     */
+    401: ProblemDocumentDto;
+    /**
+     * `not_found`: Not found
+     */
+    404: ProblemDocumentDto;
+    /**
+     * `rate_limited`: Too many requests
+     */
+    429: ProblemDocumentDto;
+    /**
+     * `internal_error`: Internal server error
+     */
+    500: ProblemDocumentDto;
+    /**
+     * `service_unavailable`: Service unavailable
+     */
+    503: ProblemDocumentDto;
+};
+
+export type GetAvatarSessionError = GetAvatarSessionErrors[keyof GetAvatarSessionErrors];
+
+export type GetAvatarSessionResponses = {
+    200: AvatarSessionDto;
+};
+
+export type GetAvatarSessionResponse = GetAvatarSessionResponses[keyof GetAvatarSessionResponses];
+
+export type KeepAvatarSessionAliveData = {
+    body?: never;
+    path: {
+        id: string;
+    };
+    query?: never;
+    url: '/api/v1/avatar/sessions/{id}/keep-alive';
+};
+
+export type KeepAvatarSessionAliveErrors = {
+    /**
+     * `unauthorized`: Authentication is required
+     */
+    401: ProblemDocumentDto;
+    /**
+     * `not_found`: Not found
+     */
+    404: ProblemDocumentDto;
+    /**
+     * `avatar_session_ended`: The avatar session has ended
+     */
+    409: ProblemDocumentDto;
+    /**
+     * `rate_limited`: Too many requests
+     */
+    429: ProblemDocumentDto;
+    /**
+     * `internal_error`: Internal server error
+     */
+    500: ProblemDocumentDto;
+    /**
+     * `avatar_provider_failed`: Avatar provider failed
+     */
+    502: ProblemDocumentDto;
+    /**
+     * `avatar_provider_unavailable`: Avatar provider unavailable; `service_unavailable`: Service unavailable
+     */
+    503: ProblemDocumentDto;
+};
+
+export type KeepAvatarSessionAliveError = KeepAvatarSessionAliveErrors[keyof KeepAvatarSessionAliveErrors];
+
+export type KeepAvatarSessionAliveResponses = {
+    200: AvatarSessionDto;
+};
+
+export type KeepAvatarSessionAliveResponse = KeepAvatarSessionAliveResponses[keyof KeepAvatarSessionAliveResponses];
+
+export type StopAvatarSessionData = {
+    body?: never;
+    path: {
+        id: string;
+    };
+    query?: never;
+    url: '/api/v1/avatar/sessions/{id}/stop';
+};
+
+export type StopAvatarSessionErrors = {
+    /**
+     * `unauthorized`: Authentication is required
+     */
+    401: ProblemDocumentDto;
+    /**
+     * `not_found`: Not found
+     */
+    404: ProblemDocumentDto;
+    /**
+     * `rate_limited`: Too many requests
+     */
+    429: ProblemDocumentDto;
+    /**
+     * `internal_error`: Internal server error
+     */
+    500: ProblemDocumentDto;
+    /**
+     * `service_unavailable`: Service unavailable
+     */
+    503: ProblemDocumentDto;
+};
+
+export type StopAvatarSessionError = StopAvatarSessionErrors[keyof StopAvatarSessionErrors];
+
+export type StopAvatarSessionResponses = {
+    200: AvatarSessionDto;
+};
+
+export type StopAvatarSessionResponse = StopAvatarSessionResponses[keyof StopAvatarSessionResponses];
 
 export type ListConversationsData = {
     body?: never;

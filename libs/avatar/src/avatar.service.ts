@@ -1,0 +1,264 @@
+import { randomUUID } from 'node:crypto';
+import { Injectable, Logger, type OnApplicationBootstrap, type OnModuleInit } from '@nestjs/common';
+import { Clock, CoreProblems, InjectConfig, Jobs, ProblemException, decodeCursor, toCursorPage, type AppConfig, type CursorPage } from '#chorus/core';
+import { ConversationsService } from '#chorus/conversations';
+import { InfluencersService } from '#chorus/influencers';
+import { QuotaService, UsageProblems, type Caller } from '#chorus/usage';
+import { AvatarSessionEntity, type AvatarSessionStatus, type AvatarStopReason } from './avatar-session.entity.js';
+import { AvatarSessionsRepository, type SessionEnding } from './avatar-sessions.repository.js';
+import { AvatarProblems } from './avatar.errors.js';
+import { AvatarProviderError, type AvatarJoinInfo } from './providers/avatar-provider.js';
+import { AvatarProviders } from './providers/avatar-providers.js';
+
+/** A session as services see it (the entity stays here). */
+export type AvatarSessionView = Omit<AvatarSessionEntity, 'limitedByQuota' | 'providerStoppedAt'>;
+
+/** A session just started, and what its user needs to join it (given once, never stored). */
+export interface StartedSessionView {
+  readonly session: AvatarSessionView;
+  readonly join: AvatarJoinInfo;
+  readonly expiresAt: Date;
+}
+
+export interface StartSessionInput {
+  readonly influencerId: string;
+  readonly conversationId?: string;
+}
+
+/** The job that ends sessions the server must stop, and asks the provider again about stops it did not confirm. */
+const SWEEP_JOB = 'avatar.sweep';
+const LIST_CURSOR = { at: 'timestamp', id: 'uuid' } as const;
+
+/**
+ * Streaming-avatar sessions, started, metered and stopped by the server:
+ * - a start checks the persona and the plan, counts the user's open sessions and reserves the
+ *   session's seconds in one transaction under the user's row lock (so two starts cannot both
+ *   pass a cap of one), and only then calls the provider;
+ * - every end (the user's stop, the sweeper's, a failed start) happens in one transaction that
+ *   locks the session, marks it ended and bills the seconds it ran, exactly once; the provider is
+ *   then told to stop, and asked again by the sweeper until it confirms;
+ * - the sweeper (a job the deployment runs every AVATAR_SWEEP_INTERVAL_MS) ends sessions past
+ *   their reserved seconds (the deployment's maximum, or the user's minutes left), not kept
+ *   alive, or left starting by a process that died.
+ */
+@Injectable()
+export class AvatarService implements OnModuleInit, OnApplicationBootstrap {
+  private readonly logger = new Logger('Avatar');
+
+  constructor(
+    private readonly sessions: AvatarSessionsRepository,
+    private readonly providers: AvatarProviders,
+    private readonly influencers: InfluencersService,
+    private readonly conversations: ConversationsService,
+    private readonly quota: QuotaService,
+    private readonly jobs: Jobs,
+    private readonly clock: Clock,
+    @InjectConfig() private readonly config: AppConfig,
+  ) {}
+
+  /**
+   * A process that has the database to itself knows every open session is a dead process's: it
+   * ends them before the quota's start-up release would give their holds back unbilled.
+   */
+  async onModuleInit(): Promise<void> {
+    this.jobs.define(SWEEP_JOB, { handler: () => this.sweep(), attempts: 1 });
+    if (this.config.database.exclusive) await this.endAll('abandoned');
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.jobs.every(SWEEP_JOB, this.config.avatar.sweepIntervalMs);
+  }
+
+  async start(caller: Caller, input: StartSessionInput): Promise<StartedSessionView> {
+    const persona = await this.influencers.get(input.influencerId, caller.role === 'admin');
+    await this.quota.assertPersonaAllowed(caller, persona.premiumOnly);
+    if (!persona.avatar) throw new ProblemException(AvatarProblems.noAvatar, `${persona.displayName} has no live avatar.`);
+    if (input.conversationId !== undefined) {
+      const conversation = await this.conversations.get(caller.userId, input.conversationId);
+      if (conversation.influencer.id !== persona.id) throw new ProblemException(AvatarProblems.noAvatar, 'The conversation is with another persona.');
+    }
+    // Overrides read now, so that nothing inside the start's transaction queries outside it.
+    const payer = await this.quota.withOverrides(caller);
+    const limits = await this.quota.limitsFor(payer);
+    if (limits && limits.avatar.secondsPerMonth === 0) {
+      throw new ProblemException(UsageProblems.planRequired, 'Live avatars are for plans with avatar minutes.', { extensions: { plan: caller.plan } });
+    }
+    const provider = persona.avatar.provider ?? this.config.avatar.defaultProvider;
+    if (!this.providers.has(provider)) throw new ProblemException(AvatarProblems.providerUnavailable, `The avatar provider ${provider} is not configured.`);
+
+    const id = randomUUID();
+    const { maxSessionSeconds, minSessionSeconds, idleTimeoutSeconds, startTimeoutSeconds } = this.config.avatar;
+    const reserved = await this.sessions.transaction(async (manager) => {
+      await this.sessions.lockUser(caller.userId, manager);
+      const cap = limits?.avatar.concurrentSessions ?? null;
+      if (cap !== null && (await this.sessions.countOpen(caller.userId, manager)) >= cap) {
+        throw new ProblemException(AvatarProblems.sessionLimit, `Your plan allows ${cap} live avatar session(s) at a time; stop one first.`, { extensions: { limit: cap } });
+      }
+      const left = await this.quota.avatarSecondsLeft(caller.userId, limits, manager);
+      // Fewer seconds left than a session worth starting: reserving the minimum is refused with the plan's 429.
+      const seconds = left === null ? maxSessionSeconds : Math.min(maxSessionSeconds, Math.max(left, minSessionSeconds));
+      const session = { id, userId: caller.userId, influencerId: persona.id, conversationId: input.conversationId ?? null, provider, avatarId: persona.avatar!.avatarId };
+      await this.sessions.insert({ ...session, reservedSeconds: seconds, limitedByQuota: seconds < maxSessionSeconds, createdAt: this.clock.now() }, manager);
+      return seconds;
+    });
+    // The open session counted against the cap is committed before its minutes are held (the hold is atomic on its own):
+    // a refusal takes the session back, so that it changes nothing.
+    try {
+      await this.quota.reserveAvatar(payer, id, reserved, reserved + idleTimeoutSeconds + startTimeoutSeconds + 300);
+    } catch (error) {
+      await this.sessions.remove(id);
+      throw error;
+    }
+
+    const voiceId = persona.voice?.provider === provider ? persona.voice.voiceId : undefined;
+    const spec = { avatarId: persona.avatar.avatarId, quality: persona.avatar.quality ?? 'high', language: persona.avatar.language ?? 'en', voiceId, maxSeconds: reserved };
+    try {
+      const opened = await this.providers.call(provider, (client, signal) => client.open(spec, signal));
+      if (!(await this.sessions.recordProviderSession(id, opened.providerSessionId))) {
+        await this.providers.call(provider, (client, signal) => client.stop(opened.providerSessionId, 'start_failed', signal)).catch(() => undefined);
+        throw new AvatarProviderError('The session was given up while it started', 'unavailable');
+      }
+      const started = await this.providers.call(provider, (client, signal) => client.start(opened, signal));
+      const seconds = started.maxSeconds === null ? reserved : Math.min(reserved, started.maxSeconds);
+      const startedAt = this.clock.now();
+      if (!(await this.sessions.markActive(id, startedAt, seconds))) throw new AvatarProviderError('The session was given up while it started', 'unavailable');
+      const session = (await this.sessions.find(id, caller.userId))!;
+      this.logger.log(`Avatar session ${id} started on ${provider} for ${seconds} s`);
+      return { session: toView(session), join: started.join, expiresAt: new Date(startedAt.getTime() + seconds * 1000) };
+    } catch (error) {
+      await this.end(id, 'failed', 'start_failed');
+      throw providerProblem(error, provider);
+    }
+  }
+
+  async list(caller: Caller, query: { limit: number; cursor?: string }): Promise<CursorPage<AvatarSessionView>> {
+    const after = query.cursor ? decodeCursor(query.cursor, LIST_CURSOR) : undefined;
+    const rows = await this.sessions.listPage(ownerFilter(caller), after ? { createdAt: after.at as string, id: after.id as string } : undefined, query.limit + 1);
+    return toCursorPage(rows, query.limit, (row) => ({ at: row.createdAt.toISOString(), id: row.id }), toView);
+  }
+
+  async get(caller: Caller, id: string): Promise<AvatarSessionView> {
+    return toView(await this.owned(caller, id));
+  }
+
+  /** Tells the provider the session is still wanted, and the sweeper that its user is still there. */
+  async keepAlive(caller: Caller, id: string): Promise<AvatarSessionView> {
+    const session = await this.owned(caller, id);
+    if (session.status !== 'active') throw ended(session);
+    try {
+      await this.providers.call(session.provider, (client, signal) => client.keepAlive(session.providerSessionId!, signal));
+    } catch (error) {
+      if (error instanceof AvatarProviderError && error.kind === 'gone') {
+        await this.end(id, 'expired', 'provider');
+        throw ended((await this.sessions.find(id, null))!);
+      }
+      throw providerProblem(error, session.provider);
+    }
+    if (!(await this.sessions.touch(id, this.clock.now()))) throw ended((await this.sessions.find(id, null))!);
+    return toView((await this.sessions.find(id, null))!);
+  }
+
+  /** Stops the session, billing the seconds it ran; stopping an ended session changes nothing. */
+  async stop(caller: Caller, id: string): Promise<AvatarSessionView> {
+    await this.owned(caller, id);
+    await this.end(id, 'stopped', 'user');
+    return toView((await this.sessions.find(id, null))!);
+  }
+
+  /**
+   * The sweep: ends the sessions due (past their seconds, not kept alive, stuck starting), then
+   * asks the provider again to stop those it did not confirm. Failures are logged and retried
+   * at the next sweep; the job fails with them so that they show in /metrics.
+   */
+  async sweep(): Promise<void> {
+    const now = this.clock.now();
+    const { idleTimeoutSeconds, startTimeoutSeconds } = this.config.avatar;
+    const due = await this.sessions.dueToEnd(now, new Date(now.getTime() - idleTimeoutSeconds * 1000), new Date(now.getTime() - startTimeoutSeconds * 1000));
+    const failures: unknown[] = [];
+    for (const session of due) {
+      const [status, reason] = dueEnding(session, now);
+      await this.end(session.id, status, reason).catch((error: unknown) => failures.push(error));
+    }
+    for (const session of await this.sessions.stopsPending()) await this.stopAtProvider(session).catch((error: unknown) => failures.push(error));
+    if (failures.length > 0) throw new AggregateError(failures, `Avatar sweep: ${failures.length} session(s) could not be ended`);
+  }
+
+  /** Ends every open session (`reason` for all): a process with the database to itself, at start. */
+  private async endAll(reason: AvatarStopReason): Promise<void> {
+    const now = this.clock.now();
+    const open = await this.sessions.dueToEnd(now, now, now, true);
+    for (const session of open) await this.end(session.id, session.status === 'active' ? 'expired' : 'failed', reason);
+    if (open.length > 0) this.logger.warn(`Ended ${open.length} avatar session(s) left open by a process that stopped`);
+  }
+
+  /**
+   * Ends an open session once, whoever asks: under its row lock, marks it ended and bills the
+   * seconds it ran (to the second, at most its reserved seconds) in the same transaction; one
+   * that never started gives its hold back. Then tells the provider to stop it.
+   */
+  private async end(id: string, status: SessionEnding['status'], reason: AvatarStopReason): Promise<void> {
+    const ended = await this.sessions.transaction(async (manager) => {
+      const session = await this.sessions.lockOpen(id, manager);
+      if (!session) return undefined;
+      const stoppedAt = this.clock.now();
+      const billedSeconds = session.startedAt ? Math.min(session.reservedSeconds, Math.max(0, Math.ceil((stoppedAt.getTime() - session.startedAt.getTime()) / 1000))) : 0;
+      await this.sessions.end(id, { status, reason, stoppedAt, billedSeconds }, manager);
+      if (session.startedAt) {
+        const costMicros = Math.round(billedSeconds * this.providers.microsPerSecond(session.provider));
+        await this.quota.settleAvatar(id, session.userId, { seconds: billedSeconds, costMicros, provider: session.provider, model: session.avatarId, conversationId: session.conversationId }, manager);
+      }
+      return { ...session, stoppedAt };
+    });
+    if (!ended) return;
+    if (!ended.startedAt) await this.quota.releaseAvatar(id);
+    if (ended.providerSessionId) await this.stopAtProvider(ended, reason).catch(() => undefined);
+  }
+
+  /** Asks the provider to stop the session; recorded when it confirms (the sweeper asks again until then). */
+  private async stopAtProvider(session: AvatarSessionEntity, reason: AvatarStopReason = session.stopReason ?? 'abandoned'): Promise<void> {
+    try {
+      await this.providers.call(session.provider, (client, signal) => client.stop(session.providerSessionId!, reason, signal));
+    } catch (error) {
+      this.logger.warn(`Avatar session ${session.id}: the provider did not confirm its stop (${(error as Error).message}); the sweeper will ask again`);
+      throw error;
+    }
+    await this.sessions.markProviderStopped(session.id, this.clock.now());
+  }
+
+  private async owned(caller: Caller, id: string): Promise<AvatarSessionEntity> {
+    const session = await this.sessions.find(id, ownerFilter(caller));
+    if (!session) throw new ProblemException(CoreProblems.notFound, 'No such avatar session.');
+    return session;
+  }
+}
+
+/** Admins see every session; users their own. */
+function ownerFilter(caller: Caller): string | null {
+  return caller.role === 'admin' ? null : caller.userId;
+}
+
+/** How the sweeper ends a due session: past its seconds (the plan's minutes, or the deployment's maximum), not kept alive, or stuck starting. */
+function dueEnding(session: AvatarSessionEntity, now: Date): [SessionEnding['status'], AvatarStopReason] {
+  if (session.status === 'starting' || !session.startedAt) return ['failed', 'abandoned'];
+  const runOut = session.startedAt.getTime() + session.reservedSeconds * 1000 <= now.getTime();
+  if (runOut) return ['expired', session.limitedByQuota ? 'quota' : 'max_duration'];
+  return ['expired', 'idle'];
+}
+
+function ended(session: AvatarSessionEntity): ProblemException {
+  return new ProblemException(AvatarProblems.sessionEnded, `The session is ${session.status}.`, { extensions: { status: session.status as AvatarSessionStatus } });
+}
+
+/** A provider's failure as the client sees it: never the provider's key or raw answer, only what kind of failure it was. */
+function providerProblem(error: unknown, provider: string): unknown {
+  if (!(error instanceof AvatarProviderError)) return error;
+  if (error.kind === 'unavailable' || error.kind === 'capacity') {
+    return new ProblemException(AvatarProblems.providerUnavailable, `The avatar provider ${provider} cannot start a session now; try again later.`);
+  }
+  return new ProblemException(AvatarProblems.providerFailed, `The avatar provider ${provider} refused the session.`);
+}
+
+function toView(session: AvatarSessionEntity): AvatarSessionView {
+  const { limitedByQuota: _limited, providerStoppedAt: _confirmed, ...view } = session;
+  return view;
+}
