@@ -25,6 +25,8 @@ describe('GeminiSpeechToText', () => {
 
   beforeAll(async () => {
     fake = await FakeSpeech.start({ gemini: 'g-key' });
+    // The SDK is imported once, before any call is timed (as the registry does): a cold import on a busy machine can take seconds.
+    await gemini().prepare();
   });
 
   afterEach(() => fake.reset());

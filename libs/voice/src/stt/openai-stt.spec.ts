@@ -26,6 +26,8 @@ describe('OpenAISpeechToText', () => {
 
   beforeAll(async () => {
     fake = await FakeSpeech.start({ openai: 'sk-stt' });
+    // The SDK is imported once, before any call is timed (as the registry does): a cold import on a busy machine can take seconds.
+    await whisper().prepare();
   });
 
   afterEach(() => fake.reset());

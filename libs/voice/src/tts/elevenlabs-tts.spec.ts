@@ -31,6 +31,8 @@ describe('ElevenLabsTextToSpeech', () => {
 
   beforeAll(async () => {
     fake = await FakeSpeech.start({ elevenlabs: 'xi-key' });
+    // The SDK is imported once, before any call is timed (as the registry does): a cold import on a busy machine can take seconds.
+    await elevenlabs().prepare();
   });
 
   afterEach(() => fake.reset());

@@ -31,6 +31,8 @@ describe('OpenAITextToSpeech', () => {
 
   beforeAll(async () => {
     fake = await FakeSpeech.start({ openai: 'sk-tts' });
+    // The SDK is imported once, before any call is timed (as the registry does): a cold import on a busy machine can take seconds.
+    await openai('tts-1').prepare();
   });
 
   afterEach(() => fake.reset());
