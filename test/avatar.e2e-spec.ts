@@ -106,7 +106,7 @@ describe('avatar sessions', () => {
       [{ influencerId: 'nobody-here' }, 404, 'not_found'],
       [{ influencerId: plain }, 409, 'avatar_unavailable'],
       [{ influencerId: 'nova', conversationId: bobsConversation }, 404, 'not_found'],
-      [{ influencerId: 'nova', conversationId: alicesSageConversation }, 409, 'avatar_unavailable'],
+      [{ influencerId: 'nova', conversationId: alicesSageConversation }, 422, 'conversation_persona_mismatch'],
     ];
     for (const [body, status, code] of refusals) {
       const response = await start(alice, body);
@@ -221,5 +221,6 @@ describe('avatar sessions after a crash', () => {
     } finally {
       await second.stop('SIGTERM');
     }
-  });
+    // Two servers started from source, one after the other.
+  }, 150_000);
 });

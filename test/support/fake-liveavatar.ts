@@ -20,8 +20,9 @@ import { ScriptedFake } from './scripted-fake.js';
 
 export type LiveAvatarEndpoint = 'token' | 'start' | 'keep-alive' | 'stop';
 
-/** A failure to answer with, in LiveAvatar's envelope; `hang` never answers. */
+/** A failure to answer with, in LiveAvatar's envelope; `hang` never answers; `delayMs` alone answers normally, late. */
 export interface LiveAvatarFailure {
+  readonly delayMs?: number;
   readonly status?: number;
   readonly code?: number;
   readonly message?: string;
@@ -87,7 +88,8 @@ export class FakeLiveAvatar extends ScriptedFake<LiveAvatarAnswer, LiveAvatarReq
 
     const failure = this.takeAnswer()[endpoint];
     if (failure?.hang) return;
-    if (failure) return send(response, failure.status ?? 500, { code: failure.code ?? 5000, data: null, message: failure.message ?? 'scripted failure' });
+    if (failure?.delayMs) await new Promise((resolve) => setTimeout(resolve, failure.delayMs));
+    if (failure && Object.keys(failure).some((key) => key !== 'delayMs')) return send(response, failure.status ?? 500, { code: failure.code ?? 5000, data: null, message: failure.message ?? 'scripted failure' });
 
     if (endpoint === 'start') {
       const token = /^Bearer (.+)$/.exec(request.headers.authorization ?? '')?.[1];

@@ -1,4 +1,4 @@
-import { Check, Column, CreateDateColumn, Entity, Index, PrimaryColumn } from 'typeorm';
+import { Check, Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryColumn } from 'typeorm';
 
 export const AVATAR_SESSION_STATUSES = ['starting', 'active', 'stopped', 'expired', 'failed'] as const;
 export type AvatarSessionStatus = (typeof AVATAR_SESSION_STATUSES)[number];
@@ -9,9 +9,10 @@ export const OPEN_SESSION_STATUSES: readonly AvatarSessionStatus[] = ['starting'
 /**
  * Why a session ended: `user` (stopped by its user), `max_duration` (its longest passed), `quota`
  * (the user's minutes ran out), `idle` (keep-alives stopped), `provider` (the provider ended it),
- * `start_failed` (it never started), `abandoned` (left by a process that died).
+ * `start_failed` (it never started), `abandoned` (left by a process that died),
+ * `account_deleted` (its user's account was deleted).
  */
-export const AVATAR_STOP_REASONS = ['user', 'max_duration', 'quota', 'idle', 'provider', 'start_failed', 'abandoned'] as const;
+export const AVATAR_STOP_REASONS = ['user', 'max_duration', 'quota', 'idle', 'provider', 'start_failed', 'abandoned', 'account_deleted'] as const;
 export type AvatarStopReason = (typeof AVATAR_STOP_REASONS)[number];
 
 /**
@@ -28,8 +29,16 @@ export class AvatarSessionEntity {
   @PrimaryColumn({ type: 'uuid' })
   id!: string;
 
-  @Column({ name: 'user_id', type: 'uuid' })
-  userId!: string;
+  /**
+   * Whose minutes it spends; null once the account is deleted: the sweeper then ends the session
+   * at once, unbilled (the ledger went with the account), and stops it at the provider.
+   */
+  @Column({ name: 'user_id', type: 'uuid', nullable: true })
+  userId!: string | null;
+
+  @ManyToOne('UserEntity', { onDelete: 'SET NULL' })
+  @JoinColumn({ name: 'user_id' })
+  user?: unknown;
 
   @Column({ name: 'influencer_id', type: 'uuid' })
   influencerId!: string;

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource, In, type EntityManager, type Repository } from 'typeorm';
+import { DataSource, In, IsNull, type EntityManager, type Repository } from 'typeorm';
 import { AvatarSessionEntity, OPEN_SESSION_STATUSES, type AvatarSessionStatus, type AvatarStopReason } from './avatar-session.entity.js';
 
 /** How a session ends, as its row records it. */
@@ -49,7 +49,7 @@ export class AvatarSessionsRepository {
     return this.table().findOne({ where: userId === null ? { id } : { id, userId } });
   }
 
-  /** Locks the session for the transaction that ends it; null when it is no longer open. */
+  /** Locks the session for the transaction that ends it; null when it is no longer open. Read fresh: it decides how the session ends. */
   lockOpen(id: string, manager: EntityManager): Promise<AvatarSessionEntity | null> {
     return this.table(manager).findOne({ where: { id, status: In([...OPEN_SESSION_STATUSES]) }, lock: { mode: 'pessimistic_write' } });
   }
@@ -62,10 +62,18 @@ export class AvatarSessionsRepository {
     return builder.getMany();
   }
 
-  /** Records the provider's id of a session still starting; false when it is no longer starting (the sweeper gave up on it). */
+  /**
+   * Records the provider's id of the session, whatever its status (one given up meanwhile must
+   * still be stopped there); false when it is no longer starting.
+   */
   async recordProviderSession(id: string, providerSessionId: string): Promise<boolean> {
-    const result = await this.table().update({ id, status: 'starting' }, { providerSessionId });
-    return (result.affected ?? 0) > 0;
+    await this.table().update({ id, providerSessionId: IsNull() }, { providerSessionId });
+    return (await this.table().countBy({ id, status: 'starting' })) > 0;
+  }
+
+  /** The provider's confirmation of a stop is forgotten: the session started after it, so the sweeper must stop it again. */
+  async stopUnconfirmed(id: string): Promise<void> {
+    await this.table().update({ id }, { providerStoppedAt: null });
   }
 
   /** A starting session becomes active; false when it is no longer starting. */
@@ -89,15 +97,16 @@ export class AvatarSessionsRepository {
   }
 
   /**
-   * Open sessions the sweeper must end at `now`: active ones past their reserved seconds or not
-   * kept alive since `idleCutoff`, and ones still starting since before `startCutoff` (their
-   * process died mid-start). All open ones when both cutoffs are `now` and `all` is set.
+   * Open sessions the sweeper must end at `now`: those of deleted accounts, active ones past
+   * their reserved seconds or not kept alive since `idleCutoff`, and ones still starting since
+   * before `startCutoff` (their process died mid-start). With `all`, every open one.
    */
   dueToEnd(now: Date, idleCutoff: Date, startCutoff: Date, all = false): Promise<AvatarSessionEntity[]> {
     const builder = this.table().createQueryBuilder('s').where(`s.status IN ('starting', 'active')`).orderBy('s.created_at', 'ASC').limit(500);
     if (!all) {
       builder.andWhere(
-        `((s.status = 'active' AND (s.started_at + make_interval(secs => s.reserved_seconds) <= :now OR s.last_keep_alive_at <= :idleCutoff))
+        `(s.user_id IS NULL
+          OR (s.status = 'active' AND (s.started_at + make_interval(secs => s.reserved_seconds) <= :now OR s.last_keep_alive_at <= :idleCutoff))
           OR (s.status = 'starting' AND s.created_at <= :startCutoff))`,
         { now, idleCutoff, startCutoff },
       );

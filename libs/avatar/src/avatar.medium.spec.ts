@@ -3,6 +3,7 @@ import { ManualClock } from '#chorus/core';
 import { QuotaService, type Caller } from '#chorus/usage';
 import { FakeLiveAvatar } from '../../../test/support/fake-liveavatar.js';
 import { createMediumContext, failure, type MediumContext, type TestInfluencer, type TestUser } from '../../../test/support/medium-context.js';
+import { until } from '../../../test/support/waiting.js';
 import { AvatarService } from './avatar.service.js';
 
 const API_KEY = 'la-secret-key-0123456789';
@@ -109,7 +110,8 @@ describe('AvatarService with LiveAvatar', () => {
   });
 
   it.each([
-    ['the key is refused', { token: { status: 401, code: 4001, message: 'Invalid API key' } }, 'avatar_provider_failed'],
+    ['the key is refused', { token: { status: 401, code: 4001, message: 'Invalid API key' } }, 'avatar_provider_unavailable'],
+    ['it does not know the avatar', { token: { status: 422, message: 'avatar_id: unknown avatar' } }, 'avatar_provider_failed'],
     ['it has no capacity to start', { start: { status: 429, message: 'Too many concurrent sessions' } }, 'avatar_provider_unavailable'],
     ['it fails', { start: { status: 500 } }, 'avatar_provider_unavailable'],
   ])('leaves no running session and no charge when the provider refuses: %s', async (_case, answer, code) => {
@@ -242,6 +244,46 @@ describe('AvatarService with LiveAvatar', () => {
     await sut.sweep();
     expect(fake.stops).toEqual([{ sessionId: expect.any(String), reason: 'USER_CLOSED' }]);
     expect(await books(user)).toEqual({ used: 10, held: 0, reservations: 0, events: 1 });
+  });
+
+  it('gives a start up when the provider is slower than the start timeout, and stops what the provider opened late', async () => {
+    const user = await ctx.newUser();
+    fake.answer({ token: { delayMs: 500 } });
+
+    const starting = failure(sut.start(callerOf(user), { influencerId: persona.id }));
+    await until('the token request', () => fake.requests.length === 1);
+    advance(31);
+    await sut.sweep();
+
+    expect(await starting).toBe('avatar_session_ended');
+    expect(await ctx.query(`SELECT status, stop_reason FROM avatar_sessions WHERE user_id = $1`, [user.id])).toEqual([{ status: 'failed', stop_reason: 'abandoned' }]);
+    expect(fake.stops).toHaveLength(1);
+    expect(fake.requests.map((request) => request.endpoint)).toEqual(['token', 'stop']);
+    expect(await books(user)).toEqual({ used: 0, held: 0, reservations: 0, events: 0 });
+  });
+
+  it('bills a session that ran past the life of its hold (released by the quota sweep) all the same', async () => {
+    const user = await ctx.newUser();
+    const { session } = await sut.start(callerOf(user), { influencerId: persona.id });
+    await ctx.query(`UPDATE usage_reservations SET expires_at = now() - interval '1 second' WHERE message_id = $1`, [session.id]);
+    await ctx.get(QuotaService).releaseExpired();
+    expect(await books(user)).toEqual({ used: 0, held: 0, reservations: 0, events: 0 });
+
+    advance(12);
+    expect(await sut.stop(callerOf(user), session.id)).toMatchObject({ billedSeconds: 12 });
+    expect(await books(user)).toEqual({ used: 12, held: 0, reservations: 0, events: 1 });
+  });
+
+  it('ends the open sessions of a deleted account at the next sweep, stopping them at the provider', async () => {
+    const user = await ctx.newUser();
+    const { session } = await sut.start(callerOf(user), { influencerId: persona.id });
+
+    await ctx.query('DELETE FROM users WHERE id = $1', [user.id]);
+    advance(5);
+    await sut.sweep();
+
+    expect(await ctx.query(`SELECT user_id, status, stop_reason FROM avatar_sessions WHERE id = $1`, [session.id])).toEqual([{ user_id: null, status: 'expired', stop_reason: 'account_deleted' }]);
+    expect(fake.stops).toEqual([{ sessionId: expect.any(String), reason: 'USER_CLOSED' }]);
   });
 
   it("answers another user's session as not found, and admins see it", async () => {

@@ -11,7 +11,7 @@ import { AvatarProviderError, type AvatarJoinInfo } from './providers/avatar-pro
 import { AvatarProviders } from './providers/avatar-providers.js';
 
 /** A session as services see it (the entity stays here). */
-export type AvatarSessionView = Omit<AvatarSessionEntity, 'limitedByQuota' | 'providerStoppedAt'>;
+export type AvatarSessionView = Omit<AvatarSessionEntity, 'limitedByQuota' | 'providerStoppedAt' | 'user'>;
 
 /** A session just started, and what its user needs to join it (given once, never stored). */
 export interface StartedSessionView {
@@ -62,7 +62,7 @@ export class AvatarService implements OnModuleInit, OnApplicationBootstrap {
    */
   async onModuleInit(): Promise<void> {
     this.jobs.define(SWEEP_JOB, { handler: () => this.sweep(), attempts: 1 });
-    if (this.config.database.exclusive) await this.endAll('abandoned');
+    if (this.config.database.exclusive) await this.endAll();
   }
 
   async onApplicationBootstrap(): Promise<void> {
@@ -75,7 +75,7 @@ export class AvatarService implements OnModuleInit, OnApplicationBootstrap {
     if (!persona.avatar) throw new ProblemException(AvatarProblems.noAvatar, `${persona.displayName} has no live avatar.`);
     if (input.conversationId !== undefined) {
       const conversation = await this.conversations.get(caller.userId, input.conversationId);
-      if (conversation.influencer.id !== persona.id) throw new ProblemException(AvatarProblems.noAvatar, 'The conversation is with another persona.');
+      if (conversation.influencer.id !== persona.id) throw new ProblemException(AvatarProblems.conversationMismatch, 'The conversation is with another persona.');
     }
     // Overrides read now, so that nothing inside the start's transaction queries outside it.
     const payer = await this.quota.withOverrides(caller);
@@ -88,46 +88,51 @@ export class AvatarService implements OnModuleInit, OnApplicationBootstrap {
 
     const id = randomUUID();
     const { maxSessionSeconds, minSessionSeconds, idleTimeoutSeconds, startTimeoutSeconds } = this.config.avatar;
-    const reserved = await this.sessions.transaction(async (manager) => {
-      await this.sessions.lockUser(caller.userId, manager);
-      const cap = limits?.avatar.concurrentSessions ?? null;
-      if (cap !== null && (await this.sessions.countOpen(caller.userId, manager)) >= cap) {
-        throw new ProblemException(AvatarProblems.sessionLimit, `Your plan allows ${cap} live avatar session(s) at a time; stop one first.`, { extensions: { limit: cap } });
-      }
-      const left = await this.quota.avatarSecondsLeft(caller.userId, limits, manager);
-      // Fewer seconds left than a session worth starting: reserving the minimum is refused with the plan's 429.
-      const seconds = left === null ? maxSessionSeconds : Math.min(maxSessionSeconds, Math.max(left, minSessionSeconds));
-      const session = { id, userId: caller.userId, influencerId: persona.id, conversationId: input.conversationId ?? null, provider, avatarId: persona.avatar!.avatarId };
-      await this.sessions.insert({ ...session, reservedSeconds: seconds, limitedByQuota: seconds < maxSessionSeconds, createdAt: this.clock.now() }, manager);
-      return seconds;
-    });
-    // The open session counted against the cap is committed before its minutes are held (the hold is atomic on its own):
-    // a refusal takes the session back, so that it changes nothing.
-    try {
-      await this.quota.reserveAvatar(payer, id, reserved, reserved + idleTimeoutSeconds + startTimeoutSeconds + 300);
-    } catch (error) {
-      await this.sessions.remove(id);
-      throw error;
-    }
+    let wanted = 0;
+    const reserved = await this.sessions
+      .transaction(async (manager) => {
+        await this.sessions.lockUser(caller.userId, manager);
+        const cap = limits?.avatar.concurrentSessions ?? null;
+        if (cap !== null && (await this.sessions.countOpen(caller.userId, manager)) >= cap) {
+          throw new ProblemException(AvatarProblems.sessionLimit, `Your plan allows ${cap} live avatar session(s) at a time; stop one first.`, { extensions: { limit: cap } });
+        }
+        const left = await this.quota.avatarSecondsLeft(caller.userId, limits, manager);
+        // Fewer seconds left than a session worth starting: reserving the minimum is refused with the plan's 429.
+        wanted = left === null ? maxSessionSeconds : Math.min(maxSessionSeconds, Math.max(left, minSessionSeconds));
+        const session = { id, userId: caller.userId, influencerId: persona.id, conversationId: input.conversationId ?? null, provider, avatarId: persona.avatar!.avatarId };
+        await this.sessions.insert({ ...session, reservedSeconds: wanted, limitedByQuota: wanted < maxSessionSeconds, createdAt: this.clock.now() }, manager);
+        // Held past the session's end by the time the sweeper takes to notice it.
+        await this.quota.reserveAvatar(payer, id, wanted, wanted + idleTimeoutSeconds + startTimeoutSeconds + 300, manager);
+        return wanted;
+      })
+      .catch(async (error: unknown) => {
+        throw await this.quota.avatarRefusal(error, payer, wanted);
+      });
 
     const voiceId = persona.voice?.provider === provider ? persona.voice.voiceId : undefined;
     const spec = { avatarId: persona.avatar.avatarId, quality: persona.avatar.quality ?? 'high', language: persona.avatar.language ?? 'en', voiceId, maxSeconds: reserved };
     try {
       const opened = await this.providers.call(provider, (client, signal) => client.open(spec, signal));
-      if (!(await this.sessions.recordProviderSession(id, opened.providerSessionId))) {
-        await this.providers.call(provider, (client, signal) => client.stop(opened.providerSessionId, 'start_failed', signal)).catch(() => undefined);
-        throw new AvatarProviderError('The session was given up while it started', 'unavailable');
-      }
+      // Recorded whatever became of the row meanwhile, so that a session given up while it opened is still stopped there.
+      if (!(await this.sessions.recordProviderSession(id, opened.providerSessionId))) throw await this.givenUp(id);
       const started = await this.providers.call(provider, (client, signal) => client.start(opened, signal));
       const seconds = started.maxSeconds === null ? reserved : Math.min(reserved, started.maxSeconds);
       const startedAt = this.clock.now();
-      if (!(await this.sessions.markActive(id, startedAt, seconds))) throw new AvatarProviderError('The session was given up while it started', 'unavailable');
+      if (!(await this.sessions.markActive(id, startedAt, seconds))) {
+        // Ended (by its user or the sweeper) while the provider started it: a stop sent before the start must be sent again.
+        await this.sessions.stopUnconfirmed(id);
+        throw await this.givenUp(id);
+      }
       const session = (await this.sessions.find(id, caller.userId))!;
       this.logger.log(`Avatar session ${id} started on ${provider} for ${seconds} s`);
       return { session: toView(session), join: started.join, expiresAt: new Date(startedAt.getTime() + seconds * 1000) };
     } catch (error) {
-      await this.end(id, 'failed', 'start_failed');
-      throw providerProblem(error, provider);
+      await this.end(id, () => ['failed', 'start_failed']);
+      // It never started: whatever it still holds goes back.
+      await this.quota.releaseAvatar(id);
+      await this.stopIfUnconfirmed(id);
+      if (error instanceof ProblemException) throw error;
+      throw this.providerProblem(error, provider);
     }
   }
 
@@ -144,15 +149,14 @@ export class AvatarService implements OnModuleInit, OnApplicationBootstrap {
   /** Tells the provider the session is still wanted, and the sweeper that its user is still there. */
   async keepAlive(caller: Caller, id: string): Promise<AvatarSessionView> {
     const session = await this.owned(caller, id);
+    // Still starting: there is nothing to keep alive yet, and the start answers soon.
+    if (session.status === 'starting') return toView(session);
     if (session.status !== 'active') throw ended(session);
     try {
       await this.providers.call(session.provider, (client, signal) => client.keepAlive(session.providerSessionId!, signal));
     } catch (error) {
-      if (error instanceof AvatarProviderError && error.kind === 'gone') {
-        await this.end(id, 'expired', 'provider');
-        throw ended((await this.sessions.find(id, null))!);
-      }
-      throw providerProblem(error, session.provider);
+      if (!(error instanceof AvatarProviderError && error.kind === 'gone')) throw this.providerProblem(error, session.provider);
+      await this.end(id, (locked) => (locked.status === 'active' ? ['expired', 'provider'] : undefined));
     }
     if (!(await this.sessions.touch(id, this.clock.now()))) throw ended((await this.sessions.find(id, null))!);
     return toView((await this.sessions.find(id, null))!);
@@ -161,68 +165,106 @@ export class AvatarService implements OnModuleInit, OnApplicationBootstrap {
   /** Stops the session, billing the seconds it ran; stopping an ended session changes nothing. */
   async stop(caller: Caller, id: string): Promise<AvatarSessionView> {
     await this.owned(caller, id);
-    await this.end(id, 'stopped', 'user');
+    await this.end(id, () => ['stopped', 'user']);
     return toView((await this.sessions.find(id, null))!);
   }
 
   /**
-   * The sweep: ends the sessions due (past their seconds, not kept alive, stuck starting), then
-   * asks the provider again to stop those it did not confirm. Failures are logged and retried
-   * at the next sweep; the job fails with them so that they show in /metrics.
+   * The sweep: ends (and bills) every session due, deciding again on each under its lock (a
+   * keep-alive may have come meanwhile), then asks the provider to stop those it has not
+   * confirmed stopping, these and any earlier. Failures are retried at the next sweep; the job
+   * fails with them so that they show in /metrics.
    */
   async sweep(): Promise<void> {
     const now = this.clock.now();
     const { idleTimeoutSeconds, startTimeoutSeconds } = this.config.avatar;
-    const due = await this.sessions.dueToEnd(now, new Date(now.getTime() - idleTimeoutSeconds * 1000), new Date(now.getTime() - startTimeoutSeconds * 1000));
+    const cutoffs = { now, idle: new Date(now.getTime() - idleTimeoutSeconds * 1000), start: new Date(now.getTime() - startTimeoutSeconds * 1000) };
     const failures: unknown[] = [];
-    for (const session of due) {
-      const [status, reason] = dueEnding(session, now);
-      await this.end(session.id, status, reason).catch((error: unknown) => failures.push(error));
+    for (const session of await this.sessions.dueToEnd(cutoffs.now, cutoffs.idle, cutoffs.start)) {
+      await this.end(session.id, (locked) => dueEnding(locked, cutoffs), { stopNow: false }).catch((error: unknown) => failures.push(error));
     }
     for (const session of await this.sessions.stopsPending()) await this.stopAtProvider(session).catch((error: unknown) => failures.push(error));
-    if (failures.length > 0) throw new AggregateError(failures, `Avatar sweep: ${failures.length} session(s) could not be ended`);
+    if (failures.length > 0) throw new AggregateError(failures, `Avatar sweep: ${failures.length} session(s) could not be ended or stopped`);
   }
 
-  /** Ends every open session (`reason` for all): a process with the database to itself, at start. */
-  private async endAll(reason: AvatarStopReason): Promise<void> {
+  /** Ends every open session: a process with the database to itself, at start (they are a dead process's). */
+  private async endAll(): Promise<void> {
     const now = this.clock.now();
     const open = await this.sessions.dueToEnd(now, now, now, true);
-    for (const session of open) await this.end(session.id, session.status === 'active' ? 'expired' : 'failed', reason);
+    for (const session of open) await this.end(session.id, (locked) => [locked.status === 'active' ? 'expired' : 'failed', 'abandoned']);
     if (open.length > 0) this.logger.warn(`Ended ${open.length} avatar session(s) left open by a process that stopped`);
   }
 
   /**
-   * Ends an open session once, whoever asks: under its row lock, marks it ended and bills the
-   * seconds it ran (to the second, at most its reserved seconds) in the same transaction; one
-   * that never started gives its hold back. Then tells the provider to stop it.
+   * Ends an open session once, whoever asks: under its row lock, `decide` says how (or, seeing
+   * the row as it is now, that it is not to end after all); the row is marked ended and the
+   * seconds it ran billed (to the second, at most its reserved seconds) in the same transaction;
+   * one that never started gives its hold back. Then the provider is told to stop it (at once,
+   * or by the sweep's second pass).
    */
-  private async end(id: string, status: SessionEnding['status'], reason: AvatarStopReason): Promise<void> {
+  private async end(id: string, decide: (session: AvatarSessionEntity) => Ending | undefined, { stopNow = true } = {}): Promise<void> {
     const ended = await this.sessions.transaction(async (manager) => {
       const session = await this.sessions.lockOpen(id, manager);
-      if (!session) return undefined;
+      const ending = session && decide(session);
+      if (!session || !ending) return undefined;
+      const [status, reason] = ending;
       const stoppedAt = this.clock.now();
-      const billedSeconds = session.startedAt ? Math.min(session.reservedSeconds, Math.max(0, Math.ceil((stoppedAt.getTime() - session.startedAt.getTime()) / 1000))) : 0;
+      const billedSeconds = this.billableSeconds(session, stoppedAt, reason);
       await this.sessions.end(id, { status, reason, stoppedAt, billedSeconds }, manager);
-      if (session.startedAt) {
+      if (session.startedAt && session.userId) {
         const costMicros = Math.round(billedSeconds * this.providers.microsPerSecond(session.provider));
-        await this.quota.settleAvatar(id, session.userId, { seconds: billedSeconds, costMicros, provider: session.provider, model: session.avatarId, conversationId: session.conversationId }, manager);
+        const charge = { seconds: billedSeconds, costMicros, provider: session.provider, model: session.avatarId, conversationId: session.conversationId };
+        await this.quota.settleAvatar(id, session.userId, charge, session.createdAt, manager);
       }
-      return { ...session, stoppedAt };
+      return { ...session, stopReason: reason };
     });
     if (!ended) return;
     if (!ended.startedAt) await this.quota.releaseAvatar(id);
-    if (ended.providerSessionId) await this.stopAtProvider(ended, reason).catch(() => undefined);
+    if (ended.providerSessionId && stopNow) await this.stopAtProvider(ended).catch(() => undefined);
+  }
+
+  /**
+   * The seconds a session ending at `stoppedAt` ran, at most its reserved seconds. A session a
+   * dead process left (`abandoned`) is billed no further than its last keep-alive and the idle
+   * grace after it: the time the server was down is not its user's.
+   */
+  private billableSeconds(session: AvatarSessionEntity, stoppedAt: Date, reason: AvatarStopReason): number {
+    if (!session.startedAt) return 0;
+    const lastSeen = (session.lastKeepAliveAt ?? session.startedAt).getTime() + this.config.avatar.idleTimeoutSeconds * 1000;
+    const until = reason === 'abandoned' ? Math.min(stoppedAt.getTime(), lastSeen) : stoppedAt.getTime();
+    return Math.min(session.reservedSeconds, Math.max(0, Math.ceil((until - session.startedAt.getTime()) / 1000)));
   }
 
   /** Asks the provider to stop the session; recorded when it confirms (the sweeper asks again until then). */
-  private async stopAtProvider(session: AvatarSessionEntity, reason: AvatarStopReason = session.stopReason ?? 'abandoned'): Promise<void> {
+  private async stopAtProvider(session: AvatarSessionEntity): Promise<void> {
     try {
-      await this.providers.call(session.provider, (client, signal) => client.stop(session.providerSessionId!, reason, signal));
+      await this.providers.call(session.provider, (client, signal) => client.stop(session.providerSessionId!, session.stopReason ?? 'abandoned', signal));
     } catch (error) {
       this.logger.warn(`Avatar session ${session.id}: the provider did not confirm its stop (${(error as Error).message}); the sweeper will ask again`);
       throw error;
     }
     await this.sessions.markProviderStopped(session.id, this.clock.now());
+  }
+
+  /** A start given up: the stop it missed is sent now (else by the sweeper). */
+  private async stopIfUnconfirmed(id: string): Promise<void> {
+    const session = await this.sessions.find(id, null);
+    if (session?.stoppedAt && session.providerSessionId && !session.providerStoppedAt) await this.stopAtProvider(session).catch(() => undefined);
+  }
+
+  /** The answer to a start whose session was ended (by its user or the sweeper) before it was up. */
+  private async givenUp(id: string): Promise<ProblemException> {
+    return ended((await this.sessions.find(id, null))!);
+  }
+
+  /** A provider's failure as the client sees it: never the provider's key or raw answer, only what kind of failure it was. */
+  private providerProblem(error: unknown, provider: string): unknown {
+    if (!(error instanceof AvatarProviderError)) return error;
+    if (error.kind === 'auth') this.logger.error(`Avatar provider ${provider} refused this deployment's credentials: check its API key`);
+    if (error.kind === 'unavailable' || error.kind === 'capacity' || error.kind === 'auth') {
+      return new ProblemException(AvatarProblems.providerUnavailable, `The avatar provider ${provider} cannot start a session now; try again later.`);
+    }
+    return new ProblemException(AvatarProblems.providerFailed, `The avatar provider ${provider} refused the session.`);
   }
 
   private async owned(caller: Caller, id: string): Promise<AvatarSessionEntity> {
@@ -237,28 +279,26 @@ function ownerFilter(caller: Caller): string | null {
   return caller.role === 'admin' ? null : caller.userId;
 }
 
-/** How the sweeper ends a due session: past its seconds (the plan's minutes, or the deployment's maximum), not kept alive, or stuck starting. */
-function dueEnding(session: AvatarSessionEntity, now: Date): [SessionEnding['status'], AvatarStopReason] {
-  if (session.status === 'starting' || !session.startedAt) return ['failed', 'abandoned'];
-  const runOut = session.startedAt.getTime() + session.reservedSeconds * 1000 <= now.getTime();
-  if (runOut) return ['expired', session.limitedByQuota ? 'quota' : 'max_duration'];
-  return ['expired', 'idle'];
+type Ending = [SessionEnding['status'], AvatarStopReason];
+
+/**
+ * How the sweeper ends a session, seen as it is under its lock, at `cutoffs`; undefined when it is
+ * not due: its account deleted, its seconds run out (the plan's minutes, or the deployment's
+ * maximum), not kept alive since `idle`, or still starting since before `start`.
+ */
+function dueEnding(session: AvatarSessionEntity, cutoffs: { now: Date; idle: Date; start: Date }): Ending | undefined {
+  if (session.userId === null) return [session.status === 'active' ? 'expired' : 'failed', 'account_deleted'];
+  if (session.status === 'starting' || !session.startedAt) return session.createdAt <= cutoffs.start ? ['failed', 'abandoned'] : undefined;
+  if (session.startedAt.getTime() + session.reservedSeconds * 1000 <= cutoffs.now.getTime()) return ['expired', session.limitedByQuota ? 'quota' : 'max_duration'];
+  if ((session.lastKeepAliveAt ?? session.startedAt) <= cutoffs.idle) return ['expired', 'idle'];
+  return undefined;
 }
 
 function ended(session: AvatarSessionEntity): ProblemException {
   return new ProblemException(AvatarProblems.sessionEnded, `The session is ${session.status}.`, { extensions: { status: session.status as AvatarSessionStatus } });
 }
 
-/** A provider's failure as the client sees it: never the provider's key or raw answer, only what kind of failure it was. */
-function providerProblem(error: unknown, provider: string): unknown {
-  if (!(error instanceof AvatarProviderError)) return error;
-  if (error.kind === 'unavailable' || error.kind === 'capacity') {
-    return new ProblemException(AvatarProblems.providerUnavailable, `The avatar provider ${provider} cannot start a session now; try again later.`);
-  }
-  return new ProblemException(AvatarProblems.providerFailed, `The avatar provider ${provider} refused the session.`);
-}
-
 function toView(session: AvatarSessionEntity): AvatarSessionView {
-  const { limitedByQuota: _limited, providerStoppedAt: _confirmed, ...view } = session;
+  const { limitedByQuota: _limited, providerStoppedAt: _confirmed, user: _user, ...view } = session;
   return view;
 }

@@ -351,7 +351,7 @@ export class QuotaService implements OnModuleInit, OnApplicationBootstrap {
   /** Settles a speech call with what it used: its ledger event (modality `voice`) and counter, once (like settleMedia). */
   async settleVoice(reservationId: string, charge: VoiceCharge): Promise<void> {
     const userId = await this.repository.reservationOwner(reservationId);
-    if (userId) await this.settleMonthly(reservationId, userId, 'voice', charge.metric, charge);
+    if (userId) await this.settleMonthly(reservationId, userId, 'voice', charge.metric, charge, {});
   }
 
   /** A speech call refused or failed gives its hold back unbilled. */
@@ -372,37 +372,52 @@ export class QuotaService implements OnModuleInit, OnApplicationBootstrap {
   /**
    * Holds `seconds` on `avatar.seconds` (this month) for the session keyed by `sessionId`, for
    * `holdSeconds` (the session's longest, and the sweeper's slack); refused atomically with 429
-   * `quota_exceeded` naming `avatar.secondsPerMonth`.
+   * `quota_exceeded` naming `avatar.secondsPerMonth`. Inside `manager`'s transaction, a refusal
+   * is thrown as the database's error: avatarRefusal explains it after the rollback.
    */
-  async reserveAvatar(caller: Caller, sessionId: string, seconds: number, holdSeconds: number): Promise<void> {
+  async reserveAvatar(caller: Caller, sessionId: string, seconds: number, holdSeconds: number, manager?: EntityManager): Promise<void> {
     const reservation = await this.reservationOf(caller, AVATAR_METRICS, { 'avatar.seconds': seconds });
-    await this.hold(reservation, sessionId, holdSeconds, true);
+    await this.hold(reservation, sessionId, holdSeconds, true, manager);
+  }
+
+  /**
+   * The 429 of a reserveAvatar refused inside a transaction, once it has rolled back (explaining
+   * it reads the counter, which PGlite's one connection cannot do while the transaction holds it).
+   */
+  async avatarRefusal(error: unknown, caller: Caller, seconds: number): Promise<unknown> {
+    return (await this.refusal(error, await this.reservationOf(caller, AVATAR_METRICS, { 'avatar.seconds': seconds }))) ?? error;
   }
 
   /**
    * Settles a session with the seconds it lasted, inside `manager`'s transaction (the one that
-   * ends the session): its ledger event (modality `avatar`) and counter, in the month it was
-   * reserved in, and the rest of its hold released; billed once, only while its reservation is there.
+   * ends the session, which makes it once only): its ledger event (modality `avatar`) and counter,
+   * in the month it was reserved in (`reservedAt`'s), and whatever is still held released. Billed
+   * even when its hold has expired meanwhile: the session ran.
    */
-  async settleAvatar(sessionId: string, userId: string, charge: AvatarCharge, manager: EntityManager): Promise<void> {
-    await this.settleMonthly(sessionId, userId, 'avatar', 'avatar.seconds', { ...charge, quantity: charge.seconds, messageId: null, mediaId: null }, manager);
+  async settleAvatar(sessionId: string, userId: string, charge: AvatarCharge, reservedAt: Date, manager: EntityManager): Promise<void> {
+    const usage = { ...charge, quantity: charge.seconds, messageId: null, mediaId: null };
+    await this.settleMonthly(sessionId, userId, 'avatar', 'avatar.seconds', usage, { manager, periodOf: reservedAt, onlyWhileHeld: false });
   }
 
-  /** Bills a reservation of a monthly metric with what it used: its ledger event and counter, once (only while it is held). */
+  /**
+   * Bills a reservation of a monthly metric with what it used: its ledger event and counter, in
+   * the month of `periodOf` (default now) unless the reservation names its own. Once: only while it
+   * is held, unless `onlyWhileHeld` is false (the caller then makes it once).
+   */
   private async settleMonthly(
     reservationId: string,
     userId: string,
     modality: 'voice' | 'avatar',
     metric: string,
     usage: Pick<VoiceCharge, 'quantity' | 'costMicros' | 'provider' | 'model' | 'conversationId' | 'messageId' | 'mediaId'>,
-    manager?: EntityManager,
+    { manager, periodOf, onlyWhileHeld = true }: { manager?: EntityManager; periodOf?: Date; onlyWhileHeld?: boolean },
   ): Promise<void> {
     const now = this.clock.now();
     const { quantity, costMicros, provider, model, conversationId, messageId, mediaId } = usage;
     const requestId = currentRequestContext()?.requestId ?? null;
     const event = { ...NO_GENERATION, userId, modality, quantity, costMicros, provider, model, conversationId, messageId, mediaId, requestId, createdAt: now } as const;
-    const counters = [{ metric, periodStart: periodStartOf('month', now), used: quantity }];
-    await this.settleHeld((gate, parameters) => this.repository.settlementPart(reservationId, event, counters, gate, parameters), manager);
+    const counters = [{ metric, periodStart: periodStartOf('month', periodOf ?? now), used: quantity }];
+    await this.settleHeld((gate, parameters) => this.repository.settlementPart(reservationId, event, counters, gate, parameters), manager, onlyWhileHeld);
   }
 
   /** A session that never started at the provider gives its hold back unbilled. */
@@ -410,23 +425,28 @@ export class QuotaService implements OnModuleInit, OnApplicationBootstrap {
     await this.repository.release({ reservationId: sessionId });
   }
 
-  /** Holds a reservation keyed by `reservationId` on its own; the counters after it, or the 429 of the limit it would pass. */
-  private async hold(reservation: QuotaReservation, reservationId: string, ttlSeconds: number, countRefusal: boolean): Promise<HeldCounter[]> {
+  /**
+   * Holds a reservation keyed by `reservationId` on its own (in `manager`'s transaction when
+   * given); the counters after it, or the 429 of the limit it would pass (outside a transaction).
+   */
+  private async hold(reservation: QuotaReservation, reservationId: string, ttlSeconds: number, countRefusal: boolean, manager?: EntityManager): Promise<HeldCounter[]> {
     const parameters = new SqlParameters();
     const gate = `quota_key AS (SELECT ${parameters.add(reservationId, 'uuid')} AS id)`;
     try {
       const part = this.repository.reservationPart(reservation.userId, reservation.holds, ttlSeconds, 'quota_key', parameters);
-      return (await this.repository.run<{ quota_held: HeldCounter[] }>(gate, [part], parameters)).quota_held;
+      return (await this.repository.run<{ quota_held: HeldCounter[] }>(gate, [part], parameters, manager)).quota_held;
     } catch (error) {
+      if (manager) throw error;
       throw (await this.refusal(error, reservation, countRefusal)) ?? error;
     }
   }
 
-  /** Runs a settlement on its own, billed only when it released its reservation (so at most once). */
-  private async settleHeld(settlement: (gate: string, parameters: SqlParameters) => SettlementPart, manager?: EntityManager): Promise<void> {
+  /** Runs a settlement on its own, billed only when it released its reservation (so at most once), unless `onlyWhileHeld` is false. */
+  private async settleHeld(settlement: (gate: string, parameters: SqlParameters) => SettlementPart, manager?: EntityManager, onlyWhileHeld = true): Promise<void> {
     const parameters = new SqlParameters();
     const part = settlement('quota_billable', parameters);
-    await this.repository.run(`${part.released}, quota_billable AS (SELECT 1 WHERE EXISTS (SELECT 1 FROM quota_released))`, [part], parameters, manager);
+    const billable = onlyWhileHeld ? 'SELECT 1 WHERE EXISTS (SELECT 1 FROM quota_released)' : 'SELECT 1';
+    await this.repository.run(`${part.released}, quota_billable AS (${billable})`, [part], parameters, manager);
   }
 
   /**

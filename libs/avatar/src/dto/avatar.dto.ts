@@ -25,8 +25,8 @@ export class AvatarSessionDto {
   @ApiProperty({ type: String, format: 'uuid', nullable: true })
   conversationId!: string | null;
 
-  @ApiProperty({ format: 'uuid', description: 'Who the session is for (admins list everyone\'s).' })
-  userId!: string;
+  @ApiProperty({ type: String, format: 'uuid', nullable: true, description: "Who the session is for (admins list everyone's); null once the account is deleted." })
+  userId!: string | null;
 
   @ApiProperty({ example: 'simulated', description: 'The streaming-avatar provider instance.' })
   provider!: string;

@@ -19,6 +19,7 @@ const END_REASONS: Record<AvatarStopReason, string> = {
   provider: 'UNKNOWN',
   start_failed: 'SERVER_ERROR',
   abandoned: 'ZOMBIE_SESSION_REAP',
+  account_deleted: 'USER_CLOSED',
 };
 
 /**

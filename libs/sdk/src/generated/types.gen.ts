@@ -165,14 +165,14 @@ export type AvatarSessionDto = {
     stopReason: AvatarStopReason | null;
     stoppedAt: string | null;
     /**
-     * Who the session is for (admins list everyone's).
+     * Who the session is for (admins list everyone's); null once the account is deleted.
      */
-    userId: string;
+    userId: string | null;
 };
 
 export type AvatarSessionStatus = 'starting' | 'active' | 'stopped' | 'expired' | 'failed';
 
-export type AvatarStopReason = 'user' | 'max_duration' | 'quota' | 'idle' | 'provider' | 'start_failed' | 'abandoned';
+export type AvatarStopReason = 'user' | 'max_duration' | 'quota' | 'idle' | 'provider' | 'start_failed' | 'abandoned' | 'account_deleted';
 
 export type ChangePasswordDto = {
     currentPassword: string;
