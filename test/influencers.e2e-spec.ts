@@ -68,6 +68,11 @@ describe('personas', () => {
     expect(unknownModel.body.code).toBe('unknown_model');
     await sut.http().post('/api/v1/influencers').set(admin.auth).send(persona('Bad Handle')).expect(400);
     await sut.http().post('/api/v1/influencers').set(admin.auth).send(persona('trending')).expect(400);
+    // Settings that are objects refuse lists (validated element by element, a list would pass as a list of settings).
+    for (const setting of ['modelPolicy', 'moderationPolicy', 'voice', 'avatar']) {
+      const refused = await sut.http().post('/api/v1/influencers').set(admin.auth).send(persona('ghost', { [setting]: [] })).expect(400);
+      expect(refused.body.code).toBe('validation_failed');
+    }
     const [{ n }] = await sut.app.get(DataSource).query(`SELECT count(*)::int AS n FROM influencers WHERE handle IN ('nope', 'ghost')`);
     expect(n).toBe(0);
   });

@@ -164,12 +164,13 @@ export class InfluencersService {
   private checkedAvatar(avatar: PersonaAvatarRecord | null | undefined): PersonaAvatarRecord | null {
     if (!avatar) return null;
     const { provider, avatarId, quality, language } = avatar;
-    if (provider !== undefined && !this.config.avatar.providers.some((instance) => instance.name === provider)) {
+    if (provider != null && !this.config.avatar.providers.some((instance) => instance.name === provider)) {
       throw new ProblemException(InfluencerProblems.unknownAvatarProvider, `${provider} is not a configured streaming-avatar provider.`, {
         errors: [{ field: 'avatar.provider', message: `${provider} is not a configured streaming-avatar provider` }],
       });
     }
-    return Object.fromEntries(Object.entries({ provider, avatarId, quality, language }).filter(([, value]) => value !== undefined)) as unknown as PersonaAvatarRecord;
+    // A null setting is an unset one: the provider's default at the start of a session.
+    return Object.fromEntries(Object.entries({ provider, avatarId, quality, language }).filter(([, value]) => value != null)) as unknown as PersonaAvatarRecord;
   }
 
   /** The voice as given, its provider a configured text-to-speech instance (400 `unknown_voice_provider` otherwise); null when unset. */

@@ -7,6 +7,7 @@ import {
   IsIn,
   IsInt,
   IsNumber,
+  IsObject,
   IsOptional,
   IsString,
   IsUrl,
@@ -37,6 +38,7 @@ export class ModelRefDto {
 
 export class ModelPolicyDto {
   @ApiProperty({ type: ModelRefDto })
+  @IsObject()
   @ValidateNested()
   @Type(() => ModelRefDto)
   primary!: ModelRefDto;
@@ -240,6 +242,7 @@ export class CreateInfluencerDto {
 
   @ApiPropertyOptional({ type: ModelPolicyDto, description: 'Defaults to DEFAULT_MODEL with no fallbacks.' })
   @IsOptional()
+  @IsObject()
   @ValidateNested()
   @Type(() => ModelPolicyDto)
   modelPolicy?: ModelPolicyDto;
@@ -252,18 +255,21 @@ export class CreateInfluencerDto {
       "names given are lower-cased). Null or omitted: the deployment's default.",
   })
   @IsOptional()
+  @IsObject()
   @ValidateNested()
   @Type(() => ModerationPolicyDto)
   moderationPolicy?: ModerationPolicyDto | null;
 
   @ApiPropertyOptional({ type: PersonaVoiceDto, nullable: true, description: "How the persona speaks its replies. Null or omitted: TTS_DEFAULT's default voice." })
   @IsOptional()
+  @IsObject()
   @ValidateNested()
   @Type(() => PersonaVoiceDto)
   voice?: PersonaVoiceDto | null;
 
   @ApiPropertyOptional({ type: PersonaAvatarDto, nullable: true, description: 'The persona\'s live avatar (POST /avatar/sessions). Null or omitted: none.' })
   @IsOptional()
+  @IsObject()
   @ValidateNested()
   @Type(() => PersonaAvatarDto)
   avatar?: PersonaAvatarDto | null;
