@@ -66,7 +66,8 @@ describe('avatar sessions', () => {
     expect(persona.hasLiveAvatar).toBe(true);
     expect(persona.avatar).toBeUndefined();
 
-    const started = (await start(alice, { influencerId: 'nova' }).expect(201)).body;
+    // A null conversation is no conversation.
+    const started = (await start(alice, { influencerId: 'nova', conversationId: null }).expect(201)).body;
     expect(started.session).toMatchObject({ influencerId: novaId, provider: 'simulated', status: 'active', reservedSeconds: 300, userId: alice.id });
     expect(started.join).toMatchObject({ transport: 'none', url: null, token: null, simulated: true });
     const id = started.session.id as string;
@@ -144,6 +145,9 @@ describe('avatar sessions', () => {
     await sut.http().get('/api/v1/avatar/sessions').expect(401);
 
     await sut.http().patch(`/api/v1/influencers/${novaId}`).set(bob.auth).send({ avatar: { avatarId: 'mine' } }).expect(403);
+    for (const avatar of [[], [{ avatarId: 'x' }], 'x', { quality: 'high' }]) {
+      await sut.http().patch(`/api/v1/influencers/${novaId}`).set(admin.auth).send({ avatar }).expect(400);
+    }
     const bad = await sut.http().patch(`/api/v1/influencers/${novaId}`).set(admin.auth).send({ avatar: { provider: 'heygen-classic', avatarId: 'x' } }).expect(400);
     expect(bad.body.code).toBe('unknown_avatar_provider');
     await sut.http().patch(`/api/v1/influencers/${novaId}`).set(admin.auth).send({ avatar: { avatarId: 'x', quality: 'ultra' } }).expect(400);

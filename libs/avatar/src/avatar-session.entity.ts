@@ -7,12 +7,25 @@ export type AvatarSessionStatus = (typeof AVATAR_SESSION_STATUSES)[number];
 export const OPEN_SESSION_STATUSES: readonly AvatarSessionStatus[] = ['starting', 'active'];
 
 /**
- * Why a session ended: `user` (stopped by its user), `max_duration` (its longest passed), `quota`
- * (the user's minutes ran out), `idle` (keep-alives stopped), `provider` (the provider ended it),
- * `start_failed` (it never started), `abandoned` (left by a process that died),
- * `account_deleted` (its user's account was deleted).
+ * Why a session ended: `user` (stopped by its user), `admin` (stopped by an admin), `max_duration`
+ * (its longest passed), `quota` (the user's minutes ran out), `idle` (keep-alives stopped),
+ * `provider` (the provider ended it), `start_failed` (it never started), `abandoned` (left by a
+ * process that died), `account_deleted` or `user_banned` (its user's account), `persona_gone`
+ * (its persona was deleted or is no longer active).
  */
-export const AVATAR_STOP_REASONS = ['user', 'max_duration', 'quota', 'idle', 'provider', 'start_failed', 'abandoned', 'account_deleted'] as const;
+export const AVATAR_STOP_REASONS = [
+  'user',
+  'admin',
+  'max_duration',
+  'quota',
+  'idle',
+  'provider',
+  'start_failed',
+  'abandoned',
+  'account_deleted',
+  'user_banned',
+  'persona_gone',
+] as const;
 export type AvatarStopReason = (typeof AVATAR_STOP_REASONS)[number];
 
 /**

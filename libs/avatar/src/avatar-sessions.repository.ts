@@ -114,6 +114,19 @@ export class AvatarSessionsRepository {
     return builder.getMany();
   }
 
+  /** Open sessions whose user is banned or whose persona was deleted or is no longer active, with that reason. */
+  closedByAccountOrPersona(): Promise<Array<{ id: string; reason: Extract<AvatarStopReason, 'user_banned' | 'persona_gone'> }>> {
+    return this.dataSource.query(
+      `SELECT s.id, CASE WHEN u.status = 'banned' THEN 'user_banned' ELSE 'persona_gone' END AS reason
+         FROM avatar_sessions s
+         LEFT JOIN users u ON u.id = s.user_id
+         LEFT JOIN influencers i ON i.id = s.influencer_id
+        WHERE s.status IN ('starting', 'active')
+          AND (u.status = 'banned' OR i.id IS NULL OR i.deleted_at IS NOT NULL OR i.status <> 'active')
+        LIMIT 500`,
+    );
+  }
+
   /** Ended sessions the provider has not confirmed stopping: the sweeper asks again. */
   stopsPending(): Promise<AvatarSessionEntity[]> {
     return this.table()

@@ -34,6 +34,7 @@ export class AvatarController {
     InfluencerProblems.notFound,
     CoreProblems.notFound,
     AvatarProblems.noAvatar,
+    AvatarProblems.conversationMismatch,
     AvatarProblems.sessionLimit,
     UsageProblems.planRequired,
     UsageProblems.quotaExceeded,

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { ManualClock } from '#chorus/core';
+import { ManualClock, MetricsService } from '#chorus/core';
 import { QuotaService, type Caller } from '#chorus/usage';
 import { FakeLiveAvatar } from '../../../test/support/fake-liveavatar.js';
 import { createMediumContext, failure, type MediumContext, type TestInfluencer, type TestUser } from '../../../test/support/medium-context.js';
@@ -105,7 +105,7 @@ describe('AvatarService with LiveAvatar', () => {
     expect(fake.stops).toEqual([{ sessionId: [...fake.sessions.keys()][0], reason: 'USER_CLOSED' }]);
     expect(await books(user)).toEqual({ used: 43, held: 0, reservations: 0, events: 1 });
     const [event] = await ctx.query('SELECT quantity, cost_micros, provider, model FROM usage_events WHERE user_id = $1', [user.id]);
-    expect(event).toEqual({ quantity: '43', cost_micros: '430000', provider: 'liveavatar', model: 'avatar-7' });
+    expect(event).toEqual({ quantity: '43', cost_micros: '430000', provider: 'liveavatar', model: null });
     expect(await failure(sut.keepAlive(callerOf(user), started.session.id))).toBe('avatar_session_ended');
   });
 
@@ -148,6 +148,7 @@ describe('AvatarService with LiveAvatar', () => {
     expect(await sut.get(callerOf(user), session.id)).toMatchObject({ status: 'expired', stopReason: 'max_duration', billedSeconds: 300 });
     expect(fake.stops).toEqual([{ sessionId: expect.any(String), reason: 'MAX_DURATION_REACHED' }]);
     expect(await books(user)).toEqual({ used: 300, held: 0, reservations: 0, events: 1 });
+    expect(await ctx.get(MetricsService).exposition()).toMatch(/chorus_avatar_sessions_ended_total\{provider="liveavatar",reason="max_duration"\} 1\n/);
   });
 
   it('stops a session whose keep-alives stopped, billing until it was stopped', async () => {
@@ -286,6 +287,25 @@ describe('AvatarService with LiveAvatar', () => {
     expect(fake.stops).toEqual([{ sessionId: expect.any(String), reason: 'USER_CLOSED' }]);
   });
 
+  it('ends the sessions of a banned user, and of a persona deleted or taken off, at the next sweep, billing what they ran', async () => {
+    const banned = await ctx.newUser();
+    const other = await ctx.newUser();
+    const doomed = await ctx.newInfluencer();
+    await ctx.query(`UPDATE influencers SET avatar = $2 WHERE id = $1`, [doomed.id, JSON.stringify({ avatarId: 'avatar-8' })]);
+    const first = await sut.start(callerOf(banned), { influencerId: persona.id });
+    const second = await sut.start(callerOf(other), { influencerId: doomed.id });
+
+    advance(7);
+    await ctx.query(`UPDATE users SET status = 'banned' WHERE id = $1`, [banned.id]);
+    await ctx.query(`UPDATE influencers SET deleted_at = now() WHERE id = $1`, [doomed.id]);
+    await sut.sweep();
+
+    expect(await sut.get(callerOf(banned), first.session.id)).toMatchObject({ status: 'expired', stopReason: 'user_banned', billedSeconds: 7 });
+    expect(await sut.get(callerOf(other), second.session.id)).toMatchObject({ status: 'expired', stopReason: 'persona_gone', billedSeconds: 7 });
+    expect(fake.stops.map((stop) => stop.reason).sort()).toEqual(['AVATAR_DELETED', 'USER_CLOSED']);
+    expect(await books(banned)).toEqual({ used: 7, held: 0, reservations: 0, events: 1 });
+  });
+
   it("answers another user's session as not found, and admins see it", async () => {
     const owner = await ctx.newUser();
     const other = await ctx.newUser();
@@ -298,7 +318,7 @@ describe('AvatarService with LiveAvatar', () => {
     expect((await sut.list(callerOf(other), { limit: 10 })).items).toEqual([]);
     expect((await sut.get(callerOf(admin), session.id)).status).toBe('active');
     expect((await sut.list(callerOf(admin), { limit: 100 })).items.map((item) => item.id)).toContain(session.id);
-    await sut.stop(callerOf(owner), session.id);
+    expect(await sut.stop(callerOf(admin), session.id)).toMatchObject({ status: 'stopped', stopReason: 'admin' });
   });
 
   it('never writes the provider key in a log line', () => {

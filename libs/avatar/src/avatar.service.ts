@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import type { Counter } from 'prom-client';
 import { Injectable, Logger, type OnApplicationBootstrap, type OnModuleInit } from '@nestjs/common';
-import { Clock, CoreProblems, InjectConfig, Jobs, ProblemException, decodeCursor, toCursorPage, type AppConfig, type CursorPage } from '#chorus/core';
+import { Clock, CoreProblems, InjectConfig, Jobs, MetricsService, ProblemException, decodeCursor, toCursorPage, type AppConfig, type CursorPage } from '#chorus/core';
 import { ConversationsService } from '#chorus/conversations';
 import { InfluencersService } from '#chorus/influencers';
 import { QuotaService, UsageProblems, type Caller } from '#chorus/usage';
@@ -44,6 +45,9 @@ const LIST_CURSOR = { at: 'timestamp', id: 'uuid' } as const;
 @Injectable()
 export class AvatarService implements OnModuleInit, OnApplicationBootstrap {
   private readonly logger = new Logger('Avatar');
+  private readonly endedSessions: Counter<'provider' | 'reason'>;
+  private readonly billedSeconds: Counter<'provider'>;
+  private readonly unconfirmedStops: Counter<'provider'>;
 
   constructor(
     private readonly sessions: AvatarSessionsRepository,
@@ -54,7 +58,20 @@ export class AvatarService implements OnModuleInit, OnApplicationBootstrap {
     private readonly jobs: Jobs,
     private readonly clock: Clock,
     @InjectConfig() private readonly config: AppConfig,
-  ) {}
+    metrics: MetricsService,
+  ) {
+    this.endedSessions = metrics.counter({
+      name: 'chorus_avatar_sessions_ended_total',
+      help: 'Avatar sessions ended, by provider and why (user, max_duration, quota, idle, provider, start_failed, abandoned, account_deleted).',
+      labelNames: ['provider', 'reason'],
+    });
+    this.billedSeconds = metrics.counter({ name: 'chorus_avatar_billed_seconds_total', help: 'Avatar session seconds billed to users, by provider.', labelNames: ['provider'] });
+    this.unconfirmedStops = metrics.counter({
+      name: 'chorus_avatar_stop_failures_total',
+      help: 'Stops the avatar provider did not confirm (each is asked again by the sweeper), by provider.',
+      labelNames: ['provider'],
+    });
+  }
 
   /**
    * A process that has the database to itself knows every open session is a dead process's: it
@@ -73,7 +90,7 @@ export class AvatarService implements OnModuleInit, OnApplicationBootstrap {
     const persona = await this.influencers.get(input.influencerId, caller.role === 'admin');
     await this.quota.assertPersonaAllowed(caller, persona.premiumOnly);
     if (!persona.avatar) throw new ProblemException(AvatarProblems.noAvatar, `${persona.displayName} has no live avatar.`);
-    if (input.conversationId !== undefined) {
+    if (input.conversationId) {
       const conversation = await this.conversations.get(caller.userId, input.conversationId);
       if (conversation.influencer.id !== persona.id) throw new ProblemException(AvatarProblems.conversationMismatch, 'The conversation is with another persona.');
     }
@@ -164,13 +181,14 @@ export class AvatarService implements OnModuleInit, OnApplicationBootstrap {
 
   /** Stops the session, billing the seconds it ran; stopping an ended session changes nothing. */
   async stop(caller: Caller, id: string): Promise<AvatarSessionView> {
-    await this.owned(caller, id);
-    await this.end(id, () => ['stopped', 'user']);
+    const session = await this.owned(caller, id);
+    await this.end(id, () => ['stopped', session.userId === caller.userId ? 'user' : 'admin']);
     return toView((await this.sessions.find(id, null))!);
   }
 
   /**
-   * The sweep: ends (and bills) every session due, deciding again on each under its lock (a
+   * The sweep: ends (and bills) every session due (its user banned or deleted, its persona gone,
+   * its seconds or keep-alives run out, stuck starting), deciding again on each under its lock (a
    * keep-alive may have come meanwhile), then asks the provider to stop those it has not
    * confirmed stopping, these and any earlier. Failures are retried at the next sweep; the job
    * fails with them so that they show in /metrics.
@@ -180,6 +198,9 @@ export class AvatarService implements OnModuleInit, OnApplicationBootstrap {
     const { idleTimeoutSeconds, startTimeoutSeconds } = this.config.avatar;
     const cutoffs = { now, idle: new Date(now.getTime() - idleTimeoutSeconds * 1000), start: new Date(now.getTime() - startTimeoutSeconds * 1000) };
     const failures: unknown[] = [];
+    for (const { id, reason } of await this.sessions.closedByAccountOrPersona()) {
+      await this.end(id, (locked) => [locked.status === 'active' ? 'expired' : 'failed', reason], { stopNow: false }).catch((error: unknown) => failures.push(error));
+    }
     for (const session of await this.sessions.dueToEnd(cutoffs.now, cutoffs.idle, cutoffs.start)) {
       await this.end(session.id, (locked) => dueEnding(locked, cutoffs), { stopNow: false }).catch((error: unknown) => failures.push(error));
     }
@@ -213,12 +234,15 @@ export class AvatarService implements OnModuleInit, OnApplicationBootstrap {
       await this.sessions.end(id, { status, reason, stoppedAt, billedSeconds }, manager);
       if (session.startedAt && session.userId) {
         const costMicros = Math.round(billedSeconds * this.providers.microsPerSecond(session.provider));
-        const charge = { seconds: billedSeconds, costMicros, provider: session.provider, model: session.avatarId, conversationId: session.conversationId };
+        // No model: the avatar's id is an admin setting, and users read their ledger.
+        const charge = { seconds: billedSeconds, costMicros, provider: session.provider, model: null, conversationId: session.conversationId };
         await this.quota.settleAvatar(id, session.userId, charge, session.createdAt, manager);
       }
-      return { ...session, stopReason: reason };
+      return { ...session, stopReason: reason, billedSeconds };
     });
     if (!ended) return;
+    this.endedSessions.inc({ provider: ended.provider, reason: ended.stopReason });
+    if (ended.billedSeconds > 0) this.billedSeconds.inc({ provider: ended.provider }, ended.billedSeconds);
     if (!ended.startedAt) await this.quota.releaseAvatar(id);
     if (ended.providerSessionId && stopNow) await this.stopAtProvider(ended).catch(() => undefined);
   }
@@ -240,6 +264,7 @@ export class AvatarService implements OnModuleInit, OnApplicationBootstrap {
     try {
       await this.providers.call(session.provider, (client, signal) => client.stop(session.providerSessionId!, session.stopReason ?? 'abandoned', signal));
     } catch (error) {
+      this.unconfirmedStops.inc({ provider: session.provider });
       this.logger.warn(`Avatar session ${session.id}: the provider did not confirm its stop (${(error as Error).message}); the sweeper will ask again`);
       throw error;
     }

@@ -53,8 +53,7 @@ export interface AvatarCharge {
   readonly seconds: number;
   readonly costMicros: number;
   readonly provider: string;
-  /** The provider's avatar. */
-  readonly model: string;
+  readonly model: string | null;
   readonly conversationId: string | null;
 }
 
@@ -409,7 +408,7 @@ export class QuotaService implements OnModuleInit, OnApplicationBootstrap {
     userId: string,
     modality: 'voice' | 'avatar',
     metric: string,
-    usage: Pick<VoiceCharge, 'quantity' | 'costMicros' | 'provider' | 'model' | 'conversationId' | 'messageId' | 'mediaId'>,
+    usage: Pick<VoiceCharge, 'quantity' | 'costMicros' | 'provider' | 'conversationId' | 'messageId' | 'mediaId'> & { readonly model: string | null },
     { manager, periodOf, onlyWhileHeld = true }: { manager?: EntityManager; periodOf?: Date; onlyWhileHeld?: boolean },
   ): Promise<void> {
     const now = this.clock.now();

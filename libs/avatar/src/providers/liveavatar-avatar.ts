@@ -13,6 +13,7 @@ const SUCCESS_CODES = new Set([1000, 100]);
 /** Our reasons as LiveAvatar's `SessionEndReasonEnum` names them. */
 const END_REASONS: Record<AvatarStopReason, string> = {
   user: 'USER_CLOSED',
+  admin: 'USER_CLOSED',
   max_duration: 'MAX_DURATION_REACHED',
   quota: 'NO_CREDITS',
   idle: 'IDLE_TIMEOUT',
@@ -20,6 +21,8 @@ const END_REASONS: Record<AvatarStopReason, string> = {
   start_failed: 'SERVER_ERROR',
   abandoned: 'ZOMBIE_SESSION_REAP',
   account_deleted: 'USER_CLOSED',
+  user_banned: 'USER_CLOSED',
+  persona_gone: 'AVATAR_DELETED',
 };
 
 /**

@@ -172,7 +172,7 @@ export type AvatarSessionDto = {
 
 export type AvatarSessionStatus = 'starting' | 'active' | 'stopped' | 'expired' | 'failed';
 
-export type AvatarStopReason = 'user' | 'max_duration' | 'quota' | 'idle' | 'provider' | 'start_failed' | 'abandoned' | 'account_deleted';
+export type AvatarStopReason = 'user' | 'admin' | 'max_duration' | 'quota' | 'idle' | 'provider' | 'start_failed' | 'abandoned' | 'account_deleted' | 'user_banned' | 'persona_gone';
 
 export type ChangePasswordDto = {
     currentPassword: string;
@@ -2169,6 +2169,10 @@ export type StartAvatarSessionErrors = {
      * `avatar_unavailable`: This persona has no live avatar; `avatar_session_limit`: Too many avatar sessions
      */
     409: ProblemDocumentDto;
+    /**
+     * `conversation_persona_mismatch`: The conversation is with another persona
+     */
+    422: ProblemDocumentDto;
     /**
      * `quota_exceeded`: Quota exceeded; `rate_limited`: Too many requests
      */
