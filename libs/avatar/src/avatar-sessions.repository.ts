@@ -39,11 +39,6 @@ export class AvatarSessionsRepository {
     await this.table(manager).insert({ ...session, status: 'starting' });
   }
 
-  /** Takes back a session refused before anything started (its minutes could not be held). */
-  async remove(id: string): Promise<void> {
-    await this.table().delete({ id, status: 'starting' });
-  }
-
   /** The session, when `userId` owns it (any user's for null: admins). */
   find(id: string, userId: string | null): Promise<AvatarSessionEntity | null> {
     return this.table().findOne({ where: userId === null ? { id } : { id, userId } });

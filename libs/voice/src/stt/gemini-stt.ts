@@ -1,6 +1,6 @@
 import type { GenerateContentResponse, GoogleGenAI } from '@google/genai';
 import type { SttProviderConfig } from '#chorus/core';
-import { loadOnce } from '../load-once.js';
+import { keyedClient } from '../load-once.js';
 import { SpeechProviderError, speechErrorForAbort, speechErrorForStatus, speechErrorForTransport, type AudioInput, type SpeechToText, type Transcription } from '../speech.types.js';
 
 /** What the model is asked with the audio. */
@@ -17,7 +17,7 @@ export class GeminiSpeechToText implements SpeechToText {
   readonly kind = 'gemini' as const;
   readonly name: string;
   readonly model: string;
-  private readonly client = loadOnce(async (): Promise<GoogleGenAI> => {
+  private readonly connect = keyedClient(() => this.config, async (): Promise<GoogleGenAI> => {
     sdk = await import('@google/genai');
     return new sdk.GoogleGenAI({
       apiKey: this.config.apiKey,
@@ -54,13 +54,6 @@ export class GeminiSpeechToText implements SpeechToText {
     } catch (error) {
       throw this.failure(error, signal);
     }
-  }
-
-  private connect(): Promise<GoogleGenAI> {
-    const { apiKey, name } = this.config;
-    // Checked here, or the SDK would look for keys and a Vertex AI switch in the environment itself.
-    if (!apiKey) return Promise.reject(new SpeechProviderError('unavailable', name, `${name} needs an apiKey`));
-    return this.client();
   }
 
   private failure(error: unknown, signal: AbortSignal): SpeechProviderError {

@@ -1,6 +1,6 @@
 import type { ElevenLabs, ElevenLabsClient } from '@elevenlabs/elevenlabs-js';
 import type { TtsProviderConfig } from '#chorus/core';
-import { loadOnce } from '../load-once.js';
+import { keyedClient } from '../load-once.js';
 import {
   AUDIO_FORMAT_TYPES,
   SpeechProviderError,
@@ -41,7 +41,7 @@ export class ElevenLabsTextToSpeech implements TextToSpeech {
   readonly name: string;
   readonly model: string;
   readonly defaultVoice: string;
-  private readonly client = loadOnce(async (): Promise<ElevenLabsClient> => {
+  private readonly connect = keyedClient(() => this.config, async (): Promise<ElevenLabsClient> => {
     sdk = await import('@elevenlabs/elevenlabs-js');
     const { apiKey, baseUrl, timeoutMs } = this.config;
     return new sdk.ElevenLabsClient({ apiKey, ...(baseUrl ? { baseUrl } : {}), maxRetries: 0, ...(timeoutMs > 0 ? { timeoutInSeconds: timeoutMs / 1000 } : {}) });
@@ -92,13 +92,6 @@ export class ElevenLabsTextToSpeech implements TextToSpeech {
     } catch (error) {
       throw this.failure(error, signal);
     }
-  }
-
-  private connect(): Promise<ElevenLabsClient> {
-    const { apiKey, name } = this.config;
-    // Checked here, or the SDK would read ELEVENLABS_API_KEY from the environment itself.
-    if (!apiKey) return Promise.reject(new SpeechProviderError('unavailable', name, `${name} needs an apiKey`));
-    return this.client();
   }
 
   private failure(error: unknown, signal: AbortSignal): SpeechProviderError {
