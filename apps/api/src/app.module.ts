@@ -6,7 +6,7 @@ import { CONVERSATION_ENTITIES, ConversationsModule } from '#chorus/conversation
 import { CoreModule, type AppConfig, type Clock, type DatabaseSchema } from '#chorus/core';
 import { INFLUENCER_ENTITIES, InfluencersModule } from '#chorus/influencers';
 import { MEDIA_ENTITIES, MediaModule } from '#chorus/media';
-import { OpenAICompatModule } from '#chorus/openai-compat';
+import { OPENAI_COMPAT_ENTITIES, OpenAICompatModule } from '#chorus/openai-compat';
 import { RealtimeModule } from '#chorus/realtime';
 import { PlanTierResolver, USAGE_ENTITIES, UsageModule } from '#chorus/usage';
 import { VOICE_ENTITIES, VoiceModule } from '#chorus/voice';
@@ -14,7 +14,7 @@ import { MIGRATIONS } from '../../../migrations/index.js';
 
 /** The whole schema: each feature module's entities, and the migrations that create them. */
 export const SCHEMA: DatabaseSchema = {
-  entities: [...AUTH_ENTITIES, ...INFLUENCER_ENTITIES, ...CONVERSATION_ENTITIES, ...USAGE_ENTITIES, ...MEDIA_ENTITIES, ...VOICE_ENTITIES, ...AVATAR_ENTITIES],
+  entities: [...AUTH_ENTITIES, ...INFLUENCER_ENTITIES, ...CONVERSATION_ENTITIES, ...USAGE_ENTITIES, ...MEDIA_ENTITIES, ...VOICE_ENTITIES, ...AVATAR_ENTITIES, ...OPENAI_COMPAT_ENTITIES],
   migrations: MIGRATIONS,
 };
 

@@ -40,6 +40,16 @@ export interface ReplyHandle {
   readonly quota?: QuotaSnapshot;
 }
 
+/** How a send's reply is made, beyond its message (see RepliesService.send). */
+export interface SendOptions {
+  readonly offerMedia?: boolean;
+  readonly audio?: string;
+  readonly speak?: boolean;
+  readonly instructions?: string;
+  readonly maxTokens?: number;
+  readonly temperature?: number;
+}
+
 /**
  * Sends messages and generates replies in conversations. Generation is detached from the
  * request: the reply is persisted whatever happens to the client, its events can be replayed
@@ -118,7 +128,9 @@ export class RepliesService implements OnModuleInit, OnApplicationBootstrap, Bef
    * (the /api/v1 surface, which shows what a reply sends), a persona with a gallery may send
    * photos from it (`reply.media` events). With `audio` (a voice message: the user's audio
    * upload), the message is its transcript and carries the audio; with `speak`, the reply is
-   * spoken sentence by sentence as it streams (`reply.audio` events).
+   * spoken sentence by sentence as it streams (`reply.audio` events). `instructions` (the
+   * OpenAI-compatible surface's) follow the persona's system prompt for this turn only, and
+   * `maxTokens` and `temperature` bound this reply only.
    */
   async send(
     userId: string,
@@ -126,7 +138,7 @@ export class RepliesService implements OnModuleInit, OnApplicationBootstrap, Bef
     typed: string,
     clientMessageId: string,
     uploads: readonly string[] = [],
-    { offerMedia = false, audio, speak = false }: { offerMedia?: boolean; audio?: string; speak?: boolean } = {},
+    { offerMedia = false, audio, speak = false, instructions, maxTokens, temperature }: SendOptions = {},
   ): Promise<ReplyHandle> {
     if (audio !== undefined && typed.length > 0) {
       throw new ProblemException(CoreProblems.validationFailed, 'A voice message has no typed content: its transcript is the message.', {
@@ -158,7 +170,8 @@ export class RepliesService implements OnModuleInit, OnApplicationBootstrap, Bef
       if (imageCount > 0) this.turns.assertReadsImages(target.modelPolicy);
     }
     const tools = await this.toolsOf(target, offerMedia);
-    const plan = this.turns.plan(target.systemPrompt, [...target.history, { role: 'user', content, imageCount }], target.modelPolicy, { tools });
+    const systemPrompt = instructions ? `${target.systemPrompt}\n\n${instructions}` : target.systemPrompt;
+    const plan = this.turns.plan(systemPrompt, [...target.history, { role: 'user', content, imageCount }], target.modelPolicy, { tools, maxTokens, temperature });
     const reservation = await this.quota.chatReservation(callerOf(target), plan.estimate);
     const abort = new AbortController();
     const { stored, generation } = await this.reserved(reservation, () =>

@@ -2,12 +2,13 @@ import { Body, Controller, Get, Post, Req, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiHeader, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { ApiBodyOptions } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
-import { isUUID } from 'class-validator';
 import { CurrentUser, type Principal } from '#chorus/auth';
 import { ReplyMetrics } from '#chorus/conversations';
 import { CoreProblems, ProblemException } from '#chorus/core';
+import { parseChorusHeaders } from './chorus-headers.js';
 import { ApiOpenAIErrors } from './openai-error.format.js';
-import { OpenAICompatProblems, OpenAICompatService, type CompletionEvent, type CompletionRequest } from './openai-compat.service.js';
+import { OpenAICompatProblems } from './openai-compat.problems.js';
+import { OpenAICompatService, type CompletionEvent, type CompletionRequest } from './openai-compat.service.js';
 
 const CHAT_COMPLETION_REQUEST_SCHEMA: NonNullable<Extract<ApiBodyOptions, { schema?: unknown }>['schema']> = {
   type: 'object',
@@ -140,22 +141,6 @@ function parseCompletionRequest(body: Record<string, unknown>): CompletionReques
   const maxTokens = body['max_completion_tokens'] ?? body['max_tokens'];
   if (maxTokens !== undefined && (!Number.isInteger(maxTokens) || (maxTokens as number) < 1)) throw invalid('`max_tokens` must be a positive integer.');
   return { model: body['model'], messages: parsed, temperature: temperature as number | undefined, maxTokens: maxTokens as number | undefined };
-}
-
-/** Visible ASCII, and no longer than the message's client id it is stored as. */
-const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,64}$/;
-
-/** The Chorus headers, checked like body fields: a malformed one is a 400, never a failed query. */
-function parseChorusHeaders(request: Request): { conversationId?: string; idempotencyKey?: string } {
-  const conversationId = request.get('x-chorus-conversation-id');
-  if (conversationId !== undefined && !isUUID(conversationId)) {
-    throw new ProblemException(OpenAICompatProblems.invalidRequest, 'X-Chorus-Conversation-Id must be the id (a UUID) of one of your conversations.');
-  }
-  const idempotencyKey = request.get('idempotency-key');
-  if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(idempotencyKey)) {
-    throw new ProblemException(OpenAICompatProblems.invalidRequest, 'Idempotency-Key must be 1 to 64 visible ASCII characters.');
-  }
-  return { conversationId, idempotencyKey };
 }
 
 function openAIFinishReason(reason: string): string {

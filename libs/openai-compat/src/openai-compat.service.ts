@@ -1,17 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable, Logger } from '@nestjs/common';
-import { ProblemException, retryWhileUnavailable, type ProblemType } from '#chorus/core';
+import { ProblemException, retryWhileUnavailable } from '#chorus/core';
 import { ChatTurns, ConversationsService, LiveReply, RepliesService, replyProblem, type ReplyEvent } from '#chorus/conversations';
 import { InfluencersService, type InfluencerView } from '#chorus/influencers';
 import { ProviderRegistry, type ChatMessage, type ModelPolicy } from '#chorus/providers';
 import { QuotaService, type Caller } from '#chorus/usage';
-
-export const OpenAICompatProblems = {
-  invalidRequest: { code: 'invalid_request', status: 400, title: 'Invalid request' },
-  modelNotFound: { code: 'model_not_found', status: 404, title: 'Model not found' },
-  modelMismatch: { code: 'model_mismatch', status: 400, title: 'Model does not match the conversation' },
-  generationFailed: { code: 'generation_failed', status: 502, title: 'The reply could not be generated' },
-} as const satisfies Record<string, ProblemType>;
+import { OpenAICompatProblems } from './openai-compat.problems.js';
 
 const PERSONA_PREFIX = 'persona/';
 
@@ -30,6 +24,26 @@ export type CompletionEvent =
   | { readonly type: 'delta'; readonly text: string }
   | { readonly type: 'done'; readonly finishReason: string; readonly usage: { inputTokens: number; outputTokens: number } }
   | { readonly type: 'failed'; readonly code: string; readonly message: string };
+
+/** A reply's events as a completion's, read until `signal` (the client's connection) ends. */
+export async function* completionEvents(events: ReplyEvents, signal: AbortSignal): AsyncIterable<CompletionEvent> {
+  let streamed = false;
+  for await (const event of events(signal)) {
+    const data = event.data as Record<string, unknown>;
+    if (event.type === 'reply.delta') {
+      streamed = true;
+      yield { type: 'delta', text: String(data['text']) };
+    } else if (event.type === 'reply.completed') {
+      // A retried request (same Idempotency-Key) for a finished reply replays it whole.
+      if (!streamed && data['content']) yield { type: 'delta', text: String(data['content']) };
+      const usage = (data['usage'] as { inputTokens: number; outputTokens: number } | null) ?? { inputTokens: 0, outputTokens: 0 };
+      const finishReason = data['status'] === 'cancelled' ? 'cancelled' : String(data['finishReason'] ?? 'stop');
+      yield { type: 'done', finishReason, usage };
+    } else if (event.type === 'error') {
+      yield { type: 'failed', code: String(data['code']), message: String(data['detail']) };
+    }
+  }
+}
 
 /**
  * Personas as OpenAI models. A request runs the persona's system prompt and model policy,
@@ -78,21 +92,7 @@ export class OpenAICompatService {
     const events = conversationId
       ? await this.completeInConversation(caller, request, conversationId, idempotencyKey)
       : await this.completeStateless(caller, request, signal);
-    let streamed = false;
-    for await (const event of events(signal)) {
-      const data = event.data as Record<string, unknown>;
-      if (event.type === 'reply.delta') {
-        streamed = true;
-        yield { type: 'delta', text: String(data['text']) };
-      } else if (event.type === 'reply.completed') {
-        // A retried request (same Idempotency-Key) for a finished reply replays it whole.
-        if (!streamed && data['content']) yield { type: 'delta', text: String(data['content']) };
-        const usage = (data['usage'] as { inputTokens: number; outputTokens: number } | null) ?? { inputTokens: 0, outputTokens: 0 };
-        yield { type: 'done', finishReason: String(data['finishReason'] ?? 'stop'), usage };
-      } else if (event.type === 'error') {
-        yield { type: 'failed', code: String(data['code']), message: String(data['detail']) };
-      }
-    }
+    yield* completionEvents(events, signal);
   }
 
   /** The last user message goes through the conversation's own send: stored, resumable, idempotent. */
@@ -105,7 +105,10 @@ export class OpenAICompatService {
     if (!last || last.role !== 'user') {
       throw new ProblemException(OpenAICompatProblems.invalidRequest, 'With a conversation id, the last message must be the user\'s new message.');
     }
-    const handle = await this.replies.send(caller.userId, conversationId, last.content, idempotencyKey ?? randomUUID());
+    const handle = await this.replies.send(caller.userId, conversationId, last.content, idempotencyKey ?? randomUUID(), [], {
+      maxTokens: request.maxTokens,
+      temperature: request.temperature,
+    });
     return this.replies.startedEvents(caller, handle);
   }
 
@@ -137,17 +140,22 @@ export class OpenAICompatService {
     return (stop) => live.read(0, stop);
   }
 
+  /** The persona a `persona/<handle>` model names, for the caller; anything else (or one out of reach) is an unknown model. */
+  async persona(caller: Caller, model: string): Promise<InfluencerView | undefined> {
+    if (!model.startsWith(PERSONA_PREFIX)) return undefined;
+    const persona = await this.influencers.get(model.slice(PERSONA_PREFIX.length), false).catch((error: unknown) => {
+      // An unknown persona is an unknown model; any other failure (the database down) is not.
+      if (error instanceof ProblemException && error.problem.status === 404) return undefined;
+      throw error;
+    });
+    if (!persona) throw new ProblemException(OpenAICompatProblems.modelNotFound, `The model ${model} does not exist.`);
+    await this.quota.assertPersonaAllowed(caller, persona.premiumOnly);
+    return persona;
+  }
+
   private async resolveModel(caller: Caller, request: CompletionRequest): Promise<{ policy: ModelPolicy; systemPrompt: string }> {
-    if (request.model.startsWith(PERSONA_PREFIX)) {
-      const persona = await this.influencers.get(request.model.slice(PERSONA_PREFIX.length), false).catch((error: unknown) => {
-        // An unknown persona is an unknown model; any other failure (the database down) is not.
-        if (error instanceof ProblemException && error.problem.status === 404) return undefined;
-        throw error;
-      });
-      if (!persona) throw new ProblemException(OpenAICompatProblems.modelNotFound, `The model ${request.model} does not exist.`);
-      await this.quota.assertPersonaAllowed(caller, persona.premiumOnly);
-      return { policy: persona.modelPolicy, systemPrompt: persona.systemPrompt };
-    }
+    const persona = await this.persona(caller, request.model);
+    if (persona) return { policy: persona.modelPolicy, systemPrompt: persona.systemPrompt };
     // Raw provider models are for admins: they carry no persona and no system prompt of ours.
     const [provider = '', ...rest] = request.model.split('/');
     const ref = { provider, model: rest.join('/') };

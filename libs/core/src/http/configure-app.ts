@@ -15,7 +15,16 @@ import { setupOpenApi } from './openapi.js';
 export const API_PREFIX = 'api/v1';
 
 /** Paths served outside the API prefix: probes, metrics, and the OpenAI-compatible surface at its own version path. */
-const UNPREFIXED_ROUTES = ['health/live', 'health/ready', 'metrics', 'openai/v1/models', 'openai/v1/chat/completions'];
+const UNPREFIXED_ROUTES = [
+  'health/live',
+  'health/ready',
+  'metrics',
+  'openai/v1/models',
+  'openai/v1/chat/completions',
+  'openai/v1/responses',
+  'openai/v1/responses/:id',
+  'openai/v1/responses/:id/input_items',
+];
 
 /** Mounts the API under /api/v1 (health probes and metrics stay at the root); the OpenAPI generator uses it too. */
 export function applyApiPrefix(app: INestApplication): void {

@@ -1,0 +1,83 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource, type Repository } from 'typeorm';
+import { StoredResponseEntity } from './stored-response.entity.js';
+
+/** A stored response with the exchange it made, as its reads need it. */
+export interface StoredExchange {
+  readonly response: StoredResponseEntity;
+  readonly reply: {
+    readonly content: string;
+    readonly status: 'streaming' | 'completed' | 'cancelled' | 'failed';
+    readonly finishReason: string | null;
+    readonly errorCode: string | null;
+    readonly inputTokens: number | null;
+    readonly outputTokens: number | null;
+    readonly cachedInputTokens: number | null;
+    readonly reasoningTokens: number | null;
+  };
+  readonly asked: { readonly id: string; readonly content: string };
+  /** Whether the reply is still the conversation's last message (the chain may go on from it). */
+  readonly latest: boolean;
+}
+
+/** The queries of stored responses; every read names the user in its query. */
+@Injectable()
+export class StoredResponsesRepository {
+  constructor(private readonly dataSource: DataSource) {}
+
+  private get table(): Repository<StoredResponseEntity> {
+    return this.dataSource.getRepository(StoredResponseEntity);
+  }
+
+  /** Stores the response, unless its reply has one already (a retried send): the reply's response either way. */
+  async insert(response: Omit<StoredResponseEntity, 'createdAt' | 'user' | 'conversation' | 'replyMessage'>): Promise<StoredResponseEntity> {
+    await this.table.createQueryBuilder().insert().values(response).orIgnore().execute();
+    return this.table.findOneByOrFail({ replyMessageId: response.replyMessageId });
+  }
+
+  findByIdempotencyKey(userId: string, idempotencyKey: string): Promise<StoredResponseEntity | null> {
+    return this.table.findOneBy({ userId, idempotencyKey });
+  }
+
+  /** The user's response whose reply is `replyMessageId` (what an output item's id names). */
+  findByReply(userId: string, replyMessageId: string): Promise<StoredResponseEntity | null> {
+    return this.table.findOneBy({ userId, replyMessageId });
+  }
+
+  /** The user's response with its exchange, or undefined (another user's too). */
+  async exchange(userId: string, id: string): Promise<StoredExchange | undefined> {
+    const rows: Array<Record<string, unknown>> = await this.dataSource.query(
+      `SELECT r.id, reply.content, reply.status, reply.finish_reason, reply.error_code, reply.input_tokens, reply.output_tokens,
+              reply.cached_input_tokens, reply.reasoning_tokens, asked.id AS asked_id, asked.content AS asked_content,
+              NOT EXISTS (SELECT 1 FROM messages later WHERE later.conversation_id = reply.conversation_id AND later.position > reply.position) AS latest
+         FROM openai_responses r
+         JOIN messages reply ON reply.id = r.reply_message_id
+         JOIN messages asked ON asked.id = reply.reply_to_id
+        WHERE r.id = $1 AND r.user_id = $2`,
+      [id, userId],
+    );
+    const row = rows[0];
+    if (!row) return undefined;
+    const response = await this.table.findOneByOrFail({ id, userId });
+    return {
+      response,
+      reply: {
+        content: row['content'] as string,
+        status: row['status'] as StoredExchange['reply']['status'],
+        finishReason: row['finish_reason'] as string | null,
+        errorCode: row['error_code'] as string | null,
+        inputTokens: row['input_tokens'] as number | null,
+        outputTokens: row['output_tokens'] as number | null,
+        cachedInputTokens: row['cached_input_tokens'] as number | null,
+        reasoningTokens: row['reasoning_tokens'] as number | null,
+      },
+      asked: { id: row['asked_id'] as string, content: row['asked_content'] as string },
+      latest: row['latest'] === true,
+    };
+  }
+
+  async delete(userId: string, id: string): Promise<boolean> {
+    const result = await this.table.delete({ id, userId });
+    return (result.affected ?? 0) > 0;
+  }
+}
