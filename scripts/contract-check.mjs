@@ -172,6 +172,20 @@ try {
   // (Malformed JSON is left to the e2e tests: Prism never answers a request it cannot parse.)
   await call('POST', '/openai/v1/chat/completions', { token: apiKey, body: { model: 'persona/nova' }, expect: 400 });
   await call('POST', '/openai/v1/chat/completions', { body: { model: 'persona/nova', messages: [] }, expect: 401 });
+  const response = await call('POST', '/openai/v1/responses', { token: apiKey, body: { model: 'persona/nova', input: 'Hi', metadata: { source: 'contract' } }, expect: 200 });
+  const followUp = await call('POST', '/openai/v1/responses', {
+    token: apiKey, body: { model: 'persona/nova', input: [{ role: 'user', content: 'And then?' }], previous_response_id: response.id, instructions: 'Be brief.' }, expect: 200,
+  });
+  await call('POST', '/openai/v1/responses', { token: apiKey, body: { model: 'persona/nova', input: 'Streamed', stream: true }, headers: { Accept: 'text/event-stream' }, expect: 200 });
+  await call('POST', '/openai/v1/responses', { token: apiKey, body: { model: 'persona/nova', input: 'Stateless', store: false }, expect: 200 });
+  await call('POST', '/openai/v1/responses', { token: apiKey, body: { model: 'persona/nova', input: 'Later', background: true }, expect: 400 });
+  await call('POST', '/openai/v1/responses', { token: apiKey, body: { model: 'persona/nova', input: 'Fork', previous_response_id: response.id }, expect: 400 });
+  await call('POST', '/openai/v1/responses', { token: apiKey, body: { model: 'persona/nobody', input: 'Hi' }, expect: 404 });
+  await call('GET', `/openai/v1/responses/${followUp.id}`, { token: apiKey, expect: 200 });
+  await call('GET', `/openai/v1/responses/${followUp.id}/input_items?order=asc&limit=5`, { token: apiKey, expect: 200 });
+  await call('GET', `/openai/v1/responses/resp_${'0'.repeat(32)}`, { token: apiKey, expect: 404 });
+  await call('DELETE', `/openai/v1/responses/${followUp.id}`, { token: apiKey, expect: 200 });
+  await call('DELETE', `/openai/v1/responses/${followUp.id}`, { token: apiKey, expect: 404 });
 
   // Admin.
   const admin = await call('POST', '/api/v1/auth/login', { body: ADMIN, expect: 200 });

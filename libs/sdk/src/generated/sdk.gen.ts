@@ -2,7 +2,7 @@
 
 import { client } from './client.gen.js';
 import { type Client, formDataBodySerializer, type Options as Options2, type TDataShape } from './client/index.js';
-import type { CancelReplyData, CancelReplyErrors, CancelReplyResponses, ChangePasswordData, ChangePasswordErrors, ChangePasswordResponses, CompleteDirectUploadData, CompleteDirectUploadErrors, CompleteDirectUploadResponses, CreateApiKeyData, CreateApiKeyErrors, CreateApiKeyResponses, CreateChatCompletionData, CreateChatCompletionErrors, CreateChatCompletionResponses, CreateConversationData, CreateConversationErrors, CreateConversationResponses, CreateDirectUploadData, CreateDirectUploadErrors, CreateDirectUploadResponses, CreateInfluencerData, CreateInfluencerErrors, CreateInfluencerResponses, DeleteApiKeyData, DeleteApiKeyErrors, DeleteApiKeyResponses, DeleteConversationData, DeleteConversationErrors, DeleteConversationResponses, DeleteInfluencerData, DeleteInfluencerErrors, DeleteInfluencerResponses, DeleteMeData, DeleteMediaData, DeleteMediaErrors, DeleteMediaResponses, DeleteMeErrors, DeleteMeResponses, DeletePersonaMediaData, DeletePersonaMediaErrors, DeletePersonaMediaResponses, DownloadMediaContentData, DownloadMediaContentErrors, DownloadMediaContentResponses, DownloadSpeechData, DownloadSpeechErrors, DownloadSpeechResponses, GetAvatarSessionData, GetAvatarSessionErrors, GetAvatarSessionResponses, GetConversationData, GetConversationErrors, GetConversationResponses, GetInfluencerData, GetInfluencerErrors, GetInfluencerResponses, GetLivenessData, GetLivenessErrors, GetLivenessResponses, GetMeData, GetMediaData, GetMediaErrors, GetMediaResponses, GetMeErrors, GetMeResponses, GetMetricsData, GetMetricsErrors, GetMetricsResponses, GetMyUsageData, GetMyUsageErrors, GetMyUsageResponses, GetReadinessData, GetReadinessErrors, GetReadinessResponses, GetReplyAudioData, GetReplyAudioErrors, GetReplyAudioResponses, GetUserData, GetUserErrors, GetUserResponses, KeepAvatarSessionAliveData, KeepAvatarSessionAliveErrors, KeepAvatarSessionAliveResponses, ListApiKeysData, ListApiKeysErrors, ListApiKeysResponses, ListAvatarSessionsData, ListAvatarSessionsErrors, ListAvatarSessionsResponses, ListConversationsData, ListConversationsErrors, ListConversationsResponses, ListInfluencersData, ListInfluencersErrors, ListInfluencersResponses, ListMediaData, ListMediaErrors, ListMediaResponses, ListMessagesData, ListMessagesErrors, ListMessagesResponses, ListOpenAiModelsData, ListOpenAiModelsErrors, ListOpenAiModelsResponses, ListPersonaMediaData, ListPersonaMediaErrors, ListPersonaMediaResponses, ListPlansData, ListPlansErrors, ListPlansResponses, ListProvidersData, ListProvidersErrors, ListProvidersResponses, ListSessionsData, ListSessionsErrors, ListSessionsResponses, ListTrendingInfluencersData, ListTrendingInfluencersErrors, ListTrendingInfluencersResponses, ListUsageData, ListUsageErrors, ListUsageResponses, ListUsersData, ListUsersErrors, ListUsersResponses, ListVoicesData, ListVoicesErrors, ListVoicesResponses, LoginData, LoginErrors, LoginResponses, LogoutAllData, LogoutAllErrors, LogoutAllResponses, LogoutData, LogoutErrors, LogoutResponses, MarkConversationReadData, MarkConversationReadErrors, MarkConversationReadResponses, RefreshTokensData, RefreshTokensErrors, RefreshTokensResponses, RegenerateReplyData, RegenerateReplyErrors, RegenerateReplyResponses, RegisterData, RegisterErrors, RegisterResponses, ReviewMediaData, ReviewMediaErrors, ReviewMediaResponses, RevokeSessionData, RevokeSessionErrors, RevokeSessionResponses, SendMessageData, SendMessageErrors, SendMessageResponses, StartAvatarSessionData, StartAvatarSessionErrors, StartAvatarSessionResponses, StopAvatarSessionData, StopAvatarSessionErrors, StopAvatarSessionResponses, StreamInboxData, StreamInboxErrors, StreamInboxResponse, StreamInboxResponses, StreamReplyData, StreamReplyErrors, StreamReplyResponse, StreamReplyResponses, UpdateConversationData, UpdateConversationErrors, UpdateConversationResponses, UpdateInfluencerData, UpdateInfluencerErrors, UpdateInfluencerResponses, UpdateMeData, UpdateMeErrors, UpdateMeResponses, UpdateUserData, UpdateUserErrors, UpdateUserQuotaData, UpdateUserQuotaErrors, UpdateUserQuotaResponses, UpdateUserResponses, UploadMediaData, UploadMediaErrors, UploadMediaResponses, UploadPersonaMediaData, UploadPersonaMediaErrors, UploadPersonaMediaResponses } from './types.gen.js';
+import type { CancelReplyData, CancelReplyErrors, CancelReplyResponses, ChangePasswordData, ChangePasswordErrors, ChangePasswordResponses, CompleteDirectUploadData, CompleteDirectUploadErrors, CompleteDirectUploadResponses, CreateApiKeyData, CreateApiKeyErrors, CreateApiKeyResponses, CreateChatCompletionData, CreateChatCompletionErrors, CreateChatCompletionResponses, CreateConversationData, CreateConversationErrors, CreateConversationResponses, CreateDirectUploadData, CreateDirectUploadErrors, CreateDirectUploadResponses, CreateInfluencerData, CreateInfluencerErrors, CreateInfluencerResponses, CreateResponseData, CreateResponseErrors, CreateResponseResponses, DeleteApiKeyData, DeleteApiKeyErrors, DeleteApiKeyResponses, DeleteConversationData, DeleteConversationErrors, DeleteConversationResponses, DeleteInfluencerData, DeleteInfluencerErrors, DeleteInfluencerResponses, DeleteMeData, DeleteMediaData, DeleteMediaErrors, DeleteMediaResponses, DeleteMeErrors, DeleteMeResponses, DeletePersonaMediaData, DeletePersonaMediaErrors, DeletePersonaMediaResponses, DeleteResponseData, DeleteResponseErrors, DeleteResponseResponses, DownloadMediaContentData, DownloadMediaContentErrors, DownloadMediaContentResponses, DownloadSpeechData, DownloadSpeechErrors, DownloadSpeechResponses, GetAvatarSessionData, GetAvatarSessionErrors, GetAvatarSessionResponses, GetConversationData, GetConversationErrors, GetConversationResponses, GetInfluencerData, GetInfluencerErrors, GetInfluencerResponses, GetLivenessData, GetLivenessErrors, GetLivenessResponses, GetMeData, GetMediaData, GetMediaErrors, GetMediaResponses, GetMeErrors, GetMeResponses, GetMetricsData, GetMetricsErrors, GetMetricsResponses, GetMyUsageData, GetMyUsageErrors, GetMyUsageResponses, GetReadinessData, GetReadinessErrors, GetReadinessResponses, GetReplyAudioData, GetReplyAudioErrors, GetReplyAudioResponses, GetResponseData, GetResponseErrors, GetResponseResponses, GetUserData, GetUserErrors, GetUserResponses, KeepAvatarSessionAliveData, KeepAvatarSessionAliveErrors, KeepAvatarSessionAliveResponses, ListApiKeysData, ListApiKeysErrors, ListApiKeysResponses, ListAvatarSessionsData, ListAvatarSessionsErrors, ListAvatarSessionsResponses, ListConversationsData, ListConversationsErrors, ListConversationsResponses, ListInfluencersData, ListInfluencersErrors, ListInfluencersResponses, ListMediaData, ListMediaErrors, ListMediaResponses, ListMessagesData, ListMessagesErrors, ListMessagesResponses, ListOpenAiModelsData, ListOpenAiModelsErrors, ListOpenAiModelsResponses, ListPersonaMediaData, ListPersonaMediaErrors, ListPersonaMediaResponses, ListPlansData, ListPlansErrors, ListPlansResponses, ListProvidersData, ListProvidersErrors, ListProvidersResponses, ListResponseInputItemsData, ListResponseInputItemsErrors, ListResponseInputItemsResponses, ListSessionsData, ListSessionsErrors, ListSessionsResponses, ListTrendingInfluencersData, ListTrendingInfluencersErrors, ListTrendingInfluencersResponses, ListUsageData, ListUsageErrors, ListUsageResponses, ListUsersData, ListUsersErrors, ListUsersResponses, ListVoicesData, ListVoicesErrors, ListVoicesResponses, LoginData, LoginErrors, LoginResponses, LogoutAllData, LogoutAllErrors, LogoutAllResponses, LogoutData, LogoutErrors, LogoutResponses, MarkConversationReadData, MarkConversationReadErrors, MarkConversationReadResponses, RefreshTokensData, RefreshTokensErrors, RefreshTokensResponses, RegenerateReplyData, RegenerateReplyErrors, RegenerateReplyResponses, RegisterData, RegisterErrors, RegisterResponses, ReviewMediaData, ReviewMediaErrors, ReviewMediaResponses, RevokeSessionData, RevokeSessionErrors, RevokeSessionResponses, SendMessageData, SendMessageErrors, SendMessageResponses, StartAvatarSessionData, StartAvatarSessionErrors, StartAvatarSessionResponses, StopAvatarSessionData, StopAvatarSessionErrors, StopAvatarSessionResponses, StreamInboxData, StreamInboxErrors, StreamInboxResponse, StreamInboxResponses, StreamReplyData, StreamReplyErrors, StreamReplyResponse, StreamReplyResponses, UpdateConversationData, UpdateConversationErrors, UpdateConversationResponses, UpdateInfluencerData, UpdateInfluencerErrors, UpdateInfluencerResponses, UpdateMeData, UpdateMeErrors, UpdateMeResponses, UpdateUserData, UpdateUserErrors, UpdateUserQuotaData, UpdateUserQuotaErrors, UpdateUserQuotaResponses, UpdateUserResponses, UploadMediaData, UploadMediaErrors, UploadMediaResponses, UploadPersonaMediaData, UploadPersonaMediaErrors, UploadPersonaMediaResponses } from './types.gen.js';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean, TResponse = unknown> = Options2<TData, ThrowOnError, TResponse> & {
     /**
@@ -1019,6 +1019,66 @@ export class ChorusApi extends HeyApiClient {
             responseStyle: 'data',
             security: [{ scheme: 'bearer', type: 'http' }, { scheme: 'bearer', type: 'http' }],
             url: '/openai/v1/models',
+            ...options
+        });
+    }
+    
+    /**
+     * Create a response (OpenAI Responses API)
+     *
+     * A turn with a persona (`persona/<handle>`; admins may name `<provider>/<model>`, not stored). Stored by default: the first response starts a conversation with the persona and `previous_response_id` continues it (only from its latest response). `instructions` follow the persona's own system prompt. With `store: false`, `input` is the whole context and nothing but the usage is kept. Streams OpenAI's typed events with `stream: true`. Quotas, rate limits and the usage ledger apply as in the native API; a stored response is generated to its end even if the client leaves. Parameters a persona cannot honour (tools, `background`, `reasoning`, structured output) are refused.
+     */
+    public createResponse<ThrowOnError extends boolean = true>(options: Options<CreateResponseData, ThrowOnError>) {
+        return (options.client ?? this.client).post<CreateResponseResponses, CreateResponseErrors, ThrowOnError, 'data'>({
+            responseStyle: 'data',
+            security: [{ scheme: 'bearer', type: 'http' }, { scheme: 'bearer', type: 'http' }],
+            url: '/openai/v1/responses',
+            ...options,
+            headers: {
+                'Content-Type': 'application/json',
+                ...options.headers
+            }
+        });
+    }
+    
+    /**
+     * Delete a stored response (OpenAI Responses API)
+     *
+     * Forgets the response; its turn stays in the Chorus conversation, which is deleted on its own.
+     */
+    public deleteResponse<ThrowOnError extends boolean = true>(options: Options<DeleteResponseData, ThrowOnError>) {
+        return (options.client ?? this.client).delete<DeleteResponseResponses, DeleteResponseErrors, ThrowOnError, 'data'>({
+            responseStyle: 'data',
+            security: [{ scheme: 'bearer', type: 'http' }, { scheme: 'bearer', type: 'http' }],
+            url: '/openai/v1/responses/{id}',
+            ...options
+        });
+    }
+    
+    /**
+     * Get a stored response (OpenAI Responses API)
+     *
+     * As it stands: `in_progress` while its reply is generated. Another user's is not found.
+     */
+    public getResponse<ThrowOnError extends boolean = true>(options: Options<GetResponseData, ThrowOnError>) {
+        return (options.client ?? this.client).get<GetResponseResponses, GetResponseErrors, ThrowOnError, 'data'>({
+            responseStyle: 'data',
+            security: [{ scheme: 'bearer', type: 'http' }, { scheme: 'bearer', type: 'http' }],
+            url: '/openai/v1/responses/{id}',
+            ...options
+        });
+    }
+    
+    /**
+     * List a stored response's input items (OpenAI Responses API)
+     *
+     * The user message the response answered.
+     */
+    public listResponseInputItems<ThrowOnError extends boolean = true>(options: Options<ListResponseInputItemsData, ThrowOnError>) {
+        return (options.client ?? this.client).get<ListResponseInputItemsResponses, ListResponseInputItemsErrors, ThrowOnError, 'data'>({
+            responseStyle: 'data',
+            security: [{ scheme: 'bearer', type: 'http' }, { scheme: 'bearer', type: 'http' }],
+            url: '/openai/v1/responses/{id}/input_items',
             ...options
         });
     }

@@ -4365,3 +4365,357 @@ export type ListOpenAiModelsResponses = {
 };
 
 export type ListOpenAiModelsResponse = ListOpenAiModelsResponses[keyof ListOpenAiModelsResponses];
+
+export type CreateResponseData = {
+    body: {
+        input: string | Array<{
+            content?: string | Array<{
+                /**
+                 * For `input_image`: a Chorus upload of yours.
+                 */
+                file_id?: string;
+                text?: string;
+                type: 'input_text' | 'output_text' | 'input_image';
+            }>;
+            /**
+             * For `item_reference`: an output item id (`msg_…`).
+             */
+            id?: string;
+            role?: 'user' | 'assistant' | 'system' | 'developer';
+            type?: 'message' | 'item_reference';
+        }>;
+        /**
+         * Added after the persona's system prompt, for this turn.
+         */
+        instructions?: string | null;
+        max_output_tokens?: number | null;
+        metadata?: {
+            [key: string]: string;
+        } | null;
+        /**
+         * `persona/<handle>`; admins may also name `<provider>/<model>` (with `store: false`).
+         */
+        model: string;
+        /**
+         * Continue the conversation of this stored response (the latest of its chain).
+         */
+        previous_response_id?: string | null;
+        /**
+         * Default: true for personas, false for raw provider models.
+         */
+        store?: boolean;
+        stream?: boolean;
+        temperature?: number | null;
+        [key: string]: unknown;
+    };
+    headers?: {
+        /**
+         * Retries with the same key get the first response, never a second reply.
+         */
+        'Idempotency-Key'?: string;
+    };
+    path?: never;
+    query?: never;
+    url: '/openai/v1/responses';
+};
+
+export type CreateResponseErrors = {
+    /**
+     * `validation_failed`: The request is not valid; `invalid_request`: Invalid request; `model_mismatch`: Model does not match the conversation
+     */
+    400: OpenAiErrorDto;
+    /**
+     * `unauthorized`: Authentication is required
+     */
+    401: OpenAiErrorDto;
+    /**
+     * `model_not_found`: Model not found; `response_not_found`: Response not found
+     */
+    404: OpenAiErrorDto;
+    /**
+     * `rate_limited`: Too many requests
+     */
+    429: OpenAiErrorDto;
+    /**
+     * `internal_error`: Internal server error
+     */
+    500: OpenAiErrorDto;
+    /**
+     * `generation_failed`: The reply could not be generated
+     */
+    502: OpenAiErrorDto;
+    /**
+     * `service_unavailable`: Service unavailable
+     */
+    503: OpenAiErrorDto;
+};
+
+export type CreateResponseError = CreateResponseErrors[keyof CreateResponseErrors];
+
+export type CreateResponseResponses = {
+    /**
+     * The response, or its event stream.
+     */
+    200: {
+        /**
+         * Unix seconds.
+         */
+        created_at: number;
+        error?: {
+            code?: string;
+            message?: string;
+        } | null;
+        id: string;
+        incomplete_details?: {
+            reason?: 'max_output_tokens' | 'content_filter';
+        } | null;
+        instructions?: string | null;
+        max_output_tokens?: number | null;
+        metadata?: {
+            [key: string]: string;
+        };
+        model: string;
+        object: 'response';
+        output: Array<{
+            content: Array<{
+                annotations?: Array<unknown>;
+                text?: string;
+                type?: 'output_text';
+            }>;
+            id: string;
+            role: 'assistant';
+            status: 'in_progress' | 'completed' | 'incomplete';
+            type: 'message';
+        }>;
+        /**
+         * The output's text, joined.
+         */
+        output_text?: string;
+        previous_response_id?: string | null;
+        status: 'in_progress' | 'completed' | 'incomplete' | 'cancelled' | 'failed';
+        store?: boolean;
+        temperature?: number;
+        usage?: {
+            input_tokens?: number;
+            input_tokens_details?: {
+                cached_tokens?: number;
+            };
+            output_tokens?: number;
+            output_tokens_details?: {
+                reasoning_tokens?: number;
+            };
+            total_tokens?: number;
+        } | null;
+    };
+};
+
+export type CreateResponseResponse = CreateResponseResponses[keyof CreateResponseResponses];
+
+export type DeleteResponseData = {
+    body?: never;
+    path: {
+        id: string;
+    };
+    query?: never;
+    url: '/openai/v1/responses/{id}';
+};
+
+export type DeleteResponseErrors = {
+    /**
+     * `unauthorized`: Authentication is required
+     */
+    401: OpenAiErrorDto;
+    /**
+     * `response_not_found`: Response not found
+     */
+    404: OpenAiErrorDto;
+    /**
+     * `rate_limited`: Too many requests
+     */
+    429: OpenAiErrorDto;
+    /**
+     * `internal_error`: Internal server error
+     */
+    500: OpenAiErrorDto;
+    /**
+     * `service_unavailable`: Service unavailable
+     */
+    503: OpenAiErrorDto;
+};
+
+export type DeleteResponseError = DeleteResponseErrors[keyof DeleteResponseErrors];
+
+export type DeleteResponseResponses = {
+    /**
+     * The response is deleted.
+     */
+    200: {
+        deleted: true;
+        id: string;
+        object: 'response';
+    };
+};
+
+export type DeleteResponseResponse = DeleteResponseResponses[keyof DeleteResponseResponses];
+
+export type GetResponseData = {
+    body?: never;
+    path: {
+        id: string;
+    };
+    query?: never;
+    url: '/openai/v1/responses/{id}';
+};
+
+export type GetResponseErrors = {
+    /**
+     * `unauthorized`: Authentication is required
+     */
+    401: OpenAiErrorDto;
+    /**
+     * `response_not_found`: Response not found
+     */
+    404: OpenAiErrorDto;
+    /**
+     * `rate_limited`: Too many requests
+     */
+    429: OpenAiErrorDto;
+    /**
+     * `internal_error`: Internal server error
+     */
+    500: OpenAiErrorDto;
+    /**
+     * `service_unavailable`: Service unavailable
+     */
+    503: OpenAiErrorDto;
+};
+
+export type GetResponseError = GetResponseErrors[keyof GetResponseErrors];
+
+export type GetResponseResponses = {
+    /**
+     * The response.
+     */
+    200: {
+        /**
+         * Unix seconds.
+         */
+        created_at: number;
+        error?: {
+            code?: string;
+            message?: string;
+        } | null;
+        id: string;
+        incomplete_details?: {
+            reason?: 'max_output_tokens' | 'content_filter';
+        } | null;
+        instructions?: string | null;
+        max_output_tokens?: number | null;
+        metadata?: {
+            [key: string]: string;
+        };
+        model: string;
+        object: 'response';
+        output: Array<{
+            content: Array<{
+                annotations?: Array<unknown>;
+                text?: string;
+                type?: 'output_text';
+            }>;
+            id: string;
+            role: 'assistant';
+            status: 'in_progress' | 'completed' | 'incomplete';
+            type: 'message';
+        }>;
+        /**
+         * The output's text, joined.
+         */
+        output_text?: string;
+        previous_response_id?: string | null;
+        status: 'in_progress' | 'completed' | 'incomplete' | 'cancelled' | 'failed';
+        store?: boolean;
+        temperature?: number;
+        usage?: {
+            input_tokens?: number;
+            input_tokens_details?: {
+                cached_tokens?: number;
+            };
+            output_tokens?: number;
+            output_tokens_details?: {
+                reasoning_tokens?: number;
+            };
+            total_tokens?: number;
+        } | null;
+    };
+};
+
+export type GetResponseResponse = GetResponseResponses[keyof GetResponseResponses];
+
+export type ListResponseInputItemsData = {
+    body?: never;
+    path: {
+        id: string;
+    };
+    query?: {
+        limit?: number;
+        order?: 'asc' | 'desc';
+        /**
+         * An item id: the items after it, in `order`.
+         */
+        after?: string;
+    };
+    url: '/openai/v1/responses/{id}/input_items';
+};
+
+export type ListResponseInputItemsErrors = {
+    /**
+     * `invalid_request`: Invalid request
+     */
+    400: OpenAiErrorDto;
+    /**
+     * `unauthorized`: Authentication is required
+     */
+    401: OpenAiErrorDto;
+    /**
+     * `response_not_found`: Response not found
+     */
+    404: OpenAiErrorDto;
+    /**
+     * `rate_limited`: Too many requests
+     */
+    429: OpenAiErrorDto;
+    /**
+     * `internal_error`: Internal server error
+     */
+    500: OpenAiErrorDto;
+    /**
+     * `service_unavailable`: Service unavailable
+     */
+    503: OpenAiErrorDto;
+};
+
+export type ListResponseInputItemsError = ListResponseInputItemsErrors[keyof ListResponseInputItemsErrors];
+
+export type ListResponseInputItemsResponses = {
+    /**
+     * A page of input items.
+     */
+    200: {
+        data: Array<{
+            content?: Array<{
+                text?: string;
+                type?: 'input_text';
+            }>;
+            id?: string;
+            role?: 'user';
+            status?: 'completed';
+            type?: 'message';
+        }>;
+        first_id: string | null;
+        has_more: boolean;
+        last_id: string | null;
+        object: 'list';
+    };
+};
+
+export type ListResponseInputItemsResponse = ListResponseInputItemsResponses[keyof ListResponseInputItemsResponses];
