@@ -27,6 +27,7 @@ describe('OpenAI Responses API', () => {
   let admin: TestAccount;
   let user: TestAccount;
   let client: OpenAI;
+  let apiKey: string;
 
   const clientOf = async (account: TestAccount): Promise<OpenAI> => {
     const key = (await sut.http().post('/api/v1/me/api-keys').set(account.auth).send({ name: 'responses' }).expect(201)).body.secret;
@@ -46,6 +47,7 @@ describe('OpenAI Responses API', () => {
     admin = await signIn(sut, ADMIN.email, ADMIN.password);
     user = await newAccount(sut);
     client = await clientOf(user);
+    apiKey = client.apiKey!;
   });
 
   beforeEach(() => upstream.reset({ tokens: ['Mars ', 'is ', 'up.'], finishReason: 'stop', firstTokenDelayMs: 0, tokenDelayMs: 0 }));
@@ -192,7 +194,7 @@ describe('OpenAI Responses API', () => {
     await expect(theirs.responses.create({ model: 'persona/nova', input: 'Hijack', previous_response_id: mine.id })).rejects.toMatchObject(notFound);
     // Nor by referring to its output item, as the Vercel AI SDK does.
     await expect(
-      theirs.responses.create({ model: 'persona/nova', input: [{ role: 'user', content: 'a' }, { type: 'item_reference', id: mine.output[0]!.id }, { role: 'user', content: 'b' }] }),
+      theirs.responses.create({ model: 'persona/nova', input: [{ role: 'user', content: 'a' }, { type: 'item_reference', id: mine.output[0]!.id! }, { role: 'user', content: 'b' }] }),
     ).rejects.toMatchObject({ status: 404, code: 'response_not_found' });
 
     expect(await conversationsOf(mallory)).toEqual([]);
@@ -208,7 +210,7 @@ describe('OpenAI Responses API', () => {
       input: [
         { role: 'system', content: 'Be brief.' },
         { role: 'user', content: [{ type: 'input_text', text: 'Pasta tonight?' }] },
-        { type: 'item_reference', id: first.output[0]!.id },
+        { type: 'item_reference', id: first.output[0]!.id! },
         { role: 'user', content: [{ type: 'input_text', text: 'Which one?' }] },
       ],
     });
@@ -299,7 +301,7 @@ describe('OpenAI Responses API', () => {
   });
 
   describe("through the Vercel AI SDK's default OpenAI provider", () => {
-    const provider = () => createOpenAI({ baseURL: `${base}/openai/v1`, apiKey: client.apiKey });
+    const provider = () => createOpenAI({ baseURL: `${base}/openai/v1`, apiKey });
 
     it('generates text with its usage', async () => {
       const result = await generateText({ model: provider()('persona/nova'), system: 'Be brief.', prompt: 'Is Mars visible?' });
