@@ -71,7 +71,7 @@ export class ResponsesService {
 
     if (idempotencyKey !== undefined) {
       const first = await this.stored.findByIdempotencyKey(caller.userId, idempotencyKey);
-      if (first) return { head: headOf(first), events: completionEvents(await this.replies.events(caller, first.conversationId, first.replyMessageId, 0), signal) };
+      if (first) return this.replayed(caller, first, signal);
     }
     const previous = await this.continued(caller, request);
     const continuing = previous?.response.conversationId;
@@ -101,7 +101,19 @@ export class ResponsesService {
       previousResponseId: previous?.response.id ?? null,
       idempotencyKey: idempotencyKey ?? null,
     });
+    if (!response) {
+      // A concurrent retry with the same key started its own chain and stored it first: this one's conversation goes (its reply stops).
+      await this.conversations.remove(caller.userId, conversationId).catch(() => undefined);
+      const first = await this.stored.findByIdempotencyKey(caller.userId, idempotencyKey!);
+      if (!first) throw invalid('This Idempotency-Key belonged to a response deleted since: send the request with a new key.', 'Idempotency-Key');
+      return this.replayed(caller, first, signal);
+    }
     return { head: headOf(response), events: completionEvents(await this.replies.startedEvents(caller, handle), signal) };
+  }
+
+  /** A stored response's reply from its first event (a retry's answer). */
+  private async replayed(caller: Caller, response: StoredResponseEntity, signal: AbortSignal): Promise<{ head: ResponseHead; events: AsyncIterable<CompletionEvent> }> {
+    return { head: headOf(response), events: completionEvents(await this.replies.events(caller, response.conversationId, response.replyMessageId, 0), signal) };
   }
 
   /**

@@ -29,10 +29,13 @@ export class StoredResponsesRepository {
     return this.dataSource.getRepository(StoredResponseEntity);
   }
 
-  /** Stores the response, unless its reply has one already (a retried send): the reply's response either way. */
-  async insert(response: Omit<StoredResponseEntity, 'createdAt' | 'user' | 'conversation' | 'replyMessage'>): Promise<StoredResponseEntity> {
+  /**
+   * Stores the response, unless its reply has one already (a retried send): the reply's response
+   * either way; undefined when another response holds its Idempotency-Key (a concurrent retry won).
+   */
+  async insert(response: Omit<StoredResponseEntity, 'createdAt' | 'user' | 'conversation' | 'replyMessage'>): Promise<StoredResponseEntity | undefined> {
     await this.table.createQueryBuilder().insert().values(response).orIgnore().execute();
-    return this.table.findOneByOrFail({ replyMessageId: response.replyMessageId });
+    return (await this.table.findOneBy({ replyMessageId: response.replyMessageId })) ?? undefined;
   }
 
   findByIdempotencyKey(userId: string, idempotencyKey: string): Promise<StoredResponseEntity | null> {
