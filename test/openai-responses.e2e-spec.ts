@@ -270,6 +270,47 @@ describe('OpenAI Responses API', () => {
     expect(upstream.requests).toHaveLength(1);
   });
 
+  it('answers concurrent retries with one Idempotency-Key with one response, generated and billed once', async () => {
+    const racer = await newAccount(sut);
+    const racerClient = await clientOf(racer);
+    upstream.script({ tokens: ['Only ', 'once.'], tokenDelayMs: 20 });
+    const attempts = await Promise.all(
+      Array.from({ length: 5 }, () => racerClient.responses.create({ model: 'persona/nova', input: 'Race' }, { headers: { 'Idempotency-Key': 'race-1' } })),
+    );
+    expect(new Set(attempts.map((attempt) => attempt.id)).size).toBe(1);
+    expect(attempts.every((attempt) => attempt.output_text === 'Only once.')).toBe(true);
+    expect(upstream.requests).toHaveLength(1);
+    expect(await conversationsOf(racer)).toHaveLength(1);
+    expect(await count('SELECT count(*) AS n FROM usage_events WHERE user_id = $1', [racer.id])).toBe(1);
+
+    // The key names that request: another one with it is refused, not answered with the first.
+    await expect(racerClient.responses.create({ model: 'persona/sage', input: 'Something else' }, { headers: { 'Idempotency-Key': 'race-1' } })).rejects.toMatchObject({
+      status: 409,
+      code: 'idempotency_conflict',
+    });
+    // A stateless response has nothing to replay.
+    await expect(racerClient.responses.create({ model: 'persona/nova', input: 'x', store: false }, { headers: { 'Idempotency-Key': 'race-2' } })).rejects.toMatchObject({
+      status: 400,
+      param: 'Idempotency-Key',
+    });
+  });
+
+  it('lets one of concurrent continuations of a response through: a chain is one line of turns', async () => {
+    const start = await client.responses.create({ model: 'persona/NOVA', input: 'Start a line' });
+    expect(start.model).toBe('persona/nova');
+    upstream.reset({ tokens: ['Next.'], finishReason: 'stop', firstTokenDelayMs: 0, tokenDelayMs: 0 });
+    const attempts = await Promise.allSettled(
+      Array.from({ length: 4 }, (_, index) => client.responses.create({ model: 'persona/nova', input: `Branch ${index}`, previous_response_id: start.id })),
+    );
+    expect(attempts.filter((attempt) => attempt.status === 'fulfilled')).toHaveLength(1);
+    for (const refused of attempts.filter((attempt) => attempt.status === 'rejected')) {
+      expect(refused.reason).toMatchObject({ status: 400, param: 'previous_response_id' });
+    }
+    expect(upstream.requests).toHaveLength(1);
+    const [conversation] = await conversationsOf(user);
+    expect((await messagesOf(user, conversation!.id)).slice(1).map(({ role }) => role)).toEqual(['user', 'assistant', 'user', 'assistant']);
+  });
+
   it('finishes and stores a response whose streaming client went away', async () => {
     upstream.script({ tokens: ['Slow ', 'but ', 'sure.'], tokenDelayMs: 100 });
     const stream = await client.responses.create({ model: 'persona/nova', input: 'Take your time', stream: true });

@@ -7,7 +7,8 @@ import { ProviderRegistry, type ChatMessage, type ModelPolicy } from '#chorus/pr
 import { QuotaService, type Caller } from '#chorus/usage';
 import { OpenAICompatProblems } from './openai-compat.problems.js';
 
-const PERSONA_PREFIX = 'persona/';
+/** How personas are named as models: `persona/<handle>`. */
+export const PERSONA_PREFIX = 'persona/';
 
 /** A reply's events up to its final one; `stop` ends the reading early. */
 type ReplyEvents = (stop?: AbortSignal) => AsyncIterable<ReplyEvent>;

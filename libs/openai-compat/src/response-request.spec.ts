@@ -22,6 +22,7 @@ describe('parseResponseRequest', () => {
       uploads: [],
       history: [],
       referencedReplies: [],
+      turnsAfterLastReference: 0,
       instructions: undefined,
       maxOutputTokens: undefined,
       temperature: undefined,
@@ -51,8 +52,23 @@ describe('parseResponseRequest', () => {
     expect(parsed.instructions).toBe('Be kind.\n\nBe brief.\n\nNo emoji.');
     expect(parsed.history).toEqual([{ role: 'user', content: 'Hello' }, { role: 'assistant', content: 'Hi' }]);
     expect(parsed.referencedReplies).toEqual([replyId]);
+    expect(parsed.turnsAfterLastReference).toBe(0);
     expect(parsed.turn).toBe('Look\n\nat this');
     expect(parsed.uploads).toEqual([upload]);
+  });
+
+  it('counts the turns given after the last item reference', () => {
+    const parsed = parseResponseRequest({
+      model: 'persona/nova',
+      input: [
+        { type: 'item_reference', id: outputItemId(randomUUID()) },
+        { role: 'user', content: 'injected' },
+        { role: 'assistant', content: 'injected too' },
+        { role: 'user', content: 'new' },
+      ],
+    });
+    expect(parsed.turnsAfterLastReference).toBe(2);
+    expect(parsed.turn).toBe('new');
   });
 
   it('round-trips output item ids and message ids, and names nothing else', () => {
@@ -71,6 +87,10 @@ describe('parseResponseRequest', () => {
     [{ top_p: 0.5 }, 'top_p'],
     [{ tool_choice: 'required' }, 'tool_choice'],
     [{ conversation: 'conv_1' }, 'conversation'],
+    [{ tools: { type: 'web_search' } }, 'tools'],
+    [{ background: 'yes' }, 'background'],
+    [{ text: 'json' }, 'text'],
+    [{ top_logprobs: '5' }, 'top_logprobs'],
   ])('refuses %j, which Chorus cannot honour', (extra, param) => {
     expect(refusal({ model: 'persona/nova', input: 'Hi', ...extra }).param).toBe(param);
   });
@@ -99,6 +119,12 @@ describe('parseResponseRequest', () => {
     [{ model: 'persona/nova', input: 'Hi', temperature: 3 }, 'temperature'],
     [{ model: 'persona/nova', input: 'Hi', max_output_tokens: 0 }, 'max_output_tokens'],
     [{ model: 'persona/nova', input: 'Hi', max_output_tokens: 1.5 }, 'max_output_tokens'],
+    [{ model: 'persona/nova', input: 'Hi', max_output_tokens: 99_999_999_999 }, 'max_output_tokens'],
+    [{ model: 'persona/nova', input: 'Hi', max_output_tokens: 1e300 }, 'max_output_tokens'],
+    [{ model: 'persona/nova', input: 'Hi', metadata: { k: 'half \ud800 a pair' } }, 'metadata'],
+    [{ model: 'persona/nova', input: 'Hi', instructions: '\udc00' }, 'instructions'],
+    [{ model: 'persona/nova', input: '\ud800' }, 'input'],
+    [{ model: 'persona/nova', input: [{ role: 'user', content: [{ type: 'input_text', text: '\ud800' }] }] }, 'input[0].content[0]'],
     [{ model: 'persona/nova', input: 'Hi', store: 'yes' }, 'store'],
     [{ model: 'persona/nova', input: 'Hi', stream: 1 }, 'stream'],
     [{ model: 'persona/nova', input: 'Hi', previous_response_id: 7 }, 'previous_response_id'],

@@ -14,6 +14,8 @@ export interface ResponseRequest {
   readonly history: readonly ChatMessage[];
   /** Output items of earlier stored responses that `input` refers to (`item_reference`), as reply message ids. */
   readonly referencedReplies: readonly string[];
+  /** Earlier turns given after the last `item_reference` (a stored chain cannot take them). */
+  readonly turnsAfterLastReference: number;
   /** `instructions`, then the input's system and developer messages: added after the persona's prompt. */
   readonly instructions?: string;
   readonly maxOutputTokens?: number;
@@ -33,20 +35,34 @@ const MAX_TEXT = 100_000;
  * rather than ignored. (Those that only tune delivery, such as `user` or `service_tier`, are ignored.)
  */
 const UNSUPPORTED: Record<string, (value: unknown) => boolean> = {
-  background: (value) => value === true,
-  tools: (value) => Array.isArray(value) && value.length > 0,
-  tool_choice: (value) => value !== undefined && value !== null && value !== 'auto' && value !== 'none',
-  reasoning: (value) => value !== undefined && value !== null,
-  include: (value) => Array.isArray(value) && value.length > 0,
-  conversation: (value) => value !== undefined && value !== null,
-  prompt: (value) => value !== undefined && value !== null,
-  top_p: (value) => value !== undefined && value !== null && value !== 1,
-  top_logprobs: (value) => typeof value === 'number' && value > 0,
+  background: (value) => !isUnset(value) && value !== false,
+  tools: (value) => !isUnset(value) && !(Array.isArray(value) && value.length === 0),
+  tool_choice: (value) => !isUnset(value) && value !== 'auto' && value !== 'none',
+  reasoning: (value) => !isUnset(value),
+  include: (value) => !isUnset(value) && !(Array.isArray(value) && value.length === 0),
+  conversation: (value) => !isUnset(value),
+  prompt: (value) => !isUnset(value),
+  top_p: (value) => !isUnset(value) && value !== 1,
+  top_logprobs: (value) => !isUnset(value) && value !== 0,
   text: (value) => {
-    const format = (value as { format?: { type?: unknown } } | null | undefined)?.format;
-    return format !== undefined && format !== null && format.type !== 'text';
+    if (isUnset(value)) return false;
+    if (typeof value !== 'object' || Array.isArray(value)) return true;
+    const format = (value as { format?: unknown }).format;
+    return !isUnset(format) && (format as { type?: unknown }).type !== 'text';
   },
 };
+
+/** The most output tokens a request may ask for (a bound to keep it a number everything stores). */
+const MAX_OUTPUT_TOKENS = 1_000_000;
+
+function isUnset(value: unknown): boolean {
+  return value === undefined || value === null;
+}
+
+/** Text PostgreSQL can store as it was sent: no unpaired UTF-16 surrogate (JSON's `\ud800`). */
+function isText(value: unknown, maxLength: number): value is string {
+  return typeof value === 'string' && value.length <= maxLength && value.isWellFormed();
+}
 
 /** What an output item's id is made of: `msg_` and the reply message's id without dashes. */
 export function outputItemId(messageId: string): string {
@@ -77,7 +93,7 @@ export function parseResponseRequest(body: Record<string, unknown>): ResponseReq
   const instructionParts: string[] = [];
   const instructions = body['instructions'];
   if (instructions !== undefined && instructions !== null) {
-    if (typeof instructions !== 'string' || instructions.length > MAX_TEXT) throw invalid('`instructions` must be text.', 'instructions');
+    if (!isText(instructions, MAX_TEXT)) throw invalid('`instructions` must be text.', 'instructions');
     if (instructions.length > 0) instructionParts.push(instructions);
   }
   const conversation: Array<ChatMessage | { reference: string }> = [];
@@ -112,14 +128,15 @@ export function parseResponseRequest(body: Record<string, unknown>): ResponseReq
   const turnItems = conversation.slice(start) as ChatMessage[];
   if (turnItems.length === 0) throw invalid('`input` must end with a user message.', 'input');
   const earlier = conversation.slice(0, start);
+  const lastReference = earlier.findLastIndex((item) => 'reference' in item);
 
   const temperature = body['temperature'];
   if (temperature !== undefined && temperature !== null && (typeof temperature !== 'number' || temperature < 0 || temperature > 2)) {
     throw invalid('`temperature` must be between 0 and 2.', 'temperature');
   }
   const maxOutputTokens = body['max_output_tokens'];
-  if (maxOutputTokens !== undefined && maxOutputTokens !== null && (!Number.isInteger(maxOutputTokens) || (maxOutputTokens as number) < 1)) {
-    throw invalid('`max_output_tokens` must be a positive integer.', 'max_output_tokens');
+  if (!isUnset(maxOutputTokens) && (!Number.isInteger(maxOutputTokens) || (maxOutputTokens as number) < 1 || (maxOutputTokens as number) > MAX_OUTPUT_TOKENS)) {
+    throw invalid(`\`max_output_tokens\` must be an integer from 1 to ${MAX_OUTPUT_TOKENS}.`, 'max_output_tokens');
   }
   const store = body['store'];
   if (store !== undefined && store !== null && typeof store !== 'boolean') throw invalid('`store` must be a boolean.', 'store');
@@ -136,6 +153,7 @@ export function parseResponseRequest(body: Record<string, unknown>): ResponseReq
     uploads: turnItems.flatMap((message) => uploadsOf.get(message) ?? []),
     history: earlier.filter((item): item is ChatMessage => 'role' in item),
     referencedReplies: earlier.flatMap((item) => ('reference' in item ? [item.reference] : [])),
+    turnsAfterLastReference: lastReference < 0 ? 0 : earlier.length - lastReference - 1,
     instructions: instructionParts.length > 0 ? instructionParts.join('\n\n') : undefined,
     maxOutputTokens: (maxOutputTokens ?? undefined) as number | undefined,
     temperature: (temperature ?? undefined) as number | undefined,
@@ -149,7 +167,7 @@ export function parseResponseRequest(body: Record<string, unknown>): ResponseReq
 /** `input` as a list of items: a string is one user message. */
 function inputItems(input: unknown): Array<Record<string, unknown>> {
   if (typeof input === 'string') {
-    if (input.length === 0 || input.length > MAX_TEXT) throw invalid('`input` must be 1 to 100000 characters long.', 'input');
+    if (input.length === 0 || !isText(input, MAX_TEXT)) throw invalid('`input` must be 1 to 100000 characters of text.', 'input');
     return [{ type: 'message', role: 'user', content: input }];
   }
   if (!Array.isArray(input) || input.length === 0 || input.length > MAX_INPUT_ITEMS) throw invalid('`input` must be text or a non-empty list of items.', 'input');
@@ -162,7 +180,7 @@ function inputItems(input: unknown): Array<Record<string, unknown>> {
 /** A message's text (its text parts joined) and the Chorus uploads it carries as images. */
 function contentOf(content: unknown, index: number): { text: string; uploads: string[] } {
   if (typeof content === 'string') {
-    if (content.length > MAX_TEXT) throw invalid(`input[${index}].content is too long.`, `input[${index}].content`);
+    if (!isText(content, MAX_TEXT)) throw invalid(`input[${index}].content must be text up to ${MAX_TEXT} characters.`, `input[${index}].content`);
     return { text: content, uploads: [] };
   }
   if (!Array.isArray(content)) throw invalid(`input[${index}].content must be text or a list of parts.`, `input[${index}].content`);
@@ -171,7 +189,7 @@ function contentOf(content: unknown, index: number): { text: string; uploads: st
   for (const [partIndex, part] of content.entries()) {
     const { type, text, file_id: fileId } = (part ?? {}) as { type?: unknown; text?: unknown; file_id?: unknown };
     const where = `input[${index}].content[${partIndex}]`;
-    if ((type === 'input_text' || type === 'output_text') && typeof text === 'string') texts.push(text);
+    if ((type === 'input_text' || type === 'output_text') && isText(text, MAX_TEXT)) texts.push(text);
     else if (type === 'input_image') {
       if (typeof fileId !== 'string' || !isUUID(fileId)) throw invalid(`${where}: an image is a Chorus upload, given by its id as \`file_id\`.`, where);
       uploads.push(fileId);
@@ -189,7 +207,7 @@ function metadataOf(metadata: unknown): Record<string, string> {
   const entries = Object.entries(metadata);
   if (entries.length > 16) throw invalid('`metadata` has at most 16 keys.', 'metadata');
   for (const [key, value] of entries) {
-    if (key.length > 64 || typeof value !== 'string' || value.length > 512) {
+    if (!isText(key, 64) || !isText(value, 512)) {
       throw invalid('`metadata` keys are up to 64 characters and its values strings up to 512.', 'metadata');
     }
   }

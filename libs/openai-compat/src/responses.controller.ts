@@ -146,7 +146,8 @@ export class ResponsesController {
     const items = await this.responses.inputItems(callerOf(caller), id);
     // Oldest first as stored; `desc` (OpenAI's default) is newest first.
     const ordered = order === 'asc' ? items : [...items].reverse();
-    const start = after === undefined ? 0 : ordered.findIndex((item) => item.id === after) + 1;
+    // After an item that is not in the list: nothing (never the list again from its start).
+    const start = after === undefined ? 0 : (ordered.findIndex((item) => item.id === after) + 1 || ordered.length);
     const page = ordered.slice(start, start + take);
     const data = page.map((item) => ({ id: item.id, type: 'message', role: item.role, status: 'completed', content: [{ type: 'input_text', text: item.text }] }));
     return { object: 'list', data, first_id: data[0]?.id ?? null, last_id: data.at(-1)?.id ?? null, has_more: start + take < ordered.length };

@@ -5,7 +5,7 @@ import { ConversationsService, RepliesService } from '#chorus/conversations';
 import type { ChatMessage } from '#chorus/providers';
 import type { Caller } from '#chorus/usage';
 import { OpenAICompatProblems } from './openai-compat.problems.js';
-import { completionEvents, OpenAICompatService, type CompletionEvent } from './openai-compat.service.js';
+import { completionEvents, OpenAICompatService, PERSONA_PREFIX, type CompletionEvent } from './openai-compat.service.js';
 import { outputItemId, type ResponseRequest } from './response-request.js';
 import type { StoredResponseEntity } from './stored-response.entity.js';
 import { StoredResponsesRepository, type StoredExchange } from './stored-responses.repository.js';
@@ -60,22 +60,58 @@ export class ResponsesService {
 
   /**
    * Starts the response; its events follow until `signal` (the client's connection) ends. Refusals
-   * (model, quota, ids) are thrown here or by the first event, before any output. A retry with the
-   * same `idempotencyKey` gets the first attempt's response and replays its reply.
+   * (model, quota, ids) are thrown here or by the first event, before any output, and leave
+   * nothing behind. A retry with the same `idempotencyKey` gets the first attempt's response and
+   * replays its reply.
+   *
+   * The response's row is claimed before the reply is sent: its unique Idempotency-Key and
+   * `previous_response_id` (a response has one successor) settle concurrent retries and forks
+   * in the database, before anything is generated or billed.
    */
   async create(caller: Caller, request: ResponseRequest, idempotencyKey: string | undefined, signal: AbortSignal): Promise<{ head: ResponseHead; events: AsyncIterable<CompletionEvent> }> {
     const persona = await this.completions.persona(caller, request.model);
     const store = request.store ?? persona !== undefined;
-    if (!store) return this.createStateless(caller, request, signal);
+    if (!store) {
+      if (idempotencyKey !== undefined) throw invalid('Idempotency-Key is for stored responses: a `store: false` response has nothing to replay.', 'Idempotency-Key');
+      return this.createStateless(caller, request, signal);
+    }
     if (!persona) throw invalid('Responses of raw provider models are not stored: send `store: false`.', 'store');
+    const model = `${PERSONA_PREFIX}${persona.handle}`;
 
     if (idempotencyKey !== undefined) {
       const first = await this.stored.findByIdempotencyKey(caller.userId, idempotencyKey);
-      if (first) return this.replayed(caller, first, signal);
+      if (first) return this.replayed(caller, first, { ...request, model }, signal);
     }
-    const previous = await this.continued(caller, request);
+    const previous = await this.continued(caller, model, request);
     const continuing = previous?.response.conversationId;
     const conversationId = continuing ?? (await this.conversations.create(caller, persona.id)).conversation.id;
+    // A first turn that does not go through takes its new conversation (only its greeting) with it.
+    const dropConversation = async () => {
+      if (!continuing) await this.conversations.remove(caller.userId, conversationId).catch(() => undefined);
+    };
+    const claimed = await this.stored
+      .claim({
+        id: newResponseId(),
+        userId: caller.userId,
+        conversationId,
+        model,
+        instructions: request.instructions ?? null,
+        metadata: request.metadata,
+        temperature: request.temperature ?? null,
+        maxOutputTokens: request.maxOutputTokens ?? null,
+        previousResponseId: previous?.response.id ?? null,
+        idempotencyKey: idempotencyKey ?? null,
+      })
+      .catch(async (error: unknown) => {
+        await dropConversation();
+        throw error;
+      });
+    if (!claimed) {
+      await dropConversation();
+      const first = idempotencyKey === undefined ? null : await this.stored.findByIdempotencyKey(caller.userId, idempotencyKey);
+      if (first) return this.replayed(caller, first, { ...request, model }, signal);
+      throw notLatest(previous!.response.id);
+    }
     let handle: Awaited<ReturnType<RepliesService['send']>>;
     try {
       handle = await this.replies.send(caller.userId, conversationId, request.turn, idempotencyKey ?? randomUUID(), request.uploads, {
@@ -84,36 +120,34 @@ export class ResponsesService {
         temperature: request.temperature,
       });
     } catch (error) {
-      // A refused first turn (quota, moderation, uploads) leaves no conversation behind.
-      if (!continuing) await this.conversations.remove(caller.userId, conversationId).catch(() => undefined);
+      // Refused (quota, moderation, uploads): the claim goes, so that the chain can go on from its last response.
+      await this.stored.delete(caller.userId, claimed.id);
+      await dropConversation();
       throw error;
     }
-    const response = await this.stored.insert({
-      id: newResponseId(),
-      userId: caller.userId,
-      conversationId,
-      replyMessageId: handle.replyId,
-      model: request.model,
-      instructions: request.instructions ?? null,
-      metadata: request.metadata,
-      temperature: request.temperature ?? null,
-      maxOutputTokens: request.maxOutputTokens ?? null,
-      previousResponseId: previous?.response.id ?? null,
-      idempotencyKey: idempotencyKey ?? null,
-    });
-    if (!response) {
-      // A concurrent retry with the same key started its own chain and stored it first: this one's conversation goes (its reply stops).
-      await this.conversations.remove(caller.userId, conversationId).catch(() => undefined);
-      const first = await this.stored.findByIdempotencyKey(caller.userId, idempotencyKey!);
-      if (!first) throw invalid('This Idempotency-Key belonged to a response deleted since: send the request with a new key.', 'Idempotency-Key');
-      return this.replayed(caller, first, signal);
-    }
-    return { head: headOf(response), events: completionEvents(await this.replies.startedEvents(caller, handle), signal) };
+    await this.stored.attachReply(claimed.id, handle.replyId);
+    return { head: headOf({ ...claimed, replyMessageId: handle.replyId }), events: completionEvents(await this.replies.startedEvents(caller, handle), signal) };
   }
 
-  /** A stored response's reply from its first event (a retry's answer). */
-  private async replayed(caller: Caller, response: StoredResponseEntity, signal: AbortSignal): Promise<{ head: ResponseHead; events: AsyncIterable<CompletionEvent> }> {
-    return { head: headOf(response), events: completionEvents(await this.replies.events(caller, response.conversationId, response.replyMessageId, 0), signal) };
+  /**
+   * The first response of an Idempotency-Key, for its retry: its reply replayed from its first
+   * event, once that first attempt has sent it. A retry must ask for the same turn.
+   */
+  private async replayed(
+    caller: Caller,
+    first: StoredResponseEntity,
+    retry: ResponseRequest,
+    signal: AbortSignal,
+  ): Promise<{ head: ResponseHead; events: AsyncIterable<CompletionEvent> }> {
+    const exchange = await this.stored.sentExchange(caller.userId, first.id, signal);
+    if (!exchange) {
+      throw new ProblemException(OpenAICompatProblems.idempotencyConflict, 'The first request with this Idempotency-Key did not go through or is still starting: retry in a moment.');
+    }
+    const { response, asked } = exchange;
+    if (response.model !== retry.model || response.previousResponseId !== (retry.previousResponseId ?? response.previousResponseId) || asked.content !== retry.turn) {
+      throw new ProblemException(OpenAICompatProblems.idempotencyConflict, 'This Idempotency-Key was used for another request: use a new key for a new request.');
+    }
+    return { head: headOf(response), events: completionEvents(await this.replies.events(caller, response.conversationId, response.replyMessageId!, 0), signal) };
   }
 
   /**
@@ -121,7 +155,7 @@ export class ResponsesService {
    * input's last `item_reference` names (how the Vercel AI SDK sends a stored history). A chain
    * goes on from its last response only: a conversation has one line of turns.
    */
-  private async continued(caller: Caller, request: ResponseRequest): Promise<StoredExchange | undefined> {
+  private async continued(caller: Caller, model: string, request: ResponseRequest): Promise<StoredExchange | undefined> {
     let previousId = request.previousResponseId;
     if (previousId !== undefined && (request.history.length > 0 || request.referencedReplies.length > 0)) {
       throw invalid('With `previous_response_id`, `input` holds only the new message: the earlier turns are stored.', 'input');
@@ -130,6 +164,12 @@ export class ResponsesService {
       const references = await Promise.all(request.referencedReplies.map((reply) => this.stored.findByReply(caller.userId, reply)));
       const missing = references.findIndex((reference) => !reference);
       if (missing >= 0) throw notFoundItem(outputItemId(request.referencedReplies[missing]!));
+      if (new Set(references.map((reference) => reference!.conversationId)).size > 1) {
+        throw invalid('The items `input` refers to belong to different stored conversations.', 'input');
+      }
+      if (request.turnsAfterLastReference > 0) {
+        throw invalid('After its last `item_reference`, `input` holds only the new user message: earlier turns are stored.', 'input');
+      }
       previousId = references.at(-1)!.id;
     } else if (previousId === undefined && request.history.length > 0) {
       throw invalid('Earlier turns in `input` are kept by the client only with `store: false`; to go on with a stored response, send `previous_response_id`.', 'input');
@@ -137,12 +177,10 @@ export class ResponsesService {
     if (previousId === undefined) return undefined;
     const previous = await this.stored.exchange(caller.userId, previousId);
     if (!previous) throw notFound(previousId);
-    if (previous.response.model !== request.model) {
+    if (previous.response.model !== model) {
       throw new ProblemException(OpenAICompatProblems.modelMismatch, `Response ${previousId} is with ${previous.response.model}.`);
     }
-    if (!previous.latest) {
-      throw invalid(`Response ${previousId} is not the last of its conversation: continue from the latest one.`, 'previous_response_id');
-    }
+    if (!previous.latest) throw notLatest(previousId);
     return previous;
   }
 
@@ -199,12 +237,13 @@ function newResponseId(): string {
   return `resp_${randomBytes(16).toString('hex')}`;
 }
 
+/** A stored response whose reply was sent. */
 function headOf(response: StoredResponseEntity): ResponseHead {
   return {
     id: response.id,
     createdAt: response.createdAt,
     model: response.model,
-    outputItemId: outputItemId(response.replyMessageId),
+    outputItemId: outputItemId(response.replyMessageId!),
     store: true,
     instructions: response.instructions,
     metadata: response.metadata,
@@ -237,9 +276,14 @@ function invalid(message: string, param: string): ProblemException {
   return new ProblemException(OpenAICompatProblems.invalidRequest, message, { errors: [{ field: param, message }] });
 }
 
-/** OpenAI's words for an unknown response (another user's too). */
+function notLatest(id: string): ProblemException {
+  return invalid(`Response ${id} is not the last of its conversation: continue from the latest one.`, 'previous_response_id');
+}
+
+/** OpenAI's words for an unknown response (another user's too); an id too long to be one is not echoed whole. */
 function notFound(id: string): ProblemException {
-  return new ProblemException(OpenAICompatProblems.responseNotFound, `Response with id '${id}' not found.`);
+  const shown = id.length > 64 ? `${id.slice(0, 64)}…` : id;
+  return new ProblemException(OpenAICompatProblems.responseNotFound, `Response with id '${shown}' not found.`);
 }
 
 function notFoundItem(id: string): ProblemException {

@@ -10,6 +10,7 @@ import { Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, Primary
 @Entity({ name: 'openai_responses' })
 @Unique('openai_responses_reply_unique', ['replyMessageId'])
 @Unique('openai_responses_idempotency_unique', ['userId', 'idempotencyKey'])
+@Unique('openai_responses_successor_unique', ['previousResponseId'])
 @Index('openai_responses_conversation_idx', ['conversationId'])
 export class StoredResponseEntity {
   /** `resp_` and 32 hex digits. */
@@ -30,9 +31,12 @@ export class StoredResponseEntity {
   @JoinColumn({ name: 'conversation_id' })
   conversation?: unknown;
 
-  /** The persona's reply this response is; its user message is the reply's `reply_to_id`. */
-  @Column({ name: 'reply_message_id', type: 'uuid' })
-  replyMessageId!: string;
+  /**
+   * The persona's reply this response is (its user message is the reply's `reply_to_id`); null
+   * while the response is claimed and its message not yet sent.
+   */
+  @Column({ name: 'reply_message_id', type: 'uuid', nullable: true })
+  replyMessageId!: string | null;
 
   @ManyToOne('MessageEntity', { onDelete: 'CASCADE' })
   @JoinColumn({ name: 'reply_message_id' })
@@ -54,6 +58,7 @@ export class StoredResponseEntity {
   @Column({ name: 'max_output_tokens', type: 'int', nullable: true })
   maxOutputTokens!: number | null;
 
+  /** The response this one continues; unique, as a chain is one line of turns. */
   @Column({ name: 'previous_response_id', type: 'varchar', length: 40, nullable: true })
   previousResponseId!: string | null;
 

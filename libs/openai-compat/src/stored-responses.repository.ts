@@ -1,6 +1,12 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Injectable } from '@nestjs/common';
 import { DataSource, type Repository } from 'typeorm';
 import { StoredResponseEntity } from './stored-response.entity.js';
+
+/** How long a claimed response may wait for its reply to be sent: longer, its process died. */
+const UNSENT_CLAIM_SECONDS = 30;
+/** How often a retry looks whether its first attempt has sent its reply. */
+const CLAIM_POLL_MS = 50;
 
 /** A stored response with the exchange it made, as its reads need it. */
 export interface StoredExchange {
@@ -30,12 +36,38 @@ export class StoredResponsesRepository {
   }
 
   /**
-   * Stores the response, unless its reply has one already (a retried send): the reply's response
-   * either way; undefined when another response holds its Idempotency-Key (a concurrent retry won).
+   * Claims the response's row before its reply is sent; undefined when its Idempotency-Key or
+   * its `previous_response_id` (a response has one successor) is taken. Claims a process left
+   * unsent (it died before attaching the reply) are cleared first, so that they hold nothing.
    */
-  async insert(response: Omit<StoredResponseEntity, 'createdAt' | 'user' | 'conversation' | 'replyMessage'>): Promise<StoredResponseEntity | undefined> {
-    await this.table.createQueryBuilder().insert().values(response).orIgnore().execute();
-    return (await this.table.findOneBy({ replyMessageId: response.replyMessageId })) ?? undefined;
+  async claim(response: Omit<StoredResponseEntity, 'createdAt' | 'replyMessageId' | 'user' | 'conversation' | 'replyMessage'>): Promise<StoredResponseEntity | undefined> {
+    await this.table
+      .createQueryBuilder()
+      .delete()
+      .where('user_id = :userId AND reply_message_id IS NULL AND created_at < now() - make_interval(secs => :seconds)', { userId: response.userId, seconds: UNSENT_CLAIM_SECONDS })
+      .execute();
+    const inserted = await this.table.createQueryBuilder().insert().values({ ...response, replyMessageId: null }).orIgnore().returning(['created_at']).execute();
+    const row = inserted.raw[0] as { created_at: Date | string } | undefined;
+    return row ? { ...response, replyMessageId: null, createdAt: new Date(row.created_at) } : undefined;
+  }
+
+  /** The claimed response's reply, once sent. */
+  async attachReply(id: string, replyMessageId: string): Promise<void> {
+    await this.table.update({ id }, { replyMessageId });
+  }
+
+  /**
+   * The user's response with its exchange once its reply is attached: waits for a claim being
+   * sent (a concurrent first attempt), up to UNSENT_CLAIM_SECONDS; undefined if it never is.
+   */
+  async sentExchange(userId: string, id: string, signal: AbortSignal): Promise<StoredExchange | undefined> {
+    const deadline = Date.now() + UNSENT_CLAIM_SECONDS * 1000;
+    for (;;) {
+      const exchange = await this.exchange(userId, id);
+      if (exchange || Date.now() > deadline || signal.aborted) return exchange;
+      if (!(await this.table.existsBy({ id, userId }))) return undefined;
+      await sleep(CLAIM_POLL_MS);
+    }
   }
 
   findByIdempotencyKey(userId: string, idempotencyKey: string): Promise<StoredResponseEntity | null> {
