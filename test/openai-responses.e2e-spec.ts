@@ -341,6 +341,18 @@ describe('OpenAI Responses API', () => {
     expect(await conversationsOf(spender)).toHaveLength(1);
   });
 
+  it("serves admins' raw provider models statelessly, without the persona's prompt", async () => {
+    const adminClient = await clientOf(admin);
+    const response = await adminClient.responses.create({ model: 'fake/gpt-fake', input: 'Raw', instructions: 'Plain.' });
+    expect(response).toMatchObject({ store: false, model: 'fake/gpt-fake', output_text: 'Mars is up.' });
+    expect(upstreamChat(upstream.requests.at(-1)).messages).toEqual([
+      { role: 'system', content: 'Plain.' },
+      { role: 'user', content: 'Raw' },
+    ]);
+    await expect(adminClient.responses.create({ model: 'fake/gpt-fake', input: 'Raw', store: true })).rejects.toMatchObject({ status: 400, param: 'store' });
+    await expect(client.responses.create({ model: 'fake/gpt-fake', input: 'Raw', store: false })).rejects.toMatchObject({ status: 404, code: 'model_not_found' });
+  });
+
   describe("through the Vercel AI SDK's default OpenAI provider", () => {
     const provider = () => createOpenAI({ baseURL: `${base}/openai/v1`, apiKey });
 

@@ -116,10 +116,12 @@ export class ChatTurns {
     // A tool's call is answered by a second round on the same prompt: both are reserved.
     const inputTokens = tools ? 2 * promptTokens : promptTokens;
     const costMicros = this.quota.costOf({ ...policy.primary, inputTokens, outputTokens: replyBudget });
+    // No system prompt (a raw provider model's turn) is no system message, rather than an empty one.
+    const leading = system.content.length > 0 ? [system] : [];
     return {
       policy: { ...policy, maxReplyTokens: replyBudget, temperature: options.temperature ?? policy.temperature },
-      messages: [system, ...kept.map(({ id: _id, imageCount: _images, ...message }) => message)],
-      images: kept.flatMap((message, index) => (message.imageCount ? [{ index: index + 1, messageId: message.id }] : [])),
+      messages: [...leading, ...kept.map(({ id: _id, imageCount: _images, ...message }) => message)],
+      images: kept.flatMap((message, index) => (message.imageCount ? [{ index: index + leading.length, messageId: message.id }] : [])),
       tools,
       promptTokens,
       estimate: { tokens: inputTokens + replyBudget, costMicros },

@@ -46,6 +46,7 @@ export class ResponsesController {
     OpenAICompatProblems.modelMismatch,
     OpenAICompatProblems.modelNotFound,
     OpenAICompatProblems.responseNotFound,
+    OpenAICompatProblems.idempotencyConflict,
     OpenAICompatProblems.generationFailed,
   )
   async createResponse(@CurrentUser() caller: Principal, @Body() body: Record<string, unknown>, @Req() request: Request, @Res() response: Response): Promise<void> {

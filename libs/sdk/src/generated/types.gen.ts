@@ -4433,6 +4433,10 @@ export type CreateResponseErrors = {
      */
     404: OpenAiErrorDto;
     /**
+     * `idempotency_conflict`: Idempotency-Key in use
+     */
+    409: OpenAiErrorDto;
+    /**
      * `rate_limited`: Too many requests
      */
     429: OpenAiErrorDto;
