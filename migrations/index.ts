@@ -11,7 +11,7 @@ import { MediaInChat1796112042287 } from './1796112042287-MediaInChat.js';
 import { MediaUsage1796112702498 } from './1796112702498-MediaUsage.js';
 import { Voice1796124000000 } from './1796124000000-Voice.js';
 import { AvatarSessions1796174756367 } from './1796174756367-AvatarSessions.js';
-import { OpenAIResponses1796190315591 } from './1796190315591-OpenAIResponses.js';
+import { OpenAIResponses1796191240216 } from './1796191240216-OpenAIResponses.js';
 
 /**
  * Every migration, oldest first. `npm run migration:generate -- <Name>` writes a new file
@@ -30,5 +30,5 @@ export const MIGRATIONS: ReadonlyArray<new () => MigrationInterface> = [
   MediaUsage1796112702498,
   Voice1796124000000,
   AvatarSessions1796174756367,
-  OpenAIResponses1796190315591,
+  OpenAIResponses1796191240216,
 ];

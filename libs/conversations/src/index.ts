@@ -5,6 +5,6 @@ export { ConversationProblems } from './conversations.errors.js';
 export { ConversationsModule } from './conversations.module.js';
 export { ConversationsService } from './conversations.service.js';
 export { ConversationTitles, type TitleRequest } from './conversation-titles.js';
-export { RepliesService, type ReplyHandle, type SendOptions } from './replies.service.js';
+export { RepliesService, type ReplyHandle } from './replies.service.js';
 export { ReplyMetrics, type ReplyOutcome } from './reply-metrics.js';
 export { LiveReply, type ReplyEvent } from './reply-stream-hub.js';

@@ -47,15 +47,16 @@ export class RepliesRepository {
     );
   }
 
-  /** One of the user's replies in that conversation, with the user message it answers. */
-  async findOwned(userId: string, conversationId: string, replyId: string): Promise<{ reply: MessageView; userMessage: MessageView } | undefined> {
-    const [row]: Array<{ reply: Record<string, unknown>; asked: Record<string, unknown> }> = await this.dataSource.query(
-      `SELECT row_to_json(m) AS reply, row_to_json(asked) AS asked
+  /** One of the user's replies in that conversation, with the user message it answers and whether it is the conversation's last message. */
+  async findOwned(userId: string, conversationId: string, replyId: string): Promise<{ reply: MessageView; userMessage: MessageView; latest: boolean } | undefined> {
+    const [row]: Array<{ reply: Record<string, unknown>; asked: Record<string, unknown>; latest: boolean }> = await this.dataSource.query(
+      `SELECT row_to_json(m) AS reply, row_to_json(asked) AS asked,
+              NOT EXISTS (SELECT 1 FROM messages later WHERE later.conversation_id = m.conversation_id AND later.position > m.position) AS latest
          FROM messages m JOIN conversations c ON c.id = m.conversation_id JOIN messages asked ON asked.id = m.reply_to_id
         WHERE m.id = $1 AND m.conversation_id = $2 AND c.user_id = $3 AND m.role = 'assistant'`,
       [replyId, conversationId, userId],
     );
-    return row ? { reply: messageFromJson(row.reply), userMessage: messageFromJson(row.asked) } : undefined;
+    return row ? { reply: messageFromJson(row.reply), userMessage: messageFromJson(row.asked), latest: row.latest } : undefined;
   }
 
   /** One of the user's replies, as it is spoken: its text and status, and its persona's voice (`influencer_profiles`). */

@@ -161,8 +161,9 @@ export class RepliesService implements OnModuleInit, OnApplicationBootstrap, Bef
     }
     // Transcribed once: a voice message sent again (after a refusal below) reads the kept transcript, unbilled.
     const content = audio === undefined ? typed : (await this.voice.transcript(callerOf(target), audio, conversationId)).slice(0, MESSAGE_MAX_LENGTH);
-    // A no-op unless MODERATION_TEXT is on: a flagged message is refused (422) before anything is stored.
+    // A no-op unless MODERATION_TEXT is on: a flagged message (or instructions) is refused (422) before anything is stored.
     if (content.length > 0) await this.moderation.checkText(content, target.influencerId);
+    if (instructions) await this.moderation.checkText(instructions, target.influencerId);
     let imageCount = 0;
     if (attachments.length > 0) {
       const checked = await this.media.attachable(userId, target.influencerId, attachments);
@@ -319,6 +320,19 @@ export class RepliesService implements OnModuleInit, OnApplicationBootstrap, Bef
       quit.abort();
       await iterator.return?.();
     }
+  }
+
+  /**
+   * One of the user's replies as saved so far, with the message it answers, and whether it is
+   * still its conversation's last message (what may be continued).
+   */
+  async exchange(caller: Caller, conversationId: string, replyId: string): Promise<{ reply: MessageView; userMessage: MessageView; latest: boolean } | undefined> {
+    return this.replies.findOwned(caller.userId, conversationId, replyId);
+  }
+
+  /** The newest reply to the message sent with `clientMessageId` in the conversation, once that send was stored. */
+  async replyToSent(conversationId: string, clientMessageId: string): Promise<string | undefined> {
+    return (await this.turnStatements.sent(conversationId, clientMessageId))?.replyId;
   }
 
   /** The events of a reply the user's send or regenerate started, from its first. */

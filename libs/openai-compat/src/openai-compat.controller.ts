@@ -5,7 +5,7 @@ import type { Request, Response } from 'express';
 import { CurrentUser, type Principal } from '#chorus/auth';
 import { ReplyMetrics } from '#chorus/conversations';
 import { CoreProblems, ProblemException } from '#chorus/core';
-import { parseChorusHeaders } from './chorus-headers.js';
+import { callerOf, openEventStream, parseChorusHeaders } from './openai-http.js';
 import { ApiOpenAIErrors } from './openai-error.format.js';
 import { OpenAICompatProblems } from './openai-compat.problems.js';
 import { OpenAICompatService, type CompletionEvent, type CompletionRequest } from './openai-compat.service.js';
@@ -50,7 +50,7 @@ export class OpenAICompatController {
   @ApiOkResponse({ description: 'An OpenAI model list.', schema: { type: 'object', properties: { object: { type: 'string', example: 'list' }, data: { type: 'array', items: { type: 'object' } } } } })
   @ApiOpenAIErrors(CoreProblems.unauthorized)
   async listOpenAIModels(@CurrentUser() caller: Principal): Promise<{ object: 'list'; data: Array<{ id: string; object: 'model'; created: number; owned_by: string }> }> {
-    const models = await this.completions.models(this.callerOf(caller));
+    const models = await this.completions.models(callerOf(caller));
     return { object: 'list', data: models.map((model) => ({ id: model.id, object: 'model', created: model.created, owned_by: model.ownedBy })) };
   }
 
@@ -73,7 +73,7 @@ export class OpenAICompatController {
     const clientGone = new AbortController();
     response.on('close', () => clientGone.abort());
     const { conversationId, idempotencyKey } = parseChorusHeaders(request);
-    const events = this.completions.complete(this.callerOf(caller), completion, conversationId, idempotencyKey, clientGone.signal);
+    const events = this.completions.complete(callerOf(caller), completion, conversationId, idempotencyKey, clientGone.signal);
     const id = `chatcmpl-${crypto.randomUUID().replaceAll('-', '')}`;
     const created = Math.floor(Date.now() / 1000);
     const chunk = (delta: Record<string, unknown>, finishReason: string | null) => ({
@@ -85,10 +85,7 @@ export class OpenAICompatController {
       const iterator = events[Symbol.asyncIterator]();
       // The first event is awaited before any byte is sent, so that a refused request (quota, model) is a plain error response.
       let next = await iterator.next();
-      this.metrics.streamOpened(response);
-      response.status(200).setHeader('Content-Type', 'text/event-stream; charset=utf-8');
-      response.setHeader('Cache-Control', 'no-cache, no-transform');
-      response.flushHeaders();
+      openEventStream(response, this.metrics);
       const send = (data: unknown) => response.write(`data: ${JSON.stringify(data)}\n\n`);
       send(chunk({ role: 'assistant', content: '' }, null));
       for (; !next.done; next = await iterator.next()) {
@@ -115,11 +112,6 @@ export class OpenAICompatController {
       choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: openAIFinishReason(done?.finishReason ?? 'stop') }],
       usage: toOpenAIUsage(done?.usage ?? { inputTokens: 0, outputTokens: 0 }),
     });
-  }
-
-  /** The principal carries the plan and role in force now (the guard corrects those of older tokens). */
-  private callerOf(principal: Principal): { userId: string; plan: string; role: 'user' | 'admin' } {
-    return { userId: principal.userId, plan: principal.plan, role: principal.role };
   }
 }
 

@@ -77,7 +77,8 @@ export function messageIdOfItem(itemId: string): string | undefined {
   return isUUID(id) ? id : undefined;
 }
 
-function invalid(message: string, param: string | null = null): ProblemException {
+/** 400 `invalid_request` naming the rejected parameter. */
+export function invalid(message: string, param: string | null = null): ProblemException {
   return new ProblemException(OpenAICompatProblems.invalidRequest, message, param ? { errors: [{ field: param, message }] } : undefined);
 }
 
@@ -189,8 +190,10 @@ function contentOf(content: unknown, index: number): { text: string; uploads: st
   for (const [partIndex, part] of content.entries()) {
     const { type, text, file_id: fileId } = (part ?? {}) as { type?: unknown; text?: unknown; file_id?: unknown };
     const where = `input[${index}].content[${partIndex}]`;
-    if ((type === 'input_text' || type === 'output_text') && isText(text, MAX_TEXT)) texts.push(text);
-    else if (type === 'input_image') {
+    if (type === 'input_text' || type === 'output_text') {
+      if (!isText(text, MAX_TEXT)) throw invalid(`${where}: \`text\` must be text up to ${MAX_TEXT} characters.`, where);
+      texts.push(text);
+    } else if (type === 'input_image') {
       if (typeof fileId !== 'string' || !isUUID(fileId)) throw invalid(`${where}: an image is a Chorus upload, given by its id as \`file_id\`.`, where);
       uploads.push(fileId);
     } else throw invalid(`${where}: parts of type ${String(type)} are not supported.`, where);

@@ -1,12 +1,13 @@
 import { Body, Controller, Delete, Get, Param, Post, Query, Req, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiBody, ApiHeader, ApiOkResponse, ApiOperation, ApiParam, ApiProduces, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiBody, ApiHeader, ApiOkResponse, ApiOperation, ApiParam, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { CurrentUser, type Principal } from '#chorus/auth';
 import { ReplyMetrics } from '#chorus/conversations';
-import { CoreProblems, ProblemException } from '#chorus/core';
+import { CoreProblems } from '#chorus/core';
 import { ApiOpenAIErrors } from './openai-error.format.js';
 import { OpenAICompatProblems } from './openai-compat.problems.js';
-import { parseChorusHeaders } from './chorus-headers.js';
+import { InputItemsQueryDto } from './dto/input-items-query.dto.js';
+import { callerOf, openEventStream, parseIdempotencyKey } from './openai-http.js';
 import type { CompletionEvent } from './openai-compat.service.js';
 import { parseResponseRequest } from './response-request.js';
 import { RESPONSE_SCHEMA, RESPONSE_REQUEST_SCHEMA, RESPONSE_INPUT_ITEMS_SCHEMA, RESPONSE_DELETED_SCHEMA } from './responses.schemas.js';
@@ -51,32 +52,23 @@ export class ResponsesController {
   )
   async createResponse(@CurrentUser() caller: Principal, @Body() body: Record<string, unknown>, @Req() request: Request, @Res() response: Response): Promise<void> {
     const parsed = parseResponseRequest(body);
-    const { idempotencyKey } = parseChorusHeaders(request);
+    const idempotencyKey = parseIdempotencyKey(request);
     const clientGone = new AbortController();
     response.on('close', () => clientGone.abort());
-    const { head, events } = await this.responses.create(callerOf(caller), parsed, idempotencyKey, clientGone.signal);
+    const started = await this.responses.create(callerOf(caller), parsed, idempotencyKey, clientGone.signal);
     if (parsed.stream) {
-      await this.stream(head, events, response);
+      await this.stream(started.head, started.events, response);
       return;
     }
-    let text = '';
-    let state: ResponseState | undefined;
-    for await (const event of events) {
-      if (event.type === 'delta') text += event.text;
-      else if (event.type === 'done') state = { ...finishOf(event.finishReason), text, usage: event.usage };
-      else throw new ProblemException(OpenAICompatProblems.generationFailed, `The reply could not be generated (${event.code}).`);
-    }
-    response.status(200).json(responseObject(head, state ?? { status: 'in_progress', text }));
+    const { head, state } = await this.responses.collect(callerOf(caller), started);
+    response.status(200).json(responseObject(head, state));
   }
 
   /** The Responses API's typed events, numbered from 0; refusals (the first event) are plain error responses. */
   private async stream(head: ResponseHead, events: AsyncIterable<CompletionEvent>, response: Response): Promise<void> {
     const iterator = events[Symbol.asyncIterator]();
     let next = await iterator.next();
-    this.metrics.streamOpened(response);
-    response.status(200).setHeader('Content-Type', 'text/event-stream; charset=utf-8');
-    response.setHeader('Cache-Control', 'no-cache, no-transform');
-    response.flushHeaders();
+    openEventStream(response, this.metrics);
     let sequence = 0;
     const send = (type: string, fields: Record<string, unknown>) => {
       response.write(`event: ${type}\ndata: ${JSON.stringify({ type, sequence_number: sequence++, ...fields })}\n\n`);
@@ -129,34 +121,13 @@ export class ResponsesController {
   @Get(':id/input_items')
   @ApiOperation({ summary: "List a stored response's input items (OpenAI Responses API)", description: 'The user message the response answered.' })
   @ApiParam({ name: 'id', example: 'resp_0123456789abcdef0123456789abcdef' })
-  @ApiQuery({ name: 'limit', required: false, schema: { type: 'integer', minimum: 1, maximum: 100, default: 20 } })
-  @ApiQuery({ name: 'order', required: false, schema: { type: 'string', enum: ['asc', 'desc'], default: 'desc' } })
-  @ApiQuery({ name: 'after', required: false, schema: { type: 'string' }, description: 'An item id: the items after it, in `order`.' })
   @ApiOkResponse({ description: 'A page of input items.', schema: RESPONSE_INPUT_ITEMS_SCHEMA })
-  @ApiOpenAIErrors(CoreProblems.unauthorized, OpenAICompatProblems.invalidRequest, OpenAICompatProblems.responseNotFound)
-  async listResponseInputItems(
-    @CurrentUser() caller: Principal,
-    @Param('id') id: string,
-    @Query('limit') limit?: string,
-    @Query('order') order?: string,
-    @Query('after') after?: string,
-  ): Promise<Record<string, unknown>> {
-    const take = limit === undefined ? 20 : Number(limit);
-    if (!Number.isInteger(take) || take < 1 || take > 100) throw new ProblemException(OpenAICompatProblems.invalidRequest, '`limit` must be 1 to 100.');
-    if (order !== undefined && order !== 'asc' && order !== 'desc') throw new ProblemException(OpenAICompatProblems.invalidRequest, '`order` must be asc or desc.');
-    const items = await this.responses.inputItems(callerOf(caller), id);
-    // Oldest first as stored; `desc` (OpenAI's default) is newest first.
-    const ordered = order === 'asc' ? items : [...items].reverse();
-    // After an item that is not in the list: nothing (never the list again from its start).
-    const start = after === undefined ? 0 : (ordered.findIndex((item) => item.id === after) + 1 || ordered.length);
-    const page = ordered.slice(start, start + take);
-    const data = page.map((item) => ({ id: item.id, type: 'message', role: item.role, status: 'completed', content: [{ type: 'input_text', text: item.text }] }));
-    return { object: 'list', data, first_id: data[0]?.id ?? null, last_id: data.at(-1)?.id ?? null, has_more: start + take < ordered.length };
+  @ApiOpenAIErrors(CoreProblems.unauthorized, CoreProblems.validationFailed, OpenAICompatProblems.responseNotFound)
+  async listResponseInputItems(@CurrentUser() caller: Principal, @Param('id') id: string, @Query() query: InputItemsQueryDto): Promise<Record<string, unknown>> {
+    const page = await this.responses.inputItems(callerOf(caller), id, query);
+    const data = page.items.map((item) => ({ id: item.id, type: 'message', role: 'user', status: 'completed', content: [{ type: 'input_text', text: item.text }] }));
+    return { object: 'list', data, first_id: data[0]?.id ?? null, last_id: data.at(-1)?.id ?? null, has_more: page.hasMore };
   }
-}
-
-function callerOf(principal: Principal): { userId: string; plan: string; role: 'user' | 'admin' } {
-  return { userId: principal.userId, plan: principal.plan, role: principal.role };
 }
 
 function outputText(text: string): Record<string, unknown> {
@@ -195,12 +166,13 @@ function responseObject(head: ResponseHead, state: ResponseState): Record<string
     previous_response_id: head.previousResponseId,
     reasoning: { effort: null, summary: null },
     store: head.store,
-    temperature: head.temperature ?? 1,
+    temperature: head.temperature,
     text: { format: { type: 'text' } },
     tool_choice: 'auto',
     tools: [],
     top_p: 1,
-    truncation: 'disabled',
+    // Chorus fits the context to the model's window, dropping the oldest turns first.
+    truncation: 'auto',
     usage: usage ?? null,
     user: null,
   };

@@ -92,7 +92,7 @@ export const RESPONSE_SCHEMA: Schema = {
     output_text: { type: 'string', description: 'The output\'s text, joined.' },
     previous_response_id: { type: 'string', nullable: true },
     store: { type: 'boolean' },
-    temperature: { type: 'number' },
+    temperature: { type: 'number', nullable: true },
     usage: USAGE,
   },
 };

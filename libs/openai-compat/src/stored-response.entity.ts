@@ -66,6 +66,14 @@ export class StoredResponseEntity {
   @Column({ name: 'idempotency_key', type: 'varchar', length: 64, nullable: true })
   idempotencyKey!: string | null;
 
+  /** What the request asked (SHA-256 of its parsed form): a retry with its key must ask the same. */
+  @Column({ name: 'request_hash', type: 'char', length: 64 })
+  requestHash!: string;
+
+  /** The client id its user message is sent with: how a claim whose process died before attaching its reply finds it. */
+  @Column({ name: 'client_message_id', type: 'uuid' })
+  clientMessageId!: string;
+
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt!: Date;
 }

@@ -4498,7 +4498,7 @@ export type CreateResponseResponses = {
         previous_response_id?: string | null;
         status: 'in_progress' | 'completed' | 'incomplete' | 'cancelled' | 'failed';
         store?: boolean;
-        temperature?: number;
+        temperature?: number | null;
         usage?: {
             input_tokens?: number;
             input_tokens_details?: {
@@ -4638,7 +4638,7 @@ export type GetResponseResponses = {
         previous_response_id?: string | null;
         status: 'in_progress' | 'completed' | 'incomplete' | 'cancelled' | 'failed';
         store?: boolean;
-        temperature?: number;
+        temperature?: number | null;
         usage?: {
             input_tokens?: number;
             input_tokens_details?: {
@@ -4662,6 +4662,9 @@ export type ListResponseInputItemsData = {
     };
     query?: {
         limit?: number;
+        /**
+         * Newest first by default, as at OpenAI.
+         */
         order?: 'asc' | 'desc';
         /**
          * An item id: the items after it, in `order`.
@@ -4673,7 +4676,7 @@ export type ListResponseInputItemsData = {
 
 export type ListResponseInputItemsErrors = {
     /**
-     * `invalid_request`: Invalid request
+     * `validation_failed`: The request is not valid
      */
     400: OpenAiErrorDto;
     /**
