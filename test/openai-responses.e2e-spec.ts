@@ -354,6 +354,9 @@ describe('OpenAI Responses API', () => {
     const stream = await client.responses.create({ model: 'persona/nova', input: 'Take it slow', stream: true });
     const iterator = stream[Symbol.asyncIterator]();
     const created = (await iterator.next()).value as OpenAI.Responses.ResponseCreatedEvent;
+    // Read while it streams, it shows the text so far.
+    while (((await iterator.next()).value as OpenAI.Responses.ResponseStreamEvent).type !== 'response.output_text.delta');
+    expect(await client.responses.retrieve(created.response.id)).toMatchObject({ status: 'in_progress', output_text: 'Slow ' });
     await expect(client.responses.create({ model: 'persona/nova', input: 'Too soon', previous_response_id: created.response.id })).rejects.toMatchObject({
       status: 400,
       param: 'previous_response_id',

@@ -327,7 +327,12 @@ export class RepliesService implements OnModuleInit, OnApplicationBootstrap, Bef
    * still its conversation's last message (what may be continued).
    */
   async exchange(caller: Caller, conversationId: string, replyId: string): Promise<{ reply: MessageView; userMessage: MessageView; latest: boolean } | undefined> {
-    return this.replies.findOwned(caller.userId, conversationId, replyId);
+    const found = await this.replies.findOwned(caller.userId, conversationId, replyId);
+    const live = found?.reply.status === 'streaming' ? this.hub.get(replyId) : undefined;
+    if (!found || !live) return found;
+    // Generating here: its text so far is in memory, ahead of the last checkpoint.
+    const streamed = live.events.flatMap((event) => (event.type === 'reply.delta' ? [String((event.data as { text: unknown }).text)] : [])).join('');
+    return streamed.length > found.reply.content.length ? { ...found, reply: { ...found.reply, content: streamed } } : found;
   }
 
   /** The newest reply to the message sent with `clientMessageId` in the conversation, once that send was stored. */

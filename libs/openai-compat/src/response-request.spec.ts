@@ -129,6 +129,7 @@ describe('parseResponseRequest', () => {
     [{ model: 'persona/nova', input: 'Hi', stream: 1 }, 'stream'],
     [{ model: 'persona/nova', input: 'Hi', previous_response_id: 7 }, 'previous_response_id'],
     [{ model: 'persona/nova', input: 'Hi', instructions: ['a'] }, 'instructions'],
+    [{ model: 'persona/nova', input: [{ role: 'system', content: 'x'.repeat(15_000) }, { role: 'user', content: 'Hi' }], instructions: 'y'.repeat(5_000) }, 'instructions'],
     [{ model: 'persona/nova', input: 'Hi', metadata: ['a'] }, 'metadata'],
     [{ model: 'persona/nova', input: 'Hi', metadata: { n: 1 } }, 'metadata'],
     [{ model: 'persona/nova', input: 'Hi', metadata: { ['k'.repeat(65)]: 'v' } }, 'metadata'],

@@ -29,6 +29,8 @@ export interface ResponseRequest {
 
 const MAX_INPUT_ITEMS = 500;
 const MAX_TEXT = 100_000;
+/** As long as a persona's own system prompt may be: instructions (and system items, joined) add to it. */
+const MAX_INSTRUCTIONS = 20_000;
 
 /**
  * Parameters that would change what the response means, which Chorus cannot honour: refused
@@ -131,6 +133,10 @@ export function parseResponseRequest(body: Record<string, unknown>): ResponseReq
   const earlier = conversation.slice(0, start);
   const lastReference = earlier.findLastIndex((item) => 'reference' in item);
 
+  const joinedInstructions = instructionParts.length > 0 ? instructionParts.join('\n\n') : undefined;
+  if (joinedInstructions !== undefined && joinedInstructions.length > MAX_INSTRUCTIONS) {
+    throw invalid(`\`instructions\` and the system and developer messages of \`input\` are at most ${MAX_INSTRUCTIONS} characters together.`, 'instructions');
+  }
   const temperature = body['temperature'];
   if (temperature !== undefined && temperature !== null && (typeof temperature !== 'number' || temperature < 0 || temperature > 2)) {
     throw invalid('`temperature` must be between 0 and 2.', 'temperature');
@@ -155,7 +161,7 @@ export function parseResponseRequest(body: Record<string, unknown>): ResponseReq
     history: earlier.filter((item): item is ChatMessage => 'role' in item),
     referencedReplies: earlier.flatMap((item) => ('reference' in item ? [item.reference] : [])),
     turnsAfterLastReference: lastReference < 0 ? 0 : earlier.length - lastReference - 1,
-    instructions: instructionParts.length > 0 ? instructionParts.join('\n\n') : undefined,
+    instructions: joinedInstructions,
     maxOutputTokens: (maxOutputTokens ?? undefined) as number | undefined,
     temperature: (temperature ?? undefined) as number | undefined,
     metadata: metadataOf(body['metadata']),
