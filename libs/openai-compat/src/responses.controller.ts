@@ -154,7 +154,8 @@ function responseObject(head: ResponseHead, state: ResponseState): Record<string
     created_at: Math.floor(head.createdAt.getTime() / 1000),
     status: state.status,
     background: false,
-    error: state.error ?? null,
+    // `type` and `param` beside OpenAI's `code` and `message`: the Vercel AI SDK reads them.
+    error: state.error ? { ...state.error, type: 'server_error', param: null } : null,
     incomplete_details: state.incompleteReason ? { reason: state.incompleteReason } : null,
     instructions: head.instructions,
     max_output_tokens: head.maxOutputTokens,

@@ -82,7 +82,11 @@ export const RESPONSE_SCHEMA: Schema = {
     object: { type: 'string', enum: ['response'] },
     created_at: { type: 'integer', description: 'Unix seconds.' },
     status: { type: 'string', enum: ['in_progress', 'completed', 'incomplete', 'cancelled', 'failed'] },
-    error: { type: 'object', nullable: true, properties: { code: { type: 'string' }, message: { type: 'string' } } },
+    error: {
+      type: 'object',
+      nullable: true,
+      properties: { code: { type: 'string' }, message: { type: 'string' }, type: { type: 'string', example: 'server_error' }, param: { type: 'string', nullable: true } },
+    },
     incomplete_details: { type: 'object', nullable: true, properties: { reason: { type: 'string', enum: ['max_output_tokens', 'content_filter'] } } },
     instructions: { type: 'string', nullable: true },
     max_output_tokens: { type: 'integer', nullable: true },

@@ -4468,6 +4468,8 @@ export type CreateResponseResponses = {
         error?: {
             code?: string;
             message?: string;
+            param?: string | null;
+            type?: string;
         } | null;
         id: string;
         incomplete_details?: {
@@ -4608,6 +4610,8 @@ export type GetResponseResponses = {
         error?: {
             code?: string;
             message?: string;
+            param?: string | null;
+            type?: string;
         } | null;
         id: string;
         incomplete_details?: {
