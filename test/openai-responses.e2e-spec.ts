@@ -446,10 +446,10 @@ describe('OpenAI Responses API', () => {
       expect(result.text).toBe('Mars is up.');
       expect(result.usage).toMatchObject({ inputTokens: 12, outputTokens: 4, totalTokens: 16 });
       expect(result.finishReason).toBe('stop');
+      expect(upstreamChat(upstream.requests.at(-1)).messages[0]!.content).toMatch(/^You are Nova[\s\S]*\n\nBe brief\.$/);
 
       upstream.failNext(1, 500);
       await expect(generateText({ model: provider()('persona/nova'), prompt: 'Fail?' })).rejects.toThrow('The reply could not be generated.');
-      expect(upstreamChat(upstream.requests.at(-1)).messages[0]!.content).toMatch(/^You are Nova[\s\S]*\n\nBe brief\.$/);
     });
 
     it('streams text with its usage, and goes on from its own history', async () => {
