@@ -1,6 +1,8 @@
 import { DataSource } from 'typeorm';
 import { bearer, newAccount, signIn, type TestAccount } from './support/accounts.js';
+import { FakeOpenAIServer, fakeOpenAIEnv, within } from './support/fake-openai.js';
 import { TestApp } from './support/test-app.js';
+import { until } from './support/waiting.js';
 
 describe('my account', () => {
   let sut: TestApp;
@@ -177,6 +179,39 @@ describe('my account', () => {
       await sut.http().get('/api/v1/me').set(account.auth).expect(401);
       await sut.http().get('/api/v1/me').set(bearer(key)).expect(401);
       await sut.http().post('/api/v1/auth/login').send({ email: account.email, password: account.password }).expect(401);
+    });
+  });
+
+  describe('account deletion while a reply is generated', () => {
+    let upstream: FakeOpenAIServer;
+    let answered: TestApp;
+
+    beforeAll(async () => {
+      upstream = await FakeOpenAIServer.start({ apiKey: 'sk-test' });
+      answered = await TestApp.start({ env: fakeOpenAIEnv(upstream, { apiKey: 'sk-test' }) });
+    });
+
+    afterAll(async () => {
+      await answered.close();
+      await upstream.close();
+    });
+
+    it('stops the provider call, as deleting the conversation does', async () => {
+      upstream.script({ tokens: Array.from({ length: 100 }, (_, index) => `word${index} `), firstTokenDelayMs: 0, tokenDelayMs: 100 });
+      const account = await newAccount(answered);
+      const nova = (await answered.http().get('/api/v1/influencers/nova').expect(200)).body.id;
+      const conversation = (await answered.http().post('/api/v1/conversations').set(account.auth).send({ influencerId: nova }).expect(201)).body.id;
+      // Answered once the reply ends: not awaited before the account is deleted.
+      const sending = answered.http().post(`/api/v1/conversations/${conversation}/messages`).set(account.auth).send({ content: 'Talk for a while', clientMessageId: 'long-1' })
+        .then(() => undefined, () => undefined);
+      const [request] = await upstream.waitForRequests(1);
+      await until('some of the reply is generated', () => request!.tokensSent >= 3);
+
+      await answered.http().delete('/api/v1/me').set(account.auth).send({ password: account.password }).expect(204);
+      // Found deleted by its next checkpoint (every second), long before its hundred tokens (ten seconds).
+      expect(await within(request!.ended, 4000)).toBe('client_closed');
+      expect(request!.tokensSent).toBeLessThan(60);
+      await sending;
     });
   });
 });

@@ -265,7 +265,8 @@ export class ChatTurns {
         state.text += text;
         live.publish('reply.delta', { messageId, text });
         hooks.onText?.(text);
-        if (messageId) this.checkpoints.changed(messageId, checkpoint);
+        // Deleted meanwhile (with its conversation or account): the provider call ends instead of generating for nobody.
+        if (messageId) this.checkpoints.changed(messageId, checkpoint, () => live.abort.abort());
       } else if (event.type === 'tool_call') {
         if (round.offersTools) end.calls.push({ call: event.call, result: await this.runTool(event.call, hooks) });
       } else {

@@ -31,12 +31,17 @@ export interface InterruptedReplyRow {
 export class RepliesRepository {
   constructor(private readonly dataSource: DataSource) {}
 
-  /** Saves the text so far of streaming replies, in one statement; a reply that has ended is left as it is. */
-  async saveCheckpoints(checkpoints: readonly ReplyCheckpoint[]): Promise<void> {
-    await this.dataSource.query(
-      `UPDATE messages m SET content = c.content, provider = c.provider, model = c.model, first_token_ms = c.first_token_ms
-         FROM unnest($1::uuid[], $2::text[], $3::varchar[], $4::varchar[], $5::int[]) AS c (id, content, provider, model, first_token_ms)
-        WHERE m.id = c.id AND m.status = 'streaming'`,
+  /**
+   * Saves the text so far of streaming replies, in one statement; a reply that has ended is left
+   * as it is. Answers the replies that no longer exist (their conversation or account was deleted).
+   */
+  async saveCheckpoints(checkpoints: readonly ReplyCheckpoint[]): Promise<string[]> {
+    const gone: Array<{ id: string }> = await this.dataSource.query(
+      `WITH c AS (SELECT * FROM unnest($1::uuid[], $2::text[], $3::varchar[], $4::varchar[], $5::int[]) AS c (id, content, provider, model, first_token_ms)),
+            saved AS (
+              UPDATE messages m SET content = c.content, provider = c.provider, model = c.model, first_token_ms = c.first_token_ms
+                FROM c WHERE m.id = c.id AND m.status = 'streaming' RETURNING m.id)
+       SELECT c.id FROM c WHERE NOT EXISTS (SELECT 1 FROM messages m WHERE m.id = c.id)`,
       [
         checkpoints.map((checkpoint) => checkpoint.replyId),
         checkpoints.map((checkpoint) => checkpoint.text),
@@ -45,6 +50,7 @@ export class RepliesRepository {
         checkpoints.map((checkpoint) => checkpoint.firstTokenMs),
       ],
     );
+    return gone.map((row) => row.id);
   }
 
   /** One of the user's replies in that conversation, with the user message it answers and whether it is the conversation's last message. */

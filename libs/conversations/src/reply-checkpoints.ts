@@ -14,27 +14,32 @@ const BATCH_SIZE = 500;
  * every CHECKPOINT_INTERVAL_MS, the replies whose text grew since their last save are written
  * together, one statement per BATCH_SIZE replies, however many stream at once. One write is in
  * flight at a time; a write that fails is logged, and the replies it carried are saved with
- * their next change.
+ * their next change. A reply found deleted (its conversation, or its user's account) is told
+ * so, and stops generating for nobody.
  */
 @Injectable()
 export class ReplyCheckpoints implements OnApplicationShutdown {
   private readonly logger = new Logger('Replies');
   /** Replies whose text changed since they were last saved: how to read their checkpoint now. */
   private readonly due = new Map<string, () => ReplyCheckpoint>();
+  /** What to do when a streaming reply turns out deleted, by reply. */
+  private readonly onGone = new Map<string, () => void>();
   private timer: NodeJS.Timeout | undefined;
   private inFlight: Promise<void> | undefined;
 
   constructor(private readonly replies: RepliesRepository) {}
 
-  /** The reply's text grew: it is saved with the next batch. */
-  changed(replyId: string, read: () => ReplyCheckpoint): void {
+  /** The reply's text grew: it is saved with the next batch; `gone` is called if its message no longer exists. */
+  changed(replyId: string, read: () => ReplyCheckpoint, gone: () => void): void {
     this.due.set(replyId, read);
+    this.onGone.set(replyId, gone);
     this.arm();
   }
 
   /** The reply ended: no checkpoint of it is taken any more; resolves once a write carrying it has landed. */
   async close(replyId: string): Promise<void> {
     this.due.delete(replyId);
+    this.onGone.delete(replyId);
     await this.inFlight;
   }
 
@@ -61,9 +66,11 @@ export class ReplyCheckpoints implements OnApplicationShutdown {
 
   private async write(batch: ReplyCheckpoint[]): Promise<void> {
     for (let start = 0; start < batch.length; start += BATCH_SIZE) {
-      await this.replies.saveCheckpoints(batch.slice(start, start + BATCH_SIZE)).catch((error: Error) => {
+      const gone = await this.replies.saveCheckpoints(batch.slice(start, start + BATCH_SIZE)).catch((error: Error) => {
         this.logger.warn(`The partial text of ${Math.min(BATCH_SIZE, batch.length - start)} streaming reply(ies) could not be saved: ${error.message}`);
+        return [];
       });
+      for (const replyId of gone) this.onGone.get(replyId)?.();
     }
   }
 }
