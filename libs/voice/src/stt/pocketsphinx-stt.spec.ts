@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
-import { readdir } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { AudioInput } from '../speech.types.js';
 import { AudioSamples } from '../../../../test/support/audio-samples.js';
@@ -10,13 +11,13 @@ import { PocketsphinxSpeechToText } from './pocketsphinx-stt.js';
 
 const run = promisify(execFile);
 
-const sphinx = new PocketsphinxSpeechToText({ name: 'sphinx', kind: 'pocketsphinx', model: 'en-us', timeoutMs: 30_000, breakerThreshold: 5, breakerCooldownMs: 30_000, usdPerMinute: 0 });
+const CONFIG = { name: 'sphinx', kind: 'pocketsphinx', model: 'en-us', timeoutMs: 30_000, breakerThreshold: 5, breakerCooldownMs: 30_000, usdPerMinute: 0 } as const;
 /** Speech to recognise is made by espeak-ng. */
 const espeak = await run('espeak-ng', ['--version']).then(
   () => true,
   () => false,
 );
-const installed = (await sphinx.available()) && espeak;
+const installed = (await new PocketsphinxSpeechToText(CONFIG).available()) && espeak;
 
 /** The real engine (Debian's pocketsphinx, pocketsphinx-en-us and ffmpeg), on speech made by espeak-ng. */
 (installed ? describe : describe.skip)(`PocketsphinxSpeechToText${installed ? '' : ' (pocketsphinx, ffmpeg or espeak-ng is not installed)'}`, () => {
@@ -24,9 +25,14 @@ const installed = (await sphinx.available()) && espeak;
   let wav: AudioInput;
   let ogg: AudioInput;
 
-  const temporaryDirs = async () => (await readdir(tmpdir())).filter((name) => name.startsWith('chorus-stt-'));
+  /** The engine's temporary folders go here, not to the system's: other test files running at once transcribe too. */
+  let temporaryRoot: string;
+  let sphinx: PocketsphinxSpeechToText;
+  const temporaryDirs = async () => (await readdir(temporaryRoot)).filter((name) => name.startsWith('chorus-stt-'));
 
   beforeAll(async () => {
+    temporaryRoot = await mkdtemp(join(tmpdir(), 'stt-spec-'));
+    sphinx = new PocketsphinxSpeechToText(CONFIG, temporaryRoot);
     // A low, slow voice (these options belong to the test): the one pocketsphinx's model recognises best.
     const { stdout } = await run('espeak-ng', ['-v', 'en-us', '-s', '140', '-p', '30', '--stdout', 'the weather is nice today'], { encoding: 'buffer' });
     wav = { data: stdout, contentType: 'audio/wav', filename: 'voice.wav', durationMs: 2000 };
@@ -39,6 +45,7 @@ const installed = (await sphinx.available()) && espeak;
 
   afterAll(async () => {
     await samples?.close();
+    await rm(temporaryRoot, { recursive: true, force: true });
   });
 
   it('transcribes speech, removing its temporary file', async () => {

@@ -26,7 +26,11 @@ export class PocketsphinxSpeechToText implements SpeechToText {
   /** Installing the packages takes a restart to be noticed: asking once is enough. */
   private installation?: Promise<boolean>;
 
-  constructor(config: SttProviderConfig) {
+  /** `temporaryRoot`: where each run's temporary folder is made (the system's by default). */
+  constructor(
+    config: SttProviderConfig,
+    private readonly temporaryRoot: string = tmpdir(),
+  ) {
     this.name = config.name;
     this.model = config.model;
   }
@@ -72,7 +76,7 @@ export class PocketsphinxSpeechToText implements SpeechToText {
 
   /** The transcript of a WAV, from a temporary file that is always removed. */
   private async recognise(wav: Buffer, signal: AbortSignal): Promise<string> {
-    const dir = await mkdtemp(join(tmpdir(), 'chorus-stt-'));
+    const dir = await mkdtemp(join(this.temporaryRoot, 'chorus-stt-'));
     try {
       // Named .wav: pocketsphinx_continuous checks the header (and its sample rate) only of files so named.
       const file = join(dir, 'audio.wav');
