@@ -6,7 +6,7 @@ import { ProblemException } from '#chorus/core';
 import type { Caller } from '#chorus/usage';
 import { OpenAICompatProblems } from './openai-compat.problems.js';
 
-/** What the OpenAI-compatible routes share: the caller, the Chorus headers, and opening an event stream. */
+// What the OpenAI-compatible routes share: the caller, the Chorus headers, and opening an event stream.
 
 /** The principal carries the plan and role in force now (the guard corrects those of older tokens). */
 export function callerOf(principal: Principal): Caller {

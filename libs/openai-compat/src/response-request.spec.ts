@@ -95,10 +95,9 @@ describe('parseResponseRequest', () => {
     expect(refusal({ model: 'persona/nova', input: 'Hi', ...extra }).param).toBe(param);
   });
 
-  it('accepts the defaults of those parameters, as SDKs send them', () => {
-    expect(() =>
-      parseResponseRequest({ model: 'persona/nova', input: 'Hi', tools: [], tool_choice: 'auto', top_p: 1, text: { format: { type: 'text' } }, reasoning: null, include: [], background: false, user: 'u1', service_tier: 'auto' }),
-    ).not.toThrow();
+  it('accepts the defaults of those parameters, as SDKs send them, and asks nothing more of them', () => {
+    const withDefaults = { tools: [], tool_choice: 'auto', top_p: 1, text: { format: { type: 'text' } }, reasoning: null, include: [], background: false, user: 'u1', service_tier: 'auto' };
+    expect(parseResponseRequest({ model: 'persona/nova', input: 'Hi', ...withDefaults })).toEqual(parseResponseRequest({ model: 'persona/nova', input: 'Hi' }));
   });
 
   it.each([

@@ -9,7 +9,7 @@ import { OpenAICompatProblems } from './openai-compat.problems.js';
 import { completionEvents, OpenAICompatService, PERSONA_PREFIX, type CompletionEvent } from './openai-compat.service.js';
 import { invalid, outputItemId, type ResponseRequest } from './response-request.js';
 import type { StoredResponseEntity } from './stored-response.entity.js';
-import { StoredResponsesRepository } from './stored-responses.repository.js';
+import { StoredResponsesRepository, type ResponseClaim } from './stored-responses.repository.js';
 
 /** What a response says of itself beside its output: the request's settings, as the Responses API echoes them. */
 export interface ResponseHead {
@@ -47,8 +47,9 @@ export interface InputItemsPage {
 }
 
 /**
- * A claim whose reply is not attached after this long is looked at by its user's next request:
- * attached if its message was stored (its process died after the send), deleted otherwise.
+ * A claim whose reply is not attached after this long is settled when it stands in the way of
+ * another (a taken key or successor): attached if its message was stored (its process died
+ * after the send), deleted otherwise.
  */
 const UNATTACHED_CLAIM_SECONDS = 60;
 /** How long a retry waits for its first attempt (same Idempotency-Key, still starting) to send its message. */
@@ -100,7 +101,6 @@ export class ResponsesService {
       const first = await this.stored.findByIdempotencyKey(caller.userId, idempotencyKey);
       if (first) return this.replayed(caller, first, requestHash, signal);
     }
-    await this.settleUnattachedClaims(caller);
     const previous = await this.continued(caller, asked);
     const continuing = previous?.conversationId;
     const conversationId = continuing ?? (await this.conversations.create(caller, persona.id)).conversation.id;
@@ -122,7 +122,7 @@ export class ResponsesService {
       requestHash,
       clientMessageId: randomUUID(),
     };
-    const claimed = await this.stored.claim(claim).catch(async (error: unknown) => {
+    const claimed = await this.claimSettling(caller, claim).catch(async (error: unknown) => {
       await dropConversation();
       throw error;
     });
@@ -171,7 +171,11 @@ export class ResponsesService {
       if (!current) break;
       sent = await this.attachSent(current);
     }
-    if (!sent) throw retryLater();
+    if (!sent) {
+      // A first attempt whose process died unsent gives its key up, for the next retry.
+      await this.settleUnattachedClaims(caller);
+      throw retryLater();
+    }
     return { head: headOf(sent), events: completionEvents(await this.replies.events(caller, sent.conversationId, sent.replyMessageId!, 0), signal) };
   }
 
@@ -182,6 +186,14 @@ export class ResponsesService {
     if (!replyMessageId) return undefined;
     await this.stored.attachReply(claim.id, replyMessageId);
     return { ...claim, replyMessageId };
+  }
+
+  /** Claims the response's row; when its key or successor slot is taken, settles claims dead processes left, and tries once more. */
+  private async claimSettling(caller: Caller, claim: ResponseClaim): Promise<StoredResponseEntity | undefined> {
+    const claimed = await this.stored.claim(claim);
+    if (claimed) return claimed;
+    await this.settleUnattachedClaims(caller);
+    return this.stored.claim(claim);
   }
 
   /**
